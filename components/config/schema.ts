@@ -1,0 +1,234 @@
+/**
+ * The flat Pulumi config keys of the project (namespace `pve-ha-stack`) with type, default and
+ * description. Pulumi.yaml mirrors this table; a unit test keeps the two equal.
+ */
+
+export const CONFIG_NAMESPACE = "pve-ha-stack";
+
+export type ScalarType = "string" | "integer" | "boolean";
+
+export interface ScalarSetting {
+  type: ScalarType;
+  description: string;
+  /** Absent for required settings. */
+  default?: string | number | boolean;
+  secret?: boolean;
+}
+
+export const DEFAULT_TEMPLATE_URL =
+  "http://download.proxmox.com/images/system/debian-12-standard_12.7-1_amd64.tar.zst";
+
+export const SCALAR_SETTINGS = {
+  proxmoxNode: {
+    type: "string",
+    default: "pve",
+    description: "Proxmox VE node that hosts the containers (per node: nodes.<name>.proxmoxNode).",
+  },
+  proxmoxSshHost: {
+    type: "string",
+    default: "",
+    description:
+      "SSH host of the Proxmox node for pct exec/push; empty = host of proxmoxve:endpoint.",
+  },
+  proxmoxSshPort: { type: "integer", default: 22, description: "SSH port of the Proxmox host." },
+  proxmoxSshUser: {
+    type: "string",
+    default: "root",
+    description: "SSH user on the Proxmox host (must be allowed to run pct).",
+  },
+  proxmoxSshPrivateKey: {
+    type: "string",
+    secret: true,
+    description: "Private key (PEM/OpenSSH) for the Proxmox host. Required, set with --secret.",
+  },
+  datastoreId: {
+    type: "string",
+    default: "local-lvm",
+    description: "Proxmox storage for the containers' root disks.",
+  },
+  templateDatastoreId: {
+    type: "string",
+    default: "local",
+    description: "Proxmox storage (content vztmpl) the Debian 12 template is downloaded to.",
+  },
+  bridge: { type: "string", default: "vmbr0", description: "Linux bridge the containers join." },
+  hostStagingDir: {
+    type: "string",
+    default: "/var/lib/pve-ha-stack/staging",
+    description: "Directory on the Proxmox host for artifacts copied from the Pulumi host.",
+  },
+  templateFileId: {
+    type: "string",
+    default: "",
+    description: "Existing template <datastore>:vztmpl/<file>; empty = download templateUrl.",
+  },
+  templateUrl: {
+    type: "string",
+    default: DEFAULT_TEMPLATE_URL,
+    description: "Debian 12 LXC template to download when templateFileId is empty.",
+  },
+  templateSha512: {
+    type: "string",
+    default: "",
+    description: "sha512 of the template download; empty skips the check.",
+  },
+  networkCidr: {
+    type: "string",
+    default: "192.168.100.0/24",
+    description: "IPv4 network of the containers; node IPs are derived from it.",
+  },
+  networkGateway: {
+    type: "string",
+    default: "192.168.100.1",
+    description: "Default gateway of the containers (inside networkCidr).",
+  },
+  networkFirstHost: {
+    type: "integer",
+    default: 10,
+    description: "Host number in networkCidr of the first node; node i gets firstHost + i.",
+  },
+  dnsServers: {
+    type: "string",
+    default: "",
+    description: "Comma-separated DNS servers of the containers; empty = the gateway.",
+  },
+  searchDomain: {
+    type: "string",
+    default: "",
+    description: "DNS search domain of the containers; empty = none.",
+  },
+  vmidBase: {
+    type: "integer",
+    default: 200,
+    description: "VMID of the first node; node i gets vmidBase + i.",
+  },
+  lbAlgorithm: {
+    type: "string",
+    default: "round_robin",
+    description: "Nginx load-balancing method: round_robin, least_conn or ip_hash.",
+  },
+  lbMaxFails: {
+    type: "integer",
+    default: 1,
+    description: "Failed attempts before Nginx marks an app node down (passive health check).",
+  },
+  lbFailTimeoutSeconds: {
+    type: "integer",
+    default: 10,
+    description: "Seconds an app node stays marked down after max fails.",
+  },
+  lbConnectTimeoutMs: {
+    type: "integer",
+    default: 500,
+    description: "Nginx proxy_connect_timeout to an app node, in milliseconds.",
+  },
+  appReplicas: {
+    type: "integer",
+    default: 2,
+    description: "Number of Node.js app nodes (webserver1..N).",
+  },
+  appPort: { type: "integer", default: 3000, description: "HTTP port of the app nodes." },
+  appLogLevel: {
+    type: "string",
+    default: "info",
+    description: "App log level: trace, debug, info, warn, error or fatal.",
+  },
+  appPgPoolMax: { type: "integer", default: 10, description: "PostgreSQL pool size per app node." },
+  appKafkaSessionTimeoutMs: {
+    type: "integer",
+    default: 10000,
+    description: "Kafka consumer session.timeout.ms of the app.",
+  },
+  appKafkaHeartbeatIntervalMs: {
+    type: "integer",
+    default: 3000,
+    description: "Kafka consumer heartbeat.interval.ms of the app.",
+  },
+  pgDatabase: { type: "string", default: "messages", description: "Application database name." },
+  pgAppUser: { type: "string", default: "app", description: "PostgreSQL role of the app." },
+  pgReplicationUser: {
+    type: "string",
+    default: "replicator",
+    description: "PostgreSQL role used by the standby to stream WAL.",
+  },
+  pgExporterUser: {
+    type: "string",
+    default: "exporter",
+    description: "PostgreSQL role of postgres_exporter (pg_monitor).",
+  },
+  pgReplicationSlot: {
+    type: "string",
+    default: "standby1",
+    description: "Physical replication slot of the standby on the primary.",
+  },
+  pgMaxSlotWalKeepSize: {
+    type: "string",
+    default: "1GB",
+    description: "max_slot_wal_keep_size: WAL a lagging standby may hold back on the primary.",
+  },
+  pgSharedBuffersMb: { type: "integer", default: 256, description: "shared_buffers in MiB." },
+  kafkaBrokers: { type: "integer", default: 2, description: "Number of Kafka brokers (paper: 2)." },
+  kafkaControllerVoters: {
+    type: "integer",
+    default: 3,
+    description:
+      "KRaft controller voters (odd, >= 3): brokers double as voters, extra nodes fill up.",
+  },
+  kafkaTopic: { type: "string", default: "messages", description: "Topic the app produces to." },
+  kafkaPartitions: {
+    type: "integer",
+    default: 1,
+    description: "Partitions of the topic (paper: 1, total order).",
+  },
+  kafkaReplicationFactor: {
+    type: "integer",
+    default: 2,
+    description: "Replication factor of the topic (<= kafkaBrokers).",
+  },
+  kafkaMinInsyncReplicas: {
+    type: "integer",
+    default: 1,
+    description: "min.insync.replicas (<= RF; RF - 1 keeps writes going with one broker down).",
+  },
+  kafkaHeapMb: { type: "integer", default: 512, description: "JVM heap of each Kafka node, MiB." },
+  kafkaGroupMinSessionTimeoutMs: {
+    type: "integer",
+    default: 6000,
+    description: "Broker group.min.session.timeout.ms.",
+  },
+  grafanaEnabled: {
+    type: "boolean",
+    default: true,
+    description: "Install Grafana on the monitor node (needs the grafana artifact).",
+  },
+  prometheusRetention: {
+    type: "string",
+    default: "15d",
+    description: "Prometheus TSDB retention time.",
+  },
+  scrapeIntervalSeconds: {
+    type: "integer",
+    default: 15,
+    description: "Prometheus scrape interval in seconds.",
+  },
+  aptSources: {
+    type: "string",
+    default: "",
+    description:
+      "sources.list text replacing the containers' apt sources (local mirror); empty keeps Debian's.",
+  },
+} as const satisfies Record<string, ScalarSetting>;
+
+export type ScalarKey = keyof typeof SCALAR_SETTINGS;
+
+/** Object-valued keys, read with getObject and validated field by field. */
+export const OBJECT_SETTINGS = {
+  nodes: "Per-node overrides: { <name>: { vmid, ip, cores, memoryMb, diskGb, proxmoxNode } }.",
+  artifacts:
+    "Artifact sources: { <kafka|jmxAgent|kafkaExporter|node|app|grafana>: { url, sha256|sha512 } | { localPath } }.",
+} as const;
+
+export type ObjectKey = keyof typeof OBJECT_SETTINGS;
+
+/** Keys of the proxmoxve provider namespace the program reads. */
+export const PROVIDER_KEYS = ["proxmoxve:endpoint", "proxmoxve:apiToken"] as const;

@@ -1,0 +1,155 @@
+/** Typed stack configuration: what `loadConfig` returns after `validateConfig` found no problem. */
+
+export type NodeRole =
+  "nginx" | "app" | "pg-primary" | "pg-standby" | "haproxy" | "kafka" | "monitor";
+export type KafkaNodeRole = "broker" | "controller";
+export type LbAlgorithm = "round_robin" | "least_conn" | "ip_hash";
+export type AppLogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+
+export const LB_ALGORITHMS: readonly LbAlgorithm[] = ["round_robin", "least_conn", "ip_hash"];
+export const APP_LOG_LEVELS: readonly AppLogLevel[] = [
+  "trace",
+  "debug",
+  "info",
+  "warn",
+  "error",
+  "fatal",
+];
+
+/** Where a binary comes from: a download checked by its digest, or a file on the Pulumi host. */
+export type ArtifactSource =
+  | { kind: "url"; url: string; sha256?: string; sha512?: string }
+  | { kind: "local"; localPath: string };
+
+export type ArtifactName = "kafka" | "jmxAgent" | "kafkaExporter" | "node" | "app" | "grafana";
+export const ARTIFACT_NAMES: readonly ArtifactName[] = [
+  "kafka",
+  "jmxAgent",
+  "kafkaExporter",
+  "node",
+  "app",
+  "grafana",
+];
+
+export interface NodeOverride {
+  vmid?: number;
+  ip?: string;
+  cores?: number;
+  memoryMb?: number;
+  diskGb?: number;
+  proxmoxNode?: string;
+}
+
+export interface ProxmoxSettings {
+  /** Proxmox VE node the containers are created on (per-node override: nodes.<name>.proxmoxNode). */
+  node: string;
+  /** HTTPS API endpoint, from the provider's `proxmoxve:endpoint`. */
+  endpoint: string;
+  /** SSH access to the Proxmox host, where `pct exec` / `pct push` run. */
+  sshHost: string;
+  sshPort: number;
+  sshUser: string;
+  /** Secret. */
+  sshPrivateKey: string;
+  datastoreId: string;
+  templateDatastoreId: string;
+  bridge: string;
+  /** Directory on the Proxmox host where binary artifacts are staged before `pct push`. */
+  hostStagingDir: string;
+}
+
+export interface TemplateSettings {
+  /** An existing template (`<datastore>:vztmpl/<file>`); empty means download templateUrl. */
+  fileId: string;
+  url: string;
+  /** sha512 of the template file; empty skips the check. */
+  sha512: string;
+}
+
+export interface NetworkSettings {
+  cidr: string;
+  gateway: string;
+  /** Host number inside the CIDR of the first node; node i gets firstHost + i. */
+  firstHost: number;
+  dnsServers: string[];
+  searchDomain: string;
+}
+
+export interface LbSettings {
+  algorithm: LbAlgorithm;
+  maxFails: number;
+  failTimeoutSeconds: number;
+  connectTimeoutMs: number;
+}
+
+export interface AppSettings {
+  replicas: number;
+  port: number;
+  logLevel: AppLogLevel;
+  pgPoolMax: number;
+  kafkaSessionTimeoutMs: number;
+  kafkaHeartbeatIntervalMs: number;
+}
+
+export interface PgSettings {
+  database: string;
+  appUser: string;
+  replicationUser: string;
+  exporterUser: string;
+  replicationSlot: string;
+  maxSlotWalKeepSize: string;
+  sharedBuffersMb: number;
+}
+
+export interface KafkaSettings {
+  brokers: number;
+  controllerVoters: number;
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  heapMb: number;
+  groupMinSessionTimeoutMs: number;
+}
+
+export interface ObservabilitySettings {
+  grafanaEnabled: boolean;
+  prometheusRetention: string;
+  scrapeIntervalSeconds: number;
+}
+
+export interface StackConfig {
+  proxmox: ProxmoxSettings;
+  template: TemplateSettings;
+  network: NetworkSettings;
+  vmidBase: number;
+  nodes: Record<string, NodeOverride>;
+  lb: LbSettings;
+  app: AppSettings;
+  pg: PgSettings;
+  kafka: KafkaSettings;
+  observability: ObservabilitySettings;
+  artifacts: Partial<Record<ArtifactName, ArtifactSource>>;
+  /** Replaces the containers' apt sources (one sources.list text); empty keeps Debian's. */
+  aptSources: string;
+}
+
+/** One container of the stack, derived by planNodes. */
+export interface NodePlan {
+  name: string;
+  role: NodeRole;
+  vmid: number;
+  ip: string;
+  cidrPrefix: number;
+  gateway: string;
+  cores: number;
+  memoryMb: number;
+  diskGb: number;
+  proxmoxNode: string;
+  /** Kafka nodes only: the KRaft process roles. */
+  kafkaRoles?: KafkaNodeRole[];
+  /** Kafka nodes only: node.id (1-based, in node order). */
+  kafkaNodeId?: number;
+  /** Proxmox start order: lower starts first on host boot. */
+  startOrder: number;
+}

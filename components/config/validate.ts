@@ -1,0 +1,503 @@
+import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
+import { nodeShapes, planNodes } from "./plan";
+import {
+  OBJECT_SETTINGS,
+  PROVIDER_KEYS,
+  SCALAR_SETTINGS,
+  type ScalarKey,
+  type ScalarSetting,
+} from "./schema";
+import {
+  APP_LOG_LEVELS,
+  ARTIFACT_NAMES,
+  LB_ALGORITHMS,
+  type AppLogLevel,
+  type ArtifactName,
+  type ArtifactSource,
+  type LbAlgorithm,
+  type NodeOverride,
+  type StackConfig,
+} from "./types";
+
+/** Raw settings: flat config keys (scalars as strings or typed values), `nodes`, `artifacts`. */
+export type RawConfig = Record<string, unknown>;
+
+export const LIMITS = {
+  cores: { min: 1, max: 32 },
+  memoryMb: { min: 256, max: 262144 },
+  diskGb: { min: 4, max: 4096 },
+  vmid: { min: 100, max: 999999999 },
+} as const;
+
+const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const PG_SIZE = /^\d+(kB|MB|GB|TB)$/;
+const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const SHA512 = /^[0-9a-f]{128}$/;
+const OVERRIDE_FIELDS = ["vmid", "ip", "cores", "memoryMb", "diskGb", "proxmoxNode"] as const;
+
+/** How a value appears in an error message; secrets never reach this. */
+export function shown(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+class Problems {
+  readonly list: string[] = [];
+  add(key: string, problem: string, value: unknown): void {
+    this.list.push(`${key}: ${problem} (got ${shown(value)})`);
+  }
+}
+
+function scalarDefault(key: ScalarKey): unknown {
+  const setting: ScalarSetting = SCALAR_SETTINGS[key];
+  return setting.default;
+}
+
+function readString(raw: RawConfig, key: ScalarKey, p: Problems): string {
+  const value = raw[key] ?? scalarDefault(key);
+  if (typeof value === "string") return value;
+  p.add(key, "must be a string", value);
+  return "";
+}
+
+function toInteger(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function readInt(raw: RawConfig, key: ScalarKey, min: number, max: number, p: Problems): number {
+  const value = raw[key] ?? scalarDefault(key);
+  const n = toInteger(value);
+  if (n === undefined) {
+    p.add(key, "must be an integer", value);
+    return min;
+  }
+  if (n < min || n > max) p.add(key, `must be between ${min} and ${max}`, n);
+  return n;
+}
+
+function readBool(raw: RawConfig, key: ScalarKey, p: Problems): boolean {
+  const value = raw[key] ?? scalarDefault(key);
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  p.add(key, "must be true or false", value);
+  return false;
+}
+
+function readChoice<T extends string>(
+  raw: RawConfig,
+  key: ScalarKey,
+  choices: readonly T[],
+  p: Problems,
+): T {
+  const value = readString(raw, key, p);
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  p.add(key, `must be one of ${choices.join(", ")}`, value);
+  return choices[0];
+}
+
+function readMatching(raw: RawConfig, key: ScalarKey, pattern: RegExp, what: string, p: Problems) {
+  const value = readString(raw, key, p);
+  if (!pattern.test(value)) p.add(key, `must be ${what}`, value);
+  return value;
+}
+
+function requireSecret(raw: RawConfig, key: string, p: Problems): string {
+  const value = raw[key];
+  if (typeof value === "string" && value.trim() !== "") return value;
+  p.list.push(
+    `${key}: required secret is missing (set it with \`pulumi config set --secret ${key}\`)`,
+  );
+  return "";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function readObject(raw: RawConfig, key: string, p: Problems): Record<string, unknown> {
+  const value = raw[key];
+  if (value === undefined || value === "") return {};
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      p.add(key, "must be an object", value);
+      return {};
+    }
+  }
+  if (isRecord(parsed)) return parsed;
+  p.add(key, "must be an object", value);
+  return {};
+}
+
+function endpointHost(endpoint: string): string | undefined {
+  try {
+    const url = new URL(endpoint);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseOverrides(
+  value: Record<string, unknown>,
+  knownNames: readonly string[],
+  p: Problems,
+): Record<string, NodeOverride> {
+  const out: Record<string, NodeOverride> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    const base = `nodes.${name}`;
+    if (!knownNames.includes(name)) {
+      p.add(base, `unknown node (known: ${knownNames.join(", ")})`, name);
+      continue;
+    }
+    if (!isRecord(entry)) {
+      p.add(base, "must be an object", entry);
+      continue;
+    }
+    const override: NodeOverride = {};
+    for (const [field, fieldValue] of Object.entries(entry)) {
+      const key = `${base}.${field}`;
+      switch (field) {
+        case "ip":
+          if (typeof fieldValue === "string" && isIpv4(fieldValue)) override.ip = fieldValue;
+          else p.add(key, "must be an IPv4 address", fieldValue);
+          break;
+        case "proxmoxNode":
+          if (typeof fieldValue === "string" && HOSTNAME.test(fieldValue)) {
+            override.proxmoxNode = fieldValue;
+          } else p.add(key, "must be a Proxmox node name", fieldValue);
+          break;
+        case "vmid":
+        case "cores":
+        case "memoryMb":
+        case "diskGb": {
+          const n = toInteger(fieldValue);
+          if (n === undefined) p.add(key, "must be an integer", fieldValue);
+          else override[field] = n;
+          break;
+        }
+        default:
+          p.add(key, `unknown field (known: ${OVERRIDE_FIELDS.join(", ")})`, field);
+      }
+    }
+    out[name] = override;
+  }
+  return out;
+}
+
+function parseArtifacts(
+  value: Record<string, unknown>,
+  p: Problems,
+): Partial<Record<ArtifactName, ArtifactSource>> {
+  const out: Partial<Record<ArtifactName, ArtifactSource>> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    const key = `artifacts.${name}`;
+    if (!(ARTIFACT_NAMES as readonly string[]).includes(name)) {
+      p.add(key, `unknown artifact (known: ${ARTIFACT_NAMES.join(", ")})`, name);
+      continue;
+    }
+    if (!isRecord(entry)) {
+      p.add(key, "must be { url, sha256 | sha512 } or { localPath }", entry);
+      continue;
+    }
+    const { url, sha256, sha512, localPath, ...rest } = entry;
+    for (const field of Object.keys(rest)) {
+      p.add(`${key}.${field}`, "unknown field (known: url, sha256, sha512, localPath)", field);
+    }
+    if (url !== undefined && localPath !== undefined) {
+      p.add(key, "set either url or localPath, not both", entry);
+    } else if (typeof localPath === "string" && localPath !== "") {
+      out[name as ArtifactName] = { kind: "local", localPath };
+    } else if (typeof url === "string" && /^https?:\/\/\S+$/.test(url)) {
+      if (sha256 === undefined && sha512 === undefined) {
+        p.add(key, "a url needs sha256 or sha512", entry);
+        continue;
+      }
+      if (sha256 !== undefined && !(typeof sha256 === "string" && SHA256.test(sha256))) {
+        p.add(`${key}.sha256`, "must be 64 lowercase hex digits", sha256);
+        continue;
+      }
+      if (sha512 !== undefined && !(typeof sha512 === "string" && SHA512.test(sha512))) {
+        p.add(`${key}.sha512`, "must be 128 lowercase hex digits", sha512);
+        continue;
+      }
+      out[name as ArtifactName] = {
+        kind: "url",
+        url,
+        ...(sha256 !== undefined ? { sha256: sha256 as string } : {}),
+        ...(sha512 !== undefined ? { sha512: sha512 as string } : {}),
+      };
+    } else if (url !== undefined) {
+      p.add(`${key}.url`, "must be an http(s) URL", url);
+    } else {
+      p.add(key, "must be { url, sha256 | sha512 } or { localPath }", entry);
+    }
+  }
+  return out;
+}
+
+function checkPlan(cfg: StackConfig, p: Problems): void {
+  const cidr = parseCidr(cfg.network.cidr);
+  if (!cidr) return;
+  const shapes = nodeShapes(cfg);
+  const lastHost = cfg.network.firstHost + shapes.length - 1;
+  if (lastHost > hostCount(cidr)) {
+    p.add(
+      "networkFirstHost",
+      `${shapes.length} nodes from this host number do not fit in ${cfg.network.cidr}`,
+      cfg.network.firstHost,
+    );
+    return;
+  }
+  const plans = planNodes(cfg);
+  const vmidOwner = new Map<number, string>();
+  const ipOwner = new Map<string, string>();
+  for (const plan of plans) {
+    const key = (field: string) =>
+      cfg.nodes[plan.name] && field in cfg.nodes[plan.name]
+        ? `nodes.${plan.name}.${field}`
+        : `${plan.name}.${field} (derived)`;
+    const vmidUser = vmidOwner.get(plan.vmid);
+    if (vmidUser) p.add(key("vmid"), `duplicate VMID, also used by ${vmidUser}`, plan.vmid);
+    else vmidOwner.set(plan.vmid, plan.name);
+    if (plan.vmid < LIMITS.vmid.min || plan.vmid > LIMITS.vmid.max) {
+      p.add(key("vmid"), `must be between ${LIMITS.vmid.min} and ${LIMITS.vmid.max}`, plan.vmid);
+    }
+    const ipUser = ipOwner.get(plan.ip);
+    if (ipUser) p.add(key("ip"), `duplicate IP, also used by ${ipUser}`, plan.ip);
+    else ipOwner.set(plan.ip, plan.name);
+    if (!inCidr(plan.ip, cidr)) p.add(key("ip"), `outside ${cfg.network.cidr}`, plan.ip);
+    if (plan.ip === cfg.network.gateway) p.add(key("ip"), "equals the gateway", plan.ip);
+    for (const field of ["cores", "memoryMb", "diskGb"] as const) {
+      const { min, max } = LIMITS[field];
+      if (plan[field] < min || plan[field] > max) {
+        p.add(key(field), `must be between ${min} and ${max}`, plan[field]);
+      }
+    }
+  }
+}
+
+function checkKafka(cfg: StackConfig, p: Problems): void {
+  const k = cfg.kafka;
+  if (k.controllerVoters < 3) {
+    p.add(
+      "kafkaControllerVoters",
+      "needs at least 3 voters to survive losing one",
+      k.controllerVoters,
+    );
+  } else if (k.controllerVoters % 2 === 0) {
+    p.add(
+      "kafkaControllerVoters",
+      "must be odd (an even voter count adds no fault tolerance)",
+      k.controllerVoters,
+    );
+  }
+  if (k.replicationFactor > k.brokers) {
+    p.add("kafkaReplicationFactor", `exceeds kafkaBrokers (${k.brokers})`, k.replicationFactor);
+  }
+  if (k.minInsyncReplicas > k.replicationFactor) {
+    p.add(
+      "kafkaMinInsyncReplicas",
+      `exceeds kafkaReplicationFactor (${k.replicationFactor})`,
+      k.minInsyncReplicas,
+    );
+  }
+  if (cfg.app.kafkaHeartbeatIntervalMs * 3 > cfg.app.kafkaSessionTimeoutMs) {
+    p.add(
+      "appKafkaHeartbeatIntervalMs",
+      `must be at most a third of appKafkaSessionTimeoutMs (${cfg.app.kafkaSessionTimeoutMs})`,
+      cfg.app.kafkaHeartbeatIntervalMs,
+    );
+  }
+  if (cfg.app.kafkaSessionTimeoutMs < k.groupMinSessionTimeoutMs) {
+    p.add(
+      "appKafkaSessionTimeoutMs",
+      `is below kafkaGroupMinSessionTimeoutMs (${k.groupMinSessionTimeoutMs})`,
+      cfg.app.kafkaSessionTimeoutMs,
+    );
+  }
+}
+
+/** Parses and checks every setting; `config` is set only when there is no problem. */
+export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: string[] } {
+  const p = new Problems();
+  const known = new Set<string>([
+    ...Object.keys(SCALAR_SETTINGS),
+    ...Object.keys(OBJECT_SETTINGS),
+    ...PROVIDER_KEYS,
+  ]);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) p.add(key, "unknown setting", raw[key]);
+  }
+
+  const endpoint = typeof raw["proxmoxve:endpoint"] === "string" ? raw["proxmoxve:endpoint"] : "";
+  const host = endpointHost(endpoint);
+  if (host === undefined)
+    p.add(
+      "proxmoxve:endpoint",
+      "must be the https URL of the Proxmox API",
+      raw["proxmoxve:endpoint"],
+    );
+  requireSecret(raw, "proxmoxve:apiToken", p);
+  const sshKey = requireSecret(raw, "proxmoxSshPrivateKey", p);
+  let sshHost = readString(raw, "proxmoxSshHost", p);
+  if (sshHost === "") sshHost = host ?? "";
+  else if (!HOSTNAME.test(sshHost))
+    p.add("proxmoxSshHost", "must be a host name or address", sshHost);
+
+  const cidrText = readString(raw, "networkCidr", p);
+  const cidr = parseCidr(cidrText);
+  if (!cidr)
+    p.add("networkCidr", "must be an IPv4 CIDR a.b.c.d/8..30 with zero host bits", cidrText);
+  const gateway = readString(raw, "networkGateway", p);
+  if (!isIpv4(gateway)) p.add("networkGateway", "must be an IPv4 address", gateway);
+  else if (cidr && !inCidr(gateway, cidr))
+    p.add("networkGateway", `outside networkCidr ${cidrText}`, gateway);
+  const dnsText = readString(raw, "dnsServers", p);
+  const dnsServers = dnsText === "" ? [gateway] : dnsText.split(",").map((s) => s.trim());
+  for (const server of dnsServers) {
+    if (dnsText !== "" && !isIpv4(server))
+      p.add("dnsServers", "must be comma-separated IPv4 addresses", dnsText);
+  }
+
+  const templateSha512 = readString(raw, "templateSha512", p);
+  if (templateSha512 !== "" && !SHA512.test(templateSha512)) {
+    p.add("templateSha512", "must be empty or 128 lowercase hex digits", templateSha512);
+  }
+  const templateFileId = readString(raw, "templateFileId", p);
+  if (templateFileId !== "" && !/^[A-Za-z0-9_-]+:vztmpl\/\S+$/.test(templateFileId)) {
+    p.add("templateFileId", "must look like <datastore>:vztmpl/<file>", templateFileId);
+  }
+
+  const cfg: StackConfig = {
+    proxmox: {
+      node: readMatching(raw, "proxmoxNode", HOSTNAME, "a Proxmox node name", p),
+      endpoint,
+      sshHost,
+      sshPort: readInt(raw, "proxmoxSshPort", 1, 65535, p),
+      sshUser: readMatching(raw, "proxmoxSshUser", /^[a-z_][a-z0-9_-]*$/, "a user name", p),
+      sshPrivateKey: sshKey,
+      datastoreId: readMatching(raw, "datastoreId", /^[A-Za-z0-9_-]+$/, "a storage id", p),
+      templateDatastoreId: readMatching(
+        raw,
+        "templateDatastoreId",
+        /^[A-Za-z0-9_-]+$/,
+        "a storage id",
+        p,
+      ),
+      bridge: readMatching(raw, "bridge", /^[A-Za-z0-9_.-]{1,15}$/, "a bridge name", p),
+      hostStagingDir: readMatching(
+        raw,
+        "hostStagingDir",
+        /^\/[A-Za-z0-9_./-]+$/,
+        "an absolute path",
+        p,
+      ),
+    },
+    template: {
+      fileId: templateFileId,
+      url: readMatching(raw, "templateUrl", /^https?:\/\/\S+$/, "an http(s) URL", p),
+      sha512: templateSha512,
+    },
+    network: {
+      cidr: cidrText,
+      gateway,
+      firstHost: readInt(raw, "networkFirstHost", 1, 16777214, p),
+      dnsServers,
+      searchDomain: readMatching(raw, "searchDomain", /^([A-Za-z0-9.-]*)$/, "a domain name", p),
+    },
+    vmidBase: readInt(raw, "vmidBase", LIMITS.vmid.min, LIMITS.vmid.max, p),
+    nodes: {},
+    lb: {
+      algorithm: readChoice<LbAlgorithm>(raw, "lbAlgorithm", LB_ALGORITHMS, p),
+      maxFails: readInt(raw, "lbMaxFails", 0, 100, p),
+      failTimeoutSeconds: readInt(raw, "lbFailTimeoutSeconds", 1, 3600, p),
+      connectTimeoutMs: readInt(raw, "lbConnectTimeoutMs", 50, 60000, p),
+    },
+    app: {
+      replicas: readInt(raw, "appReplicas", 1, 16, p),
+      port: readInt(raw, "appPort", 1024, 65535, p),
+      logLevel: readChoice<AppLogLevel>(raw, "appLogLevel", APP_LOG_LEVELS, p),
+      pgPoolMax: readInt(raw, "appPgPoolMax", 1, 100, p),
+      kafkaSessionTimeoutMs: readInt(raw, "appKafkaSessionTimeoutMs", 1000, 300000, p),
+      kafkaHeartbeatIntervalMs: readInt(raw, "appKafkaHeartbeatIntervalMs", 100, 60000, p),
+    },
+    pg: {
+      database: readMatching(raw, "pgDatabase", NAME, "a lowercase SQL identifier", p),
+      appUser: readMatching(raw, "pgAppUser", NAME, "a lowercase SQL identifier", p),
+      replicationUser: readMatching(
+        raw,
+        "pgReplicationUser",
+        NAME,
+        "a lowercase SQL identifier",
+        p,
+      ),
+      exporterUser: readMatching(raw, "pgExporterUser", NAME, "a lowercase SQL identifier", p),
+      replicationSlot: readMatching(
+        raw,
+        "pgReplicationSlot",
+        NAME,
+        "a lowercase SQL identifier",
+        p,
+      ),
+      maxSlotWalKeepSize: readMatching(raw, "pgMaxSlotWalKeepSize", PG_SIZE, "a size like 1GB", p),
+      sharedBuffersMb: readInt(raw, "pgSharedBuffersMb", 16, 65536, p),
+    },
+    kafka: {
+      brokers: readInt(raw, "kafkaBrokers", 1, 9, p),
+      controllerVoters: readInt(raw, "kafkaControllerVoters", 1, 9, p),
+      topic: readMatching(raw, "kafkaTopic", TOPIC, "a Kafka topic name", p),
+      partitions: readInt(raw, "kafkaPartitions", 1, 1000, p),
+      replicationFactor: readInt(raw, "kafkaReplicationFactor", 1, 9, p),
+      minInsyncReplicas: readInt(raw, "kafkaMinInsyncReplicas", 1, 9, p),
+      heapMb: readInt(raw, "kafkaHeapMb", 128, 65536, p),
+      groupMinSessionTimeoutMs: readInt(raw, "kafkaGroupMinSessionTimeoutMs", 1000, 300000, p),
+    },
+    observability: {
+      grafanaEnabled: readBool(raw, "grafanaEnabled", p),
+      prometheusRetention: readMatching(
+        raw,
+        "prometheusRetention",
+        DURATION,
+        "a duration like 15d",
+        p,
+      ),
+      scrapeIntervalSeconds: readInt(raw, "scrapeIntervalSeconds", 1, 300, p),
+    },
+    artifacts: parseArtifacts(readObject(raw, "artifacts", p), p),
+    aptSources: readString(raw, "aptSources", p),
+  };
+  if (
+    cfg.pg.appUser === cfg.pg.replicationUser ||
+    cfg.pg.exporterUser === cfg.pg.replicationUser ||
+    cfg.pg.appUser === cfg.pg.exporterUser
+  ) {
+    p.add("pgAppUser", "app, replication and exporter roles must differ", [
+      cfg.pg.appUser,
+      cfg.pg.replicationUser,
+      cfg.pg.exporterUser,
+    ]);
+  }
+  checkKafka(cfg, p);
+  const names = nodeShapes(cfg).map((s) => s.name);
+  cfg.nodes = parseOverrides(readObject(raw, "nodes", p), names, p);
+  if (cidr && p.list.every((e) => !e.startsWith("networkGateway"))) checkPlan(cfg, p);
+  return p.list.length === 0 ? { config: cfg, errors: [] } : { errors: p.list };
+}
+
+/** Every problem of the raw settings, each naming the key and the bad value; [] when valid. */
+export function validateConfig(raw: RawConfig): string[] {
+  return parseConfig(raw).errors;
+}
+
+export function formatConfigErrors(errors: readonly string[]): string {
+  return `invalid stack configuration:\n${errors.map((e) => `  - ${e}`).join("\n")}`;
+}

@@ -1,0 +1,241 @@
+import { stringify } from "yaml";
+import type { AlertRule, AlertThresholds } from "./alerts";
+
+/**
+ * promtool rule unit tests: for every alert a series set that is healthy for the first 5 minutes
+ * and broken afterwards. Each case asserts silence while healthy and the exact alert (labels and
+ * expanded annotations) once the condition has held for the rule's `for` duration.
+ */
+
+interface Series {
+  series: string;
+  values: string;
+}
+
+interface AlertCase {
+  alert: string;
+  series: Series[];
+  /** Labels of the expected alert, without alertname/severity. */
+  firing: Record<string, string>[];
+}
+
+const QUIET_AT = "4m";
+const FIRING_AT = "15m";
+
+type Labels = Record<string, string>;
+
+function seriesName(metric: string, labels: Labels): string {
+  const body = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(",");
+  return `${metric}{${body}}`;
+}
+
+/** Five healthy samples (1-minute interval), then broken samples until the end of the test. */
+function healthyThen(healthy: number | string, broken: number | string): string {
+  return `${healthy}x5 ${broken}x15`;
+}
+
+const target = (job: string, node: string, role: string, vmid: number, port: number): Labels => ({
+  instance: `10.10.10.${vmid - 100}:${port}`,
+  job,
+  node,
+  role,
+  vmid: String(vmid),
+});
+
+function cases(t: AlertThresholds): AlertCase[] {
+  const lb = target("node", "lb", "nginx", 100, 9100);
+  const web1 = target("app", "webserver1", "app", 101, 3000);
+  const pg1 = target("postgres", "pg1", "pg-primary", 103, 9187);
+  const pg2 = target("postgres", "pg2", "pg-standby", 104, 9187);
+  const kafka = (n: number, controller: boolean): Labels => ({
+    ...target("kafka-jmx", `kafka${n}`, "kafka", 105 + n, 7071),
+    kafka_broker: String(n < 3),
+    kafka_controller: String(controller),
+  });
+  const exporter = target("kafka", "monitor", "monitor", 109, 9308);
+  const rootFs = { ...lb, device: "/dev/loop0", fstype: "ext4", mountpoint: "/" };
+  const streaming = { ...pg1, application_name: "pg2", client_addr: "10.10.10.4", state: "streaming" };
+  const lag = { consumergroup: "pve-ha-app", topic: "messages", partition: "0" };
+  return [
+    {
+      alert: "TargetDown",
+      series: [{ series: seriesName("up", lb), values: healthyThen(1, 0) }],
+      firing: [lb],
+    },
+    {
+      alert: "LbBackendDown",
+      series: [{ series: seriesName("up", web1), values: healthyThen(1, 0) }],
+      firing: [web1],
+    },
+    {
+      alert: "PostgresDown",
+      series: [
+        { series: seriesName("pg_up", pg1), values: healthyThen(1, 0) },
+        { series: seriesName("up", pg1), values: "1x20" },
+        { series: seriesName("pg_up", pg2), values: "1x5 stale" },
+        { series: seriesName("up", pg2), values: healthyThen(1, 0) },
+      ],
+      firing: [pg1, pg2],
+    },
+    {
+      alert: "PostgresStandbyNotStreaming",
+      series: [
+        { series: seriesName("pg_replica_is_replica", pg2), values: "1x20" },
+        { series: seriesName("pg_replica_wal_receiver_streaming", pg2), values: healthyThen(1, 0) },
+        { series: seriesName("pg_replica_is_replica", pg1), values: "0x20" },
+        { series: seriesName("pg_replica_wal_receiver_streaming", pg1), values: "0x20" },
+      ],
+      firing: [pg2],
+    },
+    {
+      alert: "PostgresPrimaryWithoutStreamingStandby",
+      series: [
+        { series: seriesName("pg_replica_is_replica", pg1), values: "0x20" },
+        { series: seriesName("pg_stat_replication_pg_wal_lsn_diff", streaming), values: "0x5 stale" },
+        { series: seriesName("pg_replica_is_replica", pg2), values: "1x20" },
+      ],
+      firing: [pg1],
+    },
+    {
+      alert: "PostgresReplicationLagHigh",
+      series: [
+        {
+          series: seriesName("pg_replica_lag_seconds", pg2),
+          values: healthyThen(0, t.replicationLagSeconds * 2),
+        },
+        {
+          series: seriesName("pg_stat_replication_pg_wal_lsn_diff", streaming),
+          values: healthyThen(0, t.replicationLagBytes * 2),
+        },
+      ],
+      firing: [pg2, streaming],
+    },
+    {
+      alert: "KafkaUnderReplicatedPartitions",
+      series: [
+        {
+          series: seriesName("kafka_server_replicamanager_underreplicatedpartitions", kafka(1, true)),
+          values: healthyThen(0, 1),
+        },
+        {
+          series: seriesName("kafka_server_replicamanager_underreplicatedpartitions", kafka(2, true)),
+          values: "0x20",
+        },
+      ],
+      firing: [kafka(1, true)],
+    },
+    {
+      alert: "KafkaOfflinePartitions",
+      series: [
+        {
+          series: seriesName("kafka_controller_kafkacontroller_offlinepartitionscount", kafka(1, true)),
+          values: healthyThen(0, 1),
+        },
+      ],
+      firing: [{}],
+    },
+    {
+      alert: "KafkaControllerQuorumLost",
+      series: [
+        { series: seriesName("up", kafka(1, true)), values: "1x20" },
+        { series: seriesName("up", kafka(2, true)), values: healthyThen(1, 0) },
+        { series: seriesName("up", kafka(3, true)), values: healthyThen(1, 0) },
+        {
+          series: seriesName("kafka_controller_kafkacontroller_activecontrollercount", kafka(1, true)),
+          values: "1x20",
+        },
+      ],
+      firing: [{}],
+    },
+    {
+      alert: "KafkaControllerQuorumLost",
+      series: [
+        { series: seriesName("up", kafka(1, true)), values: "1x20" },
+        { series: seriesName("up", kafka(2, true)), values: "1x20" },
+        { series: seriesName("up", kafka(3, true)), values: "1x20" },
+        {
+          series: seriesName("kafka_controller_kafkacontroller_activecontrollercount", kafka(1, true)),
+          values: healthyThen(1, 0),
+        },
+      ],
+      firing: [{}],
+    },
+    {
+      alert: "KafkaConsumerLagHigh",
+      series: [
+        {
+          series: seriesName("kafka_consumergroup_lag", { ...exporter, ...lag }),
+          values: healthyThen(0, t.consumerLag * 2),
+        },
+      ],
+      firing: [{ consumergroup: lag.consumergroup, topic: lag.topic }],
+    },
+    {
+      alert: "NodeMemoryLow",
+      series: [
+        { series: seriesName("node_memory_MemTotal_bytes", lb), values: "1000x20" },
+        {
+          series: seriesName("node_memory_MemAvailable_bytes", lb),
+          values: healthyThen(500, Math.floor(1000 * t.memoryAvailableRatio) - 1),
+        },
+      ],
+      firing: [lb],
+    },
+    {
+      alert: "NodeDiskLow",
+      series: [
+        { series: seriesName("node_filesystem_size_bytes", rootFs), values: "1000x20" },
+        {
+          series: seriesName("node_filesystem_avail_bytes", rootFs),
+          values: healthyThen(500, Math.floor(1000 * t.diskAvailableRatio) - 1),
+        },
+      ],
+      firing: [rootFs],
+    },
+  ];
+}
+
+/** Expands `{{ $labels.x }}` the way Prometheus does (a missing label expands to ""). */
+export function expandLabels(template: string, labels: Labels): string {
+  return template.replace(/\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_m, name: string) =>
+    name in labels ? labels[name] : "",
+  );
+}
+
+/** The promtool test file for `rules`; every rule must have at least one case. */
+export function renderAlertRuleTests(
+  rules: AlertRule[],
+  thresholds: AlertThresholds,
+  ruleFile: string,
+): string {
+  const all = cases(thresholds);
+  const byName = new Map(rules.map((r) => [r.alert, r]));
+  for (const rule of rules) {
+    if (!all.some((c) => c.alert === rule.alert)) {
+      throw new Error(`alert tests: no test case for alert "${rule.alert}"`);
+    }
+  }
+  const tests = all
+    .filter((c) => byName.has(c.alert))
+    .map((c) => {
+      const rule = byName.get(c.alert) as AlertRule;
+      const expAlerts = c.firing.map((labels) => ({
+        exp_labels: { ...labels, severity: rule.severity },
+        exp_annotations: {
+          summary: expandLabels(rule.summary, labels),
+          description: expandLabels(rule.description, labels),
+        },
+      }));
+      return {
+        interval: "1m",
+        input_series: c.series,
+        alert_rule_test: [
+          { eval_time: QUIET_AT, alertname: c.alert, exp_alerts: [] },
+          { eval_time: FIRING_AT, alertname: c.alert, exp_alerts: expAlerts },
+        ],
+      };
+    });
+  return stringify({ rule_files: [ruleFile], evaluation_interval: "1m", tests }, { lineWidth: 0 });
+}

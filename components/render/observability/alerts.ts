@@ -1,0 +1,179 @@
+import { stringify } from "yaml";
+
+export interface AlertThresholds {
+  /** Fire when MemAvailable/MemTotal stays below this ratio. */
+  memoryAvailableRatio: number;
+  /** Fire when the root filesystem's free ratio stays below this. */
+  diskAvailableRatio: number;
+  /** Standby replay lag (seconds) while WAL is still waiting to be replayed. */
+  replicationLagSeconds: number;
+  /** WAL bytes the primary holds that a standby has not replayed yet. */
+  replicationLagBytes: number;
+  /** Messages a consumer group is behind on a topic. */
+  consumerLag: number;
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
+  memoryAvailableRatio: 0.1,
+  diskAvailableRatio: 0.1,
+  replicationLagSeconds: 30,
+  replicationLagBytes: 64 * 1024 * 1024,
+  consumerLag: 100,
+};
+
+export type Severity = "critical" | "warning";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  severity: Severity;
+  summary: string;
+  description: string;
+}
+
+function check(name: keyof AlertThresholds, value: number, max?: number): void {
+  if (!Number.isFinite(value) || value <= 0 || (max !== undefined && value >= max)) {
+    const range = max === undefined ? "> 0" : `in (0, ${max})`;
+    throw new Error(`alerts: ${name} must be a number ${range} (got ${value})`);
+  }
+}
+
+const CONTROLLER_UP = 'up{job="kafka-jmx",kafka_controller="true"}';
+
+/** The stack's alert rules; label templates use only $labels so tests can expand them. */
+export function alertRules(t: AlertThresholds): AlertRule[] {
+  check("memoryAvailableRatio", t.memoryAvailableRatio, 1);
+  check("diskAvailableRatio", t.diskAvailableRatio, 1);
+  check("replicationLagSeconds", t.replicationLagSeconds);
+  check("replicationLagBytes", t.replicationLagBytes);
+  check("consumerLag", t.consumerLag);
+  return [
+    {
+      alert: "TargetDown",
+      expr: "up == 0",
+      for: "1m",
+      severity: "warning",
+      summary: "{{ $labels.job }} target on {{ $labels.node }} is down",
+      description: "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).",
+    },
+    {
+      alert: "LbBackendDown",
+      expr: 'up{job="app"} == 0',
+      for: "30s",
+      severity: "critical",
+      summary: "Load balancer backend {{ $labels.node }} is down",
+      description: "The app on {{ $labels.instance }} does not answer; nginx sends its share elsewhere.",
+    },
+    {
+      alert: "PostgresDown",
+      expr: 'pg_up == 0 or up{job="postgres"} == 0',
+      for: "30s",
+      severity: "critical",
+      summary: "PostgreSQL on {{ $labels.node }} is down",
+      description: "postgres_exporter on {{ $labels.instance }} cannot reach PostgreSQL, or is down.",
+    },
+    {
+      alert: "PostgresStandbyNotStreaming",
+      expr: "pg_replica_is_replica == 1 and pg_replica_wal_receiver_streaming == 0",
+      for: "1m",
+      severity: "critical",
+      summary: "Standby {{ $labels.node }} is not streaming WAL",
+      description: "The WAL receiver of {{ $labels.node }} is not in state streaming.",
+    },
+    {
+      alert: "PostgresPrimaryWithoutStreamingStandby",
+      expr:
+        "pg_replica_is_replica == 0 unless on(instance) " +
+        'pg_stat_replication_pg_wal_lsn_diff{state="streaming"}',
+      for: "1m",
+      severity: "critical",
+      summary: "Primary {{ $labels.node }} has no streaming standby",
+      description: "pg_stat_replication on {{ $labels.node }} shows no standby in state streaming.",
+    },
+    {
+      alert: "PostgresReplicationLagHigh",
+      expr:
+        `pg_replica_lag_seconds > ${t.replicationLagSeconds} or ` +
+        `pg_stat_replication_pg_wal_lsn_diff > ${t.replicationLagBytes}`,
+      for: "1m",
+      severity: "warning",
+      summary: "Replication lag high on {{ $labels.node }}",
+      description: "The standby replays WAL too late (threshold " +
+        `${t.replicationLagSeconds} s or ${t.replicationLagBytes} bytes).`,
+    },
+    {
+      alert: "KafkaUnderReplicatedPartitions",
+      expr: "kafka_server_replicamanager_underreplicatedpartitions > 0",
+      for: "1m",
+      severity: "warning",
+      summary: "Broker {{ $labels.node }} has under-replicated partitions",
+      description: "Some partitions led by {{ $labels.node }} miss an in-sync replica.",
+    },
+    {
+      alert: "KafkaOfflinePartitions",
+      expr: "max(kafka_controller_kafkacontroller_offlinepartitionscount) > 0",
+      for: "30s",
+      severity: "critical",
+      summary: "Kafka has offline partitions",
+      description: "At least one partition has no leader; producers to it fail.",
+    },
+    {
+      alert: "KafkaControllerQuorumLost",
+      expr:
+        `sum(${CONTROLLER_UP}) <= count(${CONTROLLER_UP}) / 2 or ` +
+        "sum(kafka_controller_kafkacontroller_activecontrollercount) < 1",
+      for: "1m",
+      severity: "critical",
+      summary: "Kafka KRaft controller quorum lost",
+      description: "Not enough controller voters are up, or no controller is active.",
+    },
+    {
+      alert: "KafkaConsumerLagHigh",
+      expr: `sum by (consumergroup, topic) (kafka_consumergroup_lag) > ${t.consumerLag}`,
+      for: "2m",
+      severity: "warning",
+      summary: "Consumer group {{ $labels.consumergroup }} lags on {{ $labels.topic }}",
+      description: `The group is more than ${t.consumerLag} messages behind.`,
+    },
+    {
+      alert: "NodeMemoryLow",
+      expr:
+        "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < " +
+        `${t.memoryAvailableRatio}`,
+      for: "5m",
+      severity: "warning",
+      summary: "Memory low on {{ $labels.node }}",
+      description: `Less than ${t.memoryAvailableRatio * 100} % of memory is available.`,
+    },
+    {
+      alert: "NodeDiskLow",
+      expr:
+        'node_filesystem_avail_bytes{mountpoint="/"} / ' +
+        `node_filesystem_size_bytes{mountpoint="/"} < ${t.diskAvailableRatio}`,
+      for: "5m",
+      severity: "warning",
+      summary: "Root filesystem almost full on {{ $labels.node }}",
+      description: `Less than ${t.diskAvailableRatio * 100} % of / is free.`,
+    },
+  ];
+}
+
+/** Prometheus rule file text for the given rules. */
+export function renderAlertRules(rules: AlertRule[]): string {
+  const doc = {
+    groups: [
+      {
+        name: "pve-ha",
+        rules: rules.map((r) => ({
+          alert: r.alert,
+          expr: r.expr,
+          for: r.for,
+          labels: { severity: r.severity },
+          annotations: { summary: r.summary, description: r.description },
+        })),
+      },
+    ],
+  };
+  return stringify(doc, { lineWidth: 0 });
+}

@@ -1,0 +1,72 @@
+import { stringify } from "yaml";
+import { METRICS_PORTS } from "./ports";
+import { monitorNode, planScrapeJobs, type ObservedNode, type ScrapeJob } from "./targets";
+
+export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
+export const PROMETHEUS_RULES_DIR = "/etc/prometheus/rules";
+export const PROMETHEUS_RULES_FILE = `${PROMETHEUS_RULES_DIR}/pve-ha.rules.yml`;
+
+export interface PrometheusOptions {
+  /** Prometheus duration, e.g. "15s". */
+  scrapeInterval: string;
+  scrapeTimeout: string;
+  evaluationInterval: string;
+  /** Scrape Grafana's own /metrics (only where Grafana is installed). */
+  grafana: boolean;
+  ruleFiles?: string[];
+}
+
+export const DEFAULT_PROMETHEUS_OPTIONS: PrometheusOptions = {
+  scrapeInterval: "15s",
+  scrapeTimeout: "10s",
+  evaluationInterval: "15s",
+  grafana: true,
+};
+
+const DURATION = /^([1-9]\d*)(ms|s|m|h)$/;
+
+/** Milliseconds of a simple Prometheus duration such as "15s"; throws naming the bad value. */
+export function durationMs(field: string, value: string): number {
+  const m = DURATION.exec(value);
+  if (!m) throw new Error(`prometheus: ${field} must be a duration like 15s (got "${value}")`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+}
+
+function scrapeConfig(job: ScrapeJob) {
+  return {
+    job_name: job.name,
+    metrics_path: job.metricsPath,
+    static_configs: job.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
+  };
+}
+
+/** prometheus.yml for the stack: one job per exporter kind, targets from the node list. */
+export function renderPrometheusConfig(nodes: ObservedNode[], opts: PrometheusOptions): string {
+  const interval = durationMs("scrapeInterval", opts.scrapeInterval);
+  const timeout = durationMs("scrapeTimeout", opts.scrapeTimeout);
+  durationMs("evaluationInterval", opts.evaluationInterval);
+  if (timeout > interval) {
+    throw new Error(
+      `prometheus: scrapeTimeout must not exceed scrapeInterval ` +
+        `(got ${opts.scrapeTimeout} > ${opts.scrapeInterval})`,
+    );
+  }
+  const monitor = monitorNode(nodes);
+  const config = {
+    global: {
+      scrape_interval: opts.scrapeInterval,
+      scrape_timeout: opts.scrapeTimeout,
+      evaluation_interval: opts.evaluationInterval,
+      external_labels: { stack: "pve-ha" },
+    },
+    alerting: {
+      alertmanagers: [
+        { static_configs: [{ targets: [`${monitor.ip}:${METRICS_PORTS.alertmanager}`] }] },
+      ],
+    },
+    rule_files: opts.ruleFiles ?? [`${PROMETHEUS_RULES_DIR}/*.yml`],
+    scrape_configs: planScrapeJobs(nodes, { grafana: opts.grafana }).map(scrapeConfig),
+  };
+  return stringify(config, { lineWidth: 0 });
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds or fetches every local artifact into .cache/artifacts/ (idempotent). Runs all steps even if
+# one fails, then lists the failures and exits non-zero.
+set -Eeuo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+failed=()
+
+step() {
+  local name="$1"
+  shift
+  local started=$SECONDS
+  if "$@" >&2; then
+    echo "artifact $name: ok ($((SECONDS - started)) s)"
+  else
+    echo "artifact $name: FAILED ($((SECONDS - started)) s)" >&2
+    failed+=("$name")
+  fi
+}
+
+step kafka bash "$here/fetch-kafka.sh"
+step jmxAgent bash "$here/fetch-jmx-agent.sh"
+step kafkaExporter bash "$here/build-kafka-exporter.sh"
+step node bash "$here/fetch-node.sh"
+step app npm --prefix "$root/app" run --silent artifact
+
+if ((${#failed[@]} > 0)); then
+  echo "artifacts not built: ${failed[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,141 @@
+export type DrillTarget = "sandbox" | "stack";
+
+export interface DrillOptions {
+  target: DrillTarget;
+  outputsFile?: string;
+  scenarios: number[];
+  outDir: string;
+  /** Scenario 1: requests and concurrency of the load through the LB. */
+  requests: number;
+  concurrency: number;
+  /** Rate (requests/s) of the write loads of scenarios 3, 4 and 6. */
+  writeRate: number;
+  /** Seconds each failover load runs. */
+  faultLoadSeconds: number;
+  /** Scenario 4: how many broker-stop trials follow the normal-load trial. */
+  kafkaTrials: number;
+  sshUser: string;
+  sshOptions: string[];
+  pctPath?: string;
+}
+
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6] as const;
+
+const DEFAULTS: Omit<DrillOptions, "target"> = {
+  scenarios: [...ALL_SCENARIOS],
+  outDir: "reports/drill",
+  requests: 10000,
+  concurrency: 32,
+  writeRate: 40,
+  faultLoadSeconds: 40,
+  kafkaTrials: 3,
+  sshUser: "root",
+  sshOptions: [],
+};
+
+export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
+  --outputs <file.json>    stack outputs (default: .sandbox/outputs.json for sandbox,
+                           \`pulumi stack output --json\` for stack)
+  --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6)
+  --out <dir>              report directory (default reports/drill)
+  --requests <n>           scenario 1 load size (default 10000)
+  --concurrency <n>        scenario 1 concurrency (default 32)
+  --write-rate <n>         requests/s of the write loads (default 40)
+  --fault-seconds <n>      length of each failover load (default 40)
+  --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
+  --ssh-user <user>        SSH user on the Proxmox host (stack; default root, env DRILL_SSH_USER)
+  --ssh-option <opt>       extra ssh -o option, repeatable (env DRILL_SSH_OPTIONS, space separated)
+  --pct <path>             pct command to run (sandbox; default scripts/sandbox/pct)`;
+
+function positiveInt(flag: string, raw: string | undefined, max: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(`${flag} must be an integer in 1..${max} (got ${raw ?? "nothing"})`);
+  }
+  return n;
+}
+
+export function parseScenarioList(raw: string | undefined): number[] {
+  if (!raw) throw new Error("--scenarios needs a list such as 1,3,6 (got nothing)");
+  const out = new Set<number>();
+  for (const part of raw.split(",")) {
+    const n = Number(part.trim());
+    if (!(ALL_SCENARIOS as readonly number[]).includes(n)) {
+      throw new Error(`--scenarios: unknown scenario "${part}" (valid: 1-6; got ${raw})`);
+    }
+    out.add(n);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Parses the CLI arguments; env supplies SSH defaults. Throws one Error naming the bad value. */
+export function parseDrillArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): DrillOptions {
+  let target: DrillTarget | undefined;
+  const opts: Omit<DrillOptions, "target"> = {
+    ...DEFAULTS,
+    scenarios: [...DEFAULTS.scenarios],
+    sshUser: env.DRILL_SSH_USER || DEFAULTS.sshUser,
+    sshOptions: (env.DRILL_SSH_OPTIONS ?? "").split(/\s+/).filter((s) => s.length > 0),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--target": {
+        const v = value();
+        if (v !== "sandbox" && v !== "stack") {
+          throw new Error(`--target must be sandbox or stack (got ${v})`);
+        }
+        target = v;
+        break;
+      }
+      case "--outputs":
+        opts.outputsFile = value();
+        break;
+      case "--scenarios":
+        opts.scenarios = parseScenarioList(value());
+        break;
+      case "--out":
+        opts.outDir = value();
+        break;
+      case "--requests":
+        opts.requests = positiveInt(flag, value(), 1_000_000);
+        break;
+      case "--concurrency":
+        opts.concurrency = positiveInt(flag, value(), 1024);
+        break;
+      case "--write-rate":
+        opts.writeRate = positiveInt(flag, value(), 5000);
+        break;
+      case "--fault-seconds":
+        opts.faultLoadSeconds = positiveInt(flag, value(), 600);
+        if (opts.faultLoadSeconds < 20) {
+          throw new Error(`--fault-seconds must be at least 20 (got ${opts.faultLoadSeconds})`);
+        }
+        break;
+      case "--kafka-trials":
+        opts.kafkaTrials = positiveInt(flag, value(), 10);
+        break;
+      case "--ssh-user":
+        opts.sshUser = value();
+        break;
+      case "--ssh-option":
+        opts.sshOptions.push(value());
+        break;
+      case "--pct":
+        opts.pctPath = value();
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    }
+  }
+  if (!target) throw new Error(`--target is required (sandbox or stack)\n${USAGE}`);
+  return { target, ...opts };
+}

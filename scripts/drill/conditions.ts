@@ -1,0 +1,354 @@
+import type {
+  Check,
+  DrillResults,
+  FailoverResult,
+  FaultRun,
+  KafkaResult,
+  LbSplitResult,
+  LoadSummary,
+  ObservabilityResult,
+  ReplicationResult,
+  WebWriteResult,
+} from "./types";
+import { percentile } from "./stats";
+
+export interface Thresholds {
+  /** largest allowed distance of a node's share from an even split, in percentage points */
+  shareTolerancePts: number;
+  /** the paper's "< 1 s" replication latency */
+  replicationLatencyMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = { shareTolerancePts: 10, replicationLatencyMs: 1000 };
+
+function check(scenario: number, name: string, pass: boolean, detail: string): Check {
+  return { scenario, name, pass, detail };
+}
+
+function failures(load: LoadSummary): number {
+  return load.errors + load.non2xx;
+}
+
+export function lbSplitChecks(r: LbSplitResult, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
+  const k = r.appNodes.length;
+  const out: Check[] = r.sequential.map((trial) => {
+    const counts = r.appNodes.map((n) => trial.servedBy[n] ?? 0);
+    const even = counts.every(
+      (c) => c === Math.floor(trial.requests / k) || c === Math.ceil(trial.requests / k),
+    );
+    return check(
+      1,
+      `sequential trial ${trial.trial}: ${trial.requests} requests split evenly, all successful`,
+      even && trial.ok === trial.requests && counts.reduce((a, b) => a + b, 0) === trial.requests,
+      `${r.appNodes.map((n, i) => `${n}=${counts[i]}`).join(" ")}, ok=${trial.ok}/${trial.requests}`,
+    );
+  });
+  const lb = r.viaLb;
+  out.push(
+    check(
+      1,
+      "load via the LB: every request successful",
+      failures(lb) === 0 && lb.ok === lb.requests,
+      `ok=${lb.ok}/${lb.requests}, non-2xx=${lb.non2xx}, errors=${lb.errors}`,
+    ),
+  );
+  const total = Object.values(lb.servedBy).reduce((a, b) => a + b, 0);
+  const shares = r.appNodes.map((n) => (total === 0 ? 0 : (100 * (lb.servedBy[n] ?? 0)) / total));
+  const strangers = Object.keys(lb.servedBy).filter((n) => !r.appNodes.includes(n));
+  out.push(
+    check(
+      1,
+      `load via the LB: each app node serves ${(100 / k).toFixed(0)} % ± ${t.shareTolerancePts} points`,
+      total > 0 &&
+        strangers.length === 0 &&
+        shares.every((s) => Math.abs(s - 100 / k) <= t.shareTolerancePts),
+      r.appNodes.map((n, i) => `${n}=${shares[i].toFixed(1)} %`).join(" ") +
+        (strangers.length ? `; unknown X-Served-By: ${strangers.join(",")}` : ""),
+    ),
+    check(
+      1,
+      `load direct to ${r.direct.label}: every request successful`,
+      failures(r.direct) === 0 && r.direct.ok === r.direct.requests,
+      `ok=${r.direct.ok}/${r.direct.requests}, non-2xx=${r.direct.non2xx}, errors=${r.direct.errors}`,
+    ),
+  );
+  return out;
+}
+
+export function webWriteChecks(r: WebWriteResult): Check[] {
+  const m = r.messages;
+  const accepted = m.filter((x) => x.status === 202);
+  const stored = m.filter((x) => x.producedBy !== null);
+  const rightProducer = m.filter((x) => x.producedBy === x.servedBy);
+  const knownStorer = m.filter((x) => x.storedBy !== null && r.appNodes.includes(x.storedBy));
+  const onAdmin = m.filter((x) => x.onAdminPage);
+  return [
+    check(
+      2,
+      "every form post answered 202",
+      m.length > 0 && accepted.length === m.length,
+      `${accepted.length}/${m.length} answered 202`,
+    ),
+    check(
+      2,
+      "every posted message stored",
+      stored.length === m.length,
+      `${stored.length}/${m.length} stored after ${(r.waitedMs / 1000).toFixed(1)} s`,
+    ),
+    check(
+      2,
+      "produced_by = the node that answered the post (X-Served-By)",
+      rightProducer.length === m.length,
+      `${rightProducer.length}/${m.length} match`,
+    ),
+    check(
+      2,
+      "stored_by names an app node",
+      knownStorer.length === m.length,
+      `${knownStorer.length}/${m.length}; nodes: ${[...new Set(m.map((x) => x.storedBy))].join(",")}`,
+    ),
+    check(
+      2,
+      "every message shown on the admin page with its node names",
+      onAdmin.length === m.length,
+      `${onAdmin.length}/${m.length}; admin page served by ${r.adminServedBy.join(",") || "nobody"}`,
+    ),
+  ];
+}
+
+export function replicationChecks(
+  r: ReplicationResult,
+  t: Thresholds = DEFAULT_THRESHOLDS,
+): Check[] {
+  const slow = r.trials.filter(
+    (x) => x.standbyMs === null || x.standbyMs >= t.replicationLatencyMs,
+  );
+  const lagP99 = percentile(r.lagMsSamples, 99);
+  return [
+    check(
+      3,
+      "standby is streaming",
+      r.standbyState === "streaming",
+      `state=${r.standbyState ?? "no standby"}, sync_state=${r.syncState ?? "-"}`,
+    ),
+    check(
+      3,
+      "primary and standby hold identical rows (count + md5)",
+      r.primary.count === r.standby.count && r.primary.md5 === r.standby.md5 && r.primary.count > 0,
+      `primary ${r.primary.count} rows md5 ${r.primary.md5.slice(0, 12)}, standby ${r.standby.count} rows md5 ${r.standby.md5.slice(0, 12)}`,
+    ),
+    check(
+      3,
+      `each trial message visible on the standby in < ${t.replicationLatencyMs} ms`,
+      r.trials.length > 0 && slow.length === 0,
+      r.trials
+        .map((x) => `#${x.trial}: ${x.standbyMs === null ? "never" : `${x.standbyMs} ms`}`)
+        .join(", "),
+    ),
+    check(
+      3,
+      `replay lag p99 under write load < ${t.replicationLatencyMs} ms`,
+      r.lagMsSamples.length === 0 || lagP99 < t.replicationLatencyMs,
+      r.lagMsSamples.length === 0
+        ? "no replay_lag reported (standby idle between samples); see lag in bytes"
+        : `p99 ${lagP99.toFixed(1)} ms over ${r.lagMsSamples.length} samples`,
+    ),
+    check(
+      3,
+      "write load: every request acknowledged",
+      failures(r.load) === 0 && r.load.ok === r.load.requests,
+      `ok=${r.load.ok}/${r.load.requests}`,
+    ),
+  ];
+}
+
+export function faultRunChecks(
+  scenario: number,
+  run: FaultRun,
+  requireNoFailedRequests: boolean,
+): Check[] {
+  const out = [
+    check(
+      scenario,
+      `${run.name}: every acknowledged message stored (no data loss)`,
+      run.missing.length === 0 && run.acked > 0,
+      `acked ${run.acked}, stored ${run.stored}, missing ${run.missing.length}${run.missing.length ? ` (e.g. ${run.missing.slice(0, 3).join(", ")})` : ""}`,
+    ),
+    check(
+      scenario,
+      `${run.name}: consumption resumed`,
+      run.recoveryS !== null,
+      run.recoveryS === null
+        ? `lag still above normal at the end (max ${run.maxLag})`
+        : `lag back to normal ${run.recoveryS.toFixed(1)} s after the fault; longest pause ${run.pauseS.toFixed(1)} s; max lag ${run.maxLag}`,
+    ),
+  ];
+  if (requireNoFailedRequests) {
+    out.push(
+      check(
+        scenario,
+        `${run.name}: no failed request during the fault`,
+        failures(run.load) === 0,
+        `ok=${run.load.ok}/${run.load.requests}, non-2xx=${run.load.non2xx}, errors=${run.load.errors}`,
+      ),
+    );
+  }
+  return out;
+}
+
+export function kafkaChecks(r: KafkaResult): Check[] {
+  const fullIsr = r.topic.partitions.every(
+    (p) => p.replicas.length > 0 && p.isr.length === p.replicas.length && p.leader !== null,
+  );
+  const out: Check[] = [
+    check(
+      4,
+      `topic ${r.topic.topic}: replication factor ${r.expectedReplicationFactor}`,
+      r.topic.replicationFactor === r.expectedReplicationFactor,
+      `PartitionCount ${r.topic.partitionCount}, ReplicationFactor ${r.topic.replicationFactor}`,
+    ),
+    check(
+      4,
+      "every partition has a leader and a full ISR",
+      r.topic.partitions.length > 0 && fullIsr,
+      r.topic.partitions
+        .map(
+          (p) =>
+            `p${p.partition}: leader ${p.leader ?? "none"}, replicas ${p.replicas.join(",")}, isr ${p.isr.join(",")}`,
+        )
+        .join("; "),
+    ),
+    check(
+      4,
+      `KRaft quorum has ${r.expectedVoters} voters and a leader`,
+      r.quorum.voters.length === r.expectedVoters && r.quorum.leaderId >= 0,
+      `voters ${r.quorum.voters.join(",")}, leader ${r.quorum.leaderId}`,
+    ),
+    check(
+      4,
+      "re-sent message_uids stored once",
+      r.idempotency.rows === r.idempotency.sent && r.idempotency.distinct === r.idempotency.sent,
+      `sent ${r.idempotency.sent} + re-sent ${r.idempotency.resent}: rows ${r.idempotency.rows}, distinct ${r.idempotency.distinct}`,
+    ),
+  ];
+  if (r.idempotency.duplicatesSkippedDelta !== null) {
+    out.push(
+      check(
+        4,
+        "the consumers counted the re-sent messages as duplicates skipped",
+        r.idempotency.duplicatesSkippedDelta >= r.idempotency.resent,
+        `duplicates skipped +${r.idempotency.duplicatesSkippedDelta} for ${r.idempotency.resent} re-sent`,
+      ),
+    );
+  }
+  for (const trial of r.trials) out.push(...faultRunChecks(4, trial, false));
+  if (r.trials.some((x) => x.stopped !== null)) {
+    const want = r.topic.partitions[0]?.replicas.length ?? 0;
+    out.push(
+      check(
+        4,
+        "stopped brokers back in the ISR",
+        r.isrAfter.length === want,
+        `ISR after restore: ${r.isrAfter.join(",")} (replicas ${want})`,
+      ),
+    );
+  }
+  return out;
+}
+
+export function observabilityChecks(r: ObservabilityResult): Check[] {
+  const down = r.targets.filter((x) => x.health !== "up");
+  const slow = r.scrape.filter(
+    (s) => s.maxMs !== null && s.timeoutMs !== null && s.maxMs >= s.timeoutMs,
+  );
+  return [
+    check(
+      5,
+      "every Prometheus target up",
+      r.targets.length > 0 && down.length === 0,
+      down.length === 0
+        ? `${r.targets.length} targets up`
+        : `down: ${down.map((d) => `${d.job}/${d.instance} (${d.lastError || d.health})`).join("; ")}`,
+    ),
+    check(
+      5,
+      "every job's slowest scrape within its scrape timeout",
+      r.scrape.length > 0 && slow.length === 0,
+      slow.length === 0
+        ? `${r.scrape.length} jobs`
+        : slow.map((s) => `${s.job} max ${s.maxMs} ms`).join("; "),
+    ),
+  ];
+}
+
+export function failoverChecks(r: FailoverResult): Check[] {
+  const out: Check[] = [];
+  if (r.web) {
+    out.push(...faultRunChecks(6, r.web, true));
+    out.push(
+      check(
+        6,
+        "webserver1 restored: the LB serves from both app nodes again",
+        r.webBothServingAfter === true,
+        String(r.webBothServingAfter),
+      ),
+    );
+  }
+  if (r.pg && r.pgFacts) {
+    const f = r.pgFacts;
+    out.push(
+      check(
+        6,
+        "PG primary down: writes refused with a clear error",
+        f.writeRefused,
+        f.writeError || "write was accepted",
+      ),
+      check(
+        6,
+        "PG primary down: reads served by the standby",
+        f.readServed && f.readFromStandby,
+        `read served ${f.readServed}, from a node in recovery ${f.readFromStandby}`,
+      ),
+      check(
+        6,
+        "no split brain: never more than one writable PostgreSQL",
+        f.writablePrimaries.every((n) => n <= 1),
+        `writable nodes per probe: ${f.writablePrimaries.join(",")}`,
+      ),
+      check(
+        6,
+        "PG primary back: writes resume, standby streams and matches",
+        f.writesResumed && f.standbyStreamingAfter && f.digestsEqualAfter,
+        `writes ${f.writesResumed}, streaming ${f.standbyStreamingAfter}, identical ${f.digestsEqualAfter}`,
+      ),
+      ...faultRunChecks(6, r.pg, false),
+    );
+  }
+  if (r.kafka) {
+    out.push(...faultRunChecks(6, r.kafka, false));
+    out.push(
+      check(
+        6,
+        "kafka1 restored: back in the ISR",
+        (r.kafkaIsrAfter?.length ?? 0) >= 2,
+        `ISR ${r.kafkaIsrAfter?.join(",") ?? "unknown"}`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Every check of every scenario that ran, plus one failing check per scenario that threw. */
+export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
+  const out: Check[] = [];
+  if (results.lbSplit) out.push(...lbSplitChecks(results.lbSplit, t));
+  if (results.webWrite) out.push(...webWriteChecks(results.webWrite));
+  if (results.replication) out.push(...replicationChecks(results.replication, t));
+  if (results.kafka) out.push(...kafkaChecks(results.kafka));
+  if (results.observability) out.push(...observabilityChecks(results.observability));
+  if (results.failover) out.push(...failoverChecks(results.failover));
+  for (const [scenario, error] of Object.entries(results.errors)) {
+    out.push(check(Number(scenario), "scenario ran to the end", false, error));
+  }
+  return out.sort((a, b) => a.scenario - b.scenario);
+}

@@ -1,0 +1,179 @@
+export interface StackNode {
+  name: string;
+  vmid: number;
+  ip: string;
+  role: string;
+  proxmoxNode: string;
+  /** Kafka nodes: KRaft node.id, when the stack exports it. */
+  kafkaNodeId?: number;
+  kafkaRoles?: string[];
+}
+
+/** The stack outputs the drills use (docs/DESIGN.md, index.ts exports). */
+export interface StackOutputs {
+  lbUrl: string;
+  adminUrl: string;
+  haproxyReadWrite: string;
+  haproxyReadOnly: string;
+  pgPrimary: string;
+  pgStandby: string;
+  kafkaBootstrapServers: string;
+  kafkaTopic: string;
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  grafanaUrl?: string;
+  proxmoxHost: string;
+  nodes: StackNode[];
+}
+
+const STRING_KEYS = [
+  "lbUrl",
+  "adminUrl",
+  "haproxyReadWrite",
+  "haproxyReadOnly",
+  "pgPrimary",
+  "pgStandby",
+  "kafkaBootstrapServers",
+  "kafkaTopic",
+  "prometheusUrl",
+  "alertmanagerUrl",
+  "proxmoxHost",
+] as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Validates `pulumi stack output --json` text; lists every problem in one Error. */
+export function parseStackOutputs(text: string): StackOutputs {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`stack outputs are not JSON: ${(e as Error).message}`);
+  }
+  if (!isRecord(raw))
+    throw new Error(`stack outputs must be a JSON object (got ${text.slice(0, 40)})`);
+  const problems: string[] = [];
+  const str = (key: string): string => {
+    const v = raw[key];
+    if (typeof v !== "string" || v.length === 0) {
+      problems.push(`${key}: expected a non-empty string (got ${JSON.stringify(v)})`);
+      return "";
+    }
+    return v;
+  };
+  const values = Object.fromEntries(STRING_KEYS.map((k) => [k, str(k)])) as Record<
+    (typeof STRING_KEYS)[number],
+    string
+  >;
+  const nodes: StackNode[] = [];
+  if (!isRecord(raw.nodes)) {
+    problems.push(
+      `nodes: expected an object of name -> {vmid, ip, role} (got ${JSON.stringify(raw.nodes)})`,
+    );
+  } else {
+    for (const [name, n] of Object.entries(raw.nodes)) {
+      if (!isRecord(n)) {
+        problems.push(`nodes.${name}: expected an object (got ${JSON.stringify(n)})`);
+        continue;
+      }
+      const vmid = Number(n.vmid);
+      if (!Number.isInteger(vmid) || vmid < 100) {
+        problems.push(
+          `nodes.${name}.vmid: expected an integer >= 100 (got ${JSON.stringify(n.vmid)})`,
+        );
+      }
+      if (typeof n.ip !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(n.ip)) {
+        problems.push(`nodes.${name}.ip: expected an IPv4 address (got ${JSON.stringify(n.ip)})`);
+      }
+      if (typeof n.role !== "string" || n.role.length === 0) {
+        problems.push(`nodes.${name}.role: expected a role name (got ${JSON.stringify(n.role)})`);
+      }
+      nodes.push({
+        name,
+        vmid,
+        ip: String(n.ip),
+        role: String(n.role),
+        proxmoxNode: typeof n.proxmoxNode === "string" ? n.proxmoxNode : "",
+        ...(Number.isInteger(n.kafkaNodeId) ? { kafkaNodeId: Number(n.kafkaNodeId) } : {}),
+        ...(Array.isArray(n.kafkaRoles) ? { kafkaRoles: n.kafkaRoles.map(String) } : {}),
+      });
+    }
+  }
+  for (const key of ["lbUrl", "adminUrl", "prometheusUrl", "alertmanagerUrl"] as const) {
+    if (values[key] && !/^https?:\/\//.test(values[key])) {
+      problems.push(`${key}: expected an http(s) URL (got ${values[key]})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`invalid stack outputs:\n  - ${problems.join("\n  - ")}`);
+  }
+  return {
+    ...values,
+    grafanaUrl: typeof raw.grafanaUrl === "string" ? raw.grafanaUrl : undefined,
+    nodes,
+  };
+}
+
+export function nodesByRole(outputs: StackOutputs, role: string | RegExp): StackNode[] {
+  return outputs.nodes.filter((n) =>
+    typeof role === "string" ? n.role === role : role.test(n.role),
+  );
+}
+
+export function nodeNamed(outputs: StackOutputs, name: string): StackNode {
+  const node = outputs.nodes.find((n) => n.name === name);
+  if (!node) {
+    throw new Error(
+      `stack has no node named ${name} (nodes: ${outputs.nodes.map((n) => n.name).join(", ")})`,
+    );
+  }
+  return node;
+}
+
+function hostOf(endpoint: string): string {
+  const withScheme = /^[a-z]+:\/\//.test(endpoint) ? endpoint : `tcp://${endpoint}`;
+  return new URL(withScheme).hostname;
+}
+
+/**
+ * The drills send traffic only to the stack's own nodes. Returns the endpoints whose host is not
+ * one of the nodes' addresses (empty when all are safe).
+ */
+export function foreignEndpoints(outputs: StackOutputs): string[] {
+  const ips = new Set(outputs.nodes.map((n) => n.ip));
+  const endpoints = [
+    outputs.lbUrl,
+    outputs.adminUrl,
+    outputs.prometheusUrl,
+    outputs.alertmanagerUrl,
+    outputs.haproxyReadWrite,
+    outputs.haproxyReadOnly,
+    outputs.pgPrimary,
+    outputs.pgStandby,
+    ...outputs.kafkaBootstrapServers.split(","),
+  ];
+  return endpoints.filter((e) => !ips.has(hostOf(e.trim())));
+}
+
+/** Kafka nodes with their KRaft node.id (exported, else 1-based in VMID order as planNodes assigns). */
+export function kafkaNodes(outputs: StackOutputs): Array<StackNode & { kafkaNodeId: number }> {
+  return outputs.nodes
+    .filter((n) => n.role === "kafka")
+    .sort((a, b) => a.vmid - b.vmid)
+    .map((n, i) => ({ ...n, kafkaNodeId: n.kafkaNodeId ?? i + 1 }));
+}
+
+/** Kafka nodes that run a controller (every Kafka node when the stack does not export roles). */
+export function kafkaVoters(outputs: StackOutputs): StackNode[] {
+  return kafkaNodes(outputs).filter((n) => !n.kafkaRoles || n.kafkaRoles.includes("controller"));
+}
+
+/** Kafka nodes that run a broker: the nodes named in kafkaBootstrapServers. */
+export function kafkaBrokers(outputs: StackOutputs): Array<StackNode & { kafkaNodeId: number }> {
+  const hosts = new Set(
+    outputs.kafkaBootstrapServers.split(",").map((s) => s.trim().split(":")[0]),
+  );
+  return kafkaNodes(outputs).filter((n) => hosts.has(n.ip));
+}

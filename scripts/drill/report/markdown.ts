@@ -1,0 +1,426 @@
+import { PAPER } from "../paper";
+import { percentile } from "../stats";
+import type { Check, DrillResults, FaultRun, LoadSummary } from "../types";
+import { ms, num, pct, table, yesNo } from "./format";
+
+function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
+  return [
+    l.label,
+    String(l.requests),
+    ...nodes.map((n) => String(l.servedBy[n] ?? 0)),
+    pct(l.successPct),
+    ms(l.p50Ms),
+    ms(l.p99Ms),
+    num(l.rps, 0),
+    source,
+  ];
+}
+
+function table1(r: DrillResults): string[] {
+  const s = r.lbSplit;
+  if (!s) return [];
+  const nodes = s.appNodes;
+  const header = ["trial", "requests", ...nodes, "success", "p50", "p99", "req/s", "source"];
+  const rows: string[][] = PAPER.table1.map((p) => [
+    String(p.trial),
+    String(p.requests),
+    String(p.node1),
+    String(p.node2),
+    ...nodes.slice(2).map(() => "–"),
+    pct(p.successPct, 0),
+    "–",
+    "–",
+    "–",
+    "paper (sequential curl)",
+  ]);
+  for (const t of s.sequential) {
+    rows.push([
+      String(t.trial),
+      String(t.requests),
+      ...nodes.map((n) => String(t.servedBy[n] ?? 0)),
+      pct((100 * t.ok) / t.requests),
+      "–",
+      "–",
+      "–",
+      "ours (sequential)",
+    ]);
+  }
+  rows.push(loadRow(s.viaLb, nodes, "ours (autocannon via LB)"));
+  rows.push(loadRow(s.direct, nodes, "ours (autocannon direct, no LB)"));
+  return ["## Table 1 — Nginx load balancing (scenario 1)", "", table(header, rows), ""];
+}
+
+function scenario2(r: DrillResults): string[] {
+  const w = r.webWrite;
+  if (!w) return [];
+  return [
+    "## Scenario 2 — web write path (form post → Kafka → PostgreSQL → admin page)",
+    "",
+    table(
+      ["message_uid", "HTTP", "answered by", "produced_by", "stored_by", "on /admin"],
+      w.messages.map((m) => [
+        m.uid,
+        String(m.status),
+        m.servedBy,
+        m.producedBy ?? "–",
+        m.storedBy ?? "–",
+        yesNo(m.onAdminPage),
+      ]),
+    ),
+    "",
+    `Admin page served by: ${w.adminServedBy.join(", ") || "–"}; all messages seen after ${num(w.waitedMs / 1000)} s.`,
+    "",
+  ];
+}
+
+function table2(r: DrillResults): string[] {
+  const x = r.replication;
+  if (!x) return [];
+  const rows = x.trials.map((t, i) => [
+    String(t.trial),
+    `${PAPER.table2.cpuSpikeMs[i] ?? "–"} ms`,
+    PAPER.table2.latency,
+    ms(t.ackMs, 0),
+    ms(t.primaryMs, 0),
+    ms(t.standbyMs, 0),
+    x.primary.md5 === x.standby.md5 && x.primary.count === x.standby.count ? "100 %" : "MISMATCH",
+  ]);
+  return [
+    "## Table 2 — PostgreSQL streaming replication (scenario 3)",
+    "",
+    table(
+      [
+        "trial",
+        "paper: CPU spike",
+        "paper: latency",
+        "ours: POST→202",
+        "ours: POST→row on primary",
+        "ours: POST→row on standby",
+        "integrity",
+      ],
+      rows,
+    ),
+    "",
+    `Visibility is polled through \`pct exec … psql\`; resolution ≈ ${num(x.pollResolutionMs, 0)} ms per poll.`,
+    "",
+    table(
+      ["figure", "paper", "ours"],
+      [
+        ["standby state", PAPER.table2.state, x.standbyState ?? "–"],
+        ["sync_state", PAPER.table2.syncState, x.syncState ?? "–"],
+        [
+          "integrity (rows, md5)",
+          `${PAPER.table2.integrityPct} %`,
+          `primary ${x.primary.count} rows ${x.primary.md5.slice(0, 12)} / standby ${x.standby.count} rows ${x.standby.md5.slice(0, 12)}`,
+        ],
+        [
+          "write load",
+          "single inserts",
+          `${x.load.requests} POSTs at ${num(x.load.rps, 0)} req/s, ${pct(x.load.successPct)} ok`,
+        ],
+        [
+          "replay lag p50 / p99 under load",
+          "–",
+          x.lagMsSamples.length
+            ? `${ms(percentile(x.lagMsSamples, 50), 2)} / ${ms(percentile(x.lagMsSamples, 99), 2)} (${x.lagMsSamples.length} samples)`
+            : "none reported",
+        ],
+        [
+          "replay lag bytes p50 / max",
+          "–",
+          x.lagBytesSamples.length
+            ? `${percentile(x.lagBytesSamples, 50)} / ${Math.max(...x.lagBytesSamples)} B`
+            : "–",
+        ],
+      ],
+    ),
+    "",
+  ];
+}
+
+function faultRow(run: FaultRun, trial: string): string[] {
+  return [
+    trial,
+    run.trigger,
+    String(run.maxLag),
+    run.recoveryS === null ? "not resumed" : `${num(run.recoveryS)} s`,
+    `${num(run.pauseS)} s`,
+    `${run.acked} / ${run.stored}`,
+    run.missing.length === 0 ? "none" : `${run.missing.length} lost`,
+  ];
+}
+
+function timelineLinks(runs: ReadonlyArray<FaultRun | null | undefined>): string[] {
+  const out: string[] = [];
+  for (const run of runs) {
+    if (run?.timelinePng) out.push(`![${run.name}](${run.timelinePng})`, "");
+    else if (run?.timelineSvg) out.push(`![${run.name}](${run.timelineSvg})`, "");
+  }
+  return out;
+}
+
+function table3(r: DrillResults): string[] {
+  const k = r.kafka;
+  if (!k) return [];
+  const header = [
+    "trial",
+    "trigger",
+    "max lag (msgs)",
+    "recovery",
+    "longest pause",
+    "acked / stored",
+    "data loss",
+  ];
+  const rows: string[][] = PAPER.table3.map((p) => [
+    `paper ${p.trial}`,
+    p.trigger,
+    String(p.maxLag),
+    `${p.recoveryS} s`,
+    "–",
+    "–",
+    p.dataLoss,
+  ]);
+  k.trials.forEach((t, i) => rows.push(faultRow(t, `ours ${i + 1}`)));
+  const p0 = k.topic.partitions[0];
+  return [
+    "## Table 3 — Kafka failover and zero data loss (scenario 4)",
+    "",
+    table(header, rows),
+    "",
+    "Recovery = from the fault until the consumer lag is back to normal; longest pause = longest time the stored count stood still with a backlog (sampled every second).",
+    "",
+    table(
+      ["figure", "paper", "ours"],
+      [
+        ["PartitionCount", String(PAPER.topic.partitionCount), String(k.topic.partitionCount)],
+        [
+          "ReplicationFactor",
+          String(PAPER.topic.replicationFactor),
+          String(k.topic.replicationFactor),
+        ],
+        [
+          "ISR",
+          PAPER.topic.isr,
+          p0 ? `${p0.isr.join(",")} of replicas ${p0.replicas.join(",")}` : "–",
+        ],
+        ["KRaft voters / leader", "–", `${k.quorum.voters.join(",")} / ${k.quorum.leaderId}`],
+        [
+          "idempotency",
+          "duplicates skipped",
+          `${k.idempotency.sent} sent + ${k.idempotency.resent} re-sent → ${k.idempotency.rows} rows (${k.idempotency.distinct} distinct); duplicates skipped +${k.idempotency.duplicatesSkippedDelta ?? "?"}`,
+        ],
+      ],
+    ),
+    "",
+    ...timelineLinks(k.trials),
+  ];
+}
+
+function scenario5(r: DrillResults): string[] {
+  const o = r.observability;
+  if (!o) return [];
+  const byJob = new Map<string, { up: number; total: number }>();
+  for (const t of o.targets) {
+    const e = byJob.get(t.job) ?? { up: 0, total: 0 };
+    e.total++;
+    if (t.health === "up") e.up++;
+    byJob.set(t.job, e);
+  }
+  const bound = (job: string): number =>
+    /jmx/i.test(job) ? PAPER.table4.jmxScrapeMs : PAPER.table4.promScrapeMs;
+  return [
+    "## Scenario 5 — observability: targets and scrape durations",
+    "",
+    table(
+      ["job", "targets up", "scrape p50", "scrape max", "paper bound", "within"],
+      o.scrape.map((s) => {
+        const e = byJob.get(s.job) ?? { up: 0, total: 0 };
+        return [
+          s.job,
+          `${e.up}/${e.total}`,
+          ms(s.p50Ms),
+          ms(s.maxMs),
+          `< ${bound(s.job)} ms`,
+          yesNo(s.maxMs === null ? null : s.maxMs < bound(s.job)),
+        ];
+      }),
+    ),
+    "",
+    `Scrape durations from Prometheus' own \`scrape_duration_seconds\` over the last ${num(o.windowS / 60)} min.`,
+    "",
+  ];
+}
+
+function table4(r: DrillResults): string[] {
+  const o = r.observability;
+  const k = r.kafka;
+  const x = r.replication;
+  if (!o && !k && !x) return [];
+  const p = PAPER.table4;
+  const scrapeMax = (re: RegExp, invert: boolean): number | null => {
+    const v = (o?.scrape ?? [])
+      .filter((s) => re.test(s.job) !== invert)
+      .map((s) => s.maxMs ?? NaN)
+      .filter(Number.isFinite);
+    return v.length ? Math.max(...v) : null;
+  };
+  const cpu = Object.entries(o?.appCpuPct ?? {})
+    .map(([n, v]) => `${n} ${pct(v)}`)
+    .join(", ");
+  const load1 = Object.entries(o?.load1 ?? {})
+    .map(([n, v]) => `${n} ${num(v, 2)}`)
+    .join(", ");
+  const lagMax = k && k.trials.length ? Math.max(...k.trials.map((t) => t.maxLag)) : null;
+  return [
+    "## Table 4 — resource efficiency",
+    "",
+    table(
+      ["figure", "paper", "ours", "note"],
+      [
+        [
+          "webserver CPU",
+          pct(p.webserverCpuPct),
+          cpu || "–",
+          "app process CPU during the scenario-1 load, % of one core",
+        ],
+        [
+          "system load",
+          pct(p.systemLoadPct),
+          load1 || "–",
+          "node_load1 at the end of the scenario-1 load (an LXC container sees the host's load)",
+        ],
+        [
+          "PostgreSQL CPU spike",
+          ms(p.pgCpuSpikeMs, 2),
+          o?.pgCpuPct != null ? `${pct(o.pgCpuPct)} of one core` : "–",
+          "postgres processes on the primary during the scenario-1 load",
+        ],
+        [
+          "Prometheus scrape (non-JMX, max)",
+          `< ${p.promScrapeMs} ms`,
+          ms(scrapeMax(/jmx/i, true)),
+          "",
+        ],
+        ["JMX scrape (max)", `< ${p.jmxScrapeMs} ms`, ms(scrapeMax(/jmx/i, false)), ""],
+        [
+          "Kafka consumer lag max",
+          `${p.consumerLagMax} msgs`,
+          lagMax === null ? "–" : `${lagMax} msgs`,
+          "acknowledged but not yet stored, scenario 4",
+        ],
+        [
+          "replication replay lag p99",
+          "< 1 s",
+          x && x.lagMsSamples.length ? ms(percentile(x.lagMsSamples, 99), 2) : "–",
+          "scenario 3",
+        ],
+      ],
+    ),
+    "",
+  ];
+}
+
+function scenario6(r: DrillResults): string[] {
+  const f = r.failover;
+  if (!f) return [];
+  const runs = [f.web, f.pg, f.kafka].filter((x): x is FaultRun => x !== null);
+  const rows = runs.map((run) => [
+    run.name,
+    run.stopped ?? "–",
+    `${run.load.requests} (${pct(run.load.successPct)} ok, ${run.load.non2xx + run.load.errors} failed)`,
+    `${run.acked} / ${run.stored}`,
+    String(run.missing.length),
+    String(run.maxLag),
+    `${num(run.pauseS)} s`,
+    run.recoveryS === null ? "not resumed" : `${num(run.recoveryS)} s`,
+  ]);
+  const out = [
+    "## Scenario 6 — failover per layer under load",
+    "",
+    table(
+      [
+        "fault",
+        "stopped",
+        "requests during the fault",
+        "acked / stored",
+        "lost",
+        "max lag",
+        "longest pause",
+        "recovery",
+      ],
+      rows,
+    ),
+    "",
+    table(
+      ["layer", "paper", "ours"],
+      [
+        [
+          "app (webserver1 stopped)",
+          "all traffic to webserver2, no HTTP error (100 %)",
+          f.web
+            ? `${pct(f.web.load.successPct)} ok, ${f.web.load.non2xx + f.web.load.errors} failed; both nodes serving after restore: ${yesNo(f.webBothServingAfter)}`
+            : "–",
+        ],
+        [
+          "database (primary stopped)",
+          "writes refused, replica serves reads; primary catches up on return",
+          f.pgFacts
+            ? `writes refused: ${yesNo(f.pgFacts.writeRefused)} (${f.pgFacts.writeError || "–"}); reads from standby: ${yesNo(f.pgFacts.readFromStandby)}; writable nodes per probe: ${f.pgFacts.writablePrimaries.join(",")}; after return: writes ${yesNo(f.pgFacts.writesResumed)}, streaming ${yesNo(f.pgFacts.standbyStreamingAfter)}, identical ${yesNo(f.pgFacts.digestsEqualAfter)}`
+            : "–",
+        ],
+        [
+          "messaging (kafka1 stopped)",
+          "kafka2 takes over partitions; kafka1 rejoins and syncs",
+          f.kafka
+            ? `${f.kafka.missing.length} acknowledged messages lost; ISR after restore ${f.kafkaIsrAfter?.join(",") ?? "–"}`
+            : "–",
+        ],
+      ],
+    ),
+    "",
+    ...timelineLinks(runs),
+  ];
+  return out;
+}
+
+function checksSection(checks: readonly Check[]): string[] {
+  return [
+    "## Pass conditions",
+    "",
+    table(
+      ["scenario", "condition", "result", "detail"],
+      checks.map((c) => [String(c.scenario), c.name, c.pass ? "PASS" : "FAIL", c.detail]),
+    ),
+    "",
+  ];
+}
+
+/** The Markdown report: our figures beside the paper's Tables 1-4, the failovers, every check. */
+export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]): string {
+  const failed = checks.filter((c) => !c.pass).length;
+  const params = Object.entries(r.parameters)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+  return [
+    `# Drill report — target ${r.target}`,
+    "",
+    `Run ${r.runId}, ${r.startedAt} → ${r.finishedAt}. Parameters: ${params}.`,
+    "",
+    `**Verdict: ${failed === 0 && checks.length > 0 ? "PASS" : "FAIL"}** — ${checks.length - failed} of ${checks.length} pass conditions met.`,
+    "",
+    ...table1(r),
+    ...scenario2(r),
+    ...table2(r),
+    ...table3(r),
+    ...scenario5(r),
+    ...table4(r),
+    ...scenario6(r),
+    ...checksSection(checks),
+  ].join("\n");
+}
+
+/** The same report as JSON: results, checks, verdict and the paper's figures. */
+export function renderJsonReport(r: DrillResults, checks: readonly Check[]): string {
+  const failed = checks.filter((c) => !c.pass).length;
+  return `${JSON.stringify({ verdict: failed === 0 && checks.length > 0 ? "pass" : "fail", failed, checks, results: r, paper: PAPER }, null, 2)}\n`;
+}

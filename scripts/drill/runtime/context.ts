@@ -1,0 +1,25 @@
+import type { DrillOptions } from "../args";
+import type { StackNode, StackOutputs } from "../outputs";
+import type { Pct } from "./pct";
+
+export interface DbSettings {
+  database: string;
+  user: string;
+  password: string;
+}
+
+/** Everything a scenario needs to talk to the stack. */
+export interface DrillContext {
+  opts: DrillOptions;
+  outputs: StackOutputs;
+  pct: Pct;
+  runId: string;
+  db: DbSettings;
+  appNodes: StackNode[];
+  pgPrimary: StackNode;
+  pgStandby: StackNode;
+  pgProxy: StackNode;
+  log: (message: string) => void;
+  /** next free phase number for uid series (each load gets its own uid prefix) */
+  nextPhase: () => number;
+}

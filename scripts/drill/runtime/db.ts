@@ -1,0 +1,127 @@
+import type { StackNode } from "../outputs";
+import {
+  digestSql,
+  escapeLike,
+  parseDigest,
+  parsePsqlRows,
+  parseReplicationRows,
+  REPLICATION_SQL,
+  type ReplicationRow,
+  type TableDigest,
+} from "../parse/postgres";
+import type { DrillContext } from "./context";
+import { pctExec } from "./pct";
+import { shellQuote } from "./commandLine";
+
+/** Runs SQL as the postgres superuser inside a PostgreSQL container (psql -At, SQL on stdin). */
+export function psql(
+  ctx: DrillContext,
+  node: StackNode,
+  sql: string,
+  timeoutMs = 20_000,
+): Promise<string> {
+  return pctExec(
+    ctx.pct,
+    node.vmid,
+    [
+      "runuser",
+      "-u",
+      "postgres",
+      "--",
+      "psql",
+      "-XAtq",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-d",
+      ctx.db.database,
+    ],
+    { stdin: `${sql};\n`, timeoutMs },
+  );
+}
+
+export async function digest(
+  ctx: DrillContext,
+  node: StackNode,
+  uidPrefix = "",
+): Promise<TableDigest> {
+  return parseDigest(await psql(ctx, node, digestSql(uidPrefix)));
+}
+
+export async function countWithPrefix(
+  ctx: DrillContext,
+  node: StackNode,
+  prefix: string,
+): Promise<number> {
+  const out = await psql(
+    ctx,
+    node,
+    `select count(*) from messages where message_uid like '${escapeLike(prefix)}%'`,
+  );
+  return Number(out.trim());
+}
+
+export async function uidsWithPrefix(
+  ctx: DrillContext,
+  node: StackNode,
+  prefix: string,
+): Promise<Set<string>> {
+  const out = await psql(
+    ctx,
+    node,
+    `select message_uid from messages where message_uid like '${escapeLike(prefix)}%'`,
+  );
+  return new Set(parsePsqlRows(out).map((r) => r[0]));
+}
+
+export interface StoredMessage {
+  uid: string;
+  producedBy: string;
+  storedBy: string;
+}
+
+export async function storedMessages(
+  ctx: DrillContext,
+  node: StackNode,
+  prefix: string,
+): Promise<StoredMessage[]> {
+  const out = await psql(
+    ctx,
+    node,
+    `select message_uid, produced_by, stored_by from messages where message_uid like '${escapeLike(prefix)}%'`,
+  );
+  return parsePsqlRows(out).map(([uid, producedBy, storedBy]) => ({ uid, producedBy, storedBy }));
+}
+
+export async function replication(ctx: DrillContext): Promise<ReplicationRow[]> {
+  return parseReplicationRows(await psql(ctx, ctx.pgPrimary, REPLICATION_SQL));
+}
+
+export async function inRecovery(ctx: DrillContext, node: StackNode): Promise<boolean | null> {
+  try {
+    return (await psql(ctx, node, "select pg_is_in_recovery()", 8000)).trim() === "t";
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs SQL as the app's database user through HAProxy (port 5000 read-write, 5001 read-only),
+ * from inside the PostgreSQL standby container: psql is there and HAProxy is reachable. The
+ * password travels on stdin, never on a command line.
+ */
+export async function viaHaproxy(
+  ctx: DrillContext,
+  port: number,
+  sql: string,
+): Promise<{ ok: boolean; out: string; error: string }> {
+  const script = [
+    `export PGPASSWORD=${shellQuote(ctx.db.password)}`,
+    `export PGCONNECT_TIMEOUT=5`,
+    `exec psql -XAtq -v ON_ERROR_STOP=1 -h ${shellQuote(ctx.pgProxy.ip)} -p ${port} -U ${shellQuote(ctx.db.user)} -d ${shellQuote(ctx.db.database)} -c ${shellQuote(sql)}`,
+  ].join("\n");
+  const r = await ctx.pct.run(["exec", String(ctx.pgStandby.vmid), "--", "bash", "-s"], {
+    stdin: `${script}\n`,
+    timeoutMs: 20_000,
+  });
+  return { ok: r.code === 0, out: r.stdout, error: r.stderr.trim() };
+}

@@ -1,0 +1,128 @@
+import type { IncomingHttpHeaders } from "node:http";
+import autocannon from "autocannon";
+import type { LoadSummary } from "../types";
+
+export interface LoadSpec {
+  label: string;
+  url: string;
+  method: "GET" | "POST";
+  connections: number;
+  /** total requests; when absent the load runs for durationS */
+  amount?: number;
+  durationS?: number;
+  /** requests/s over all connections */
+  overallRate?: number;
+  timeoutS?: number;
+  /** POST: the idempotency key and text of request number `seq` */
+  post?: (seq: number) => { uid: string; body: string };
+  /** times in the result are ms since this instant (default: the start of the load) */
+  t0?: number;
+}
+
+export interface LoadRun {
+  summary: LoadSummary;
+  /** [t, status] per finished request; status 0 = transport error or timeout */
+  responses: Array<[number, number]>;
+  /** [t, uid] per acknowledged (2xx) POST */
+  acked: Array<[number, string]>;
+  sent: string[];
+}
+
+interface ClientContext {
+  uid?: string;
+}
+
+const HARD_LIMIT_S = 600;
+
+/** X-Served-By from autocannon's headers object, whose keys keep the server's spelling. */
+export function servedByHeader(headers: IncomingHttpHeaders | undefined): string | undefined {
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (k.toLowerCase() === "x-served-by") return Array.isArray(v) ? v[0] : v;
+  }
+  return undefined;
+}
+
+/** Runs one bounded autocannon load and records every response for the timeline. */
+export function runLoad(spec: LoadSpec): Promise<LoadRun> {
+  if (!spec.amount && !spec.durationS)
+    throw new Error(`load ${spec.label}: needs amount or durationS`);
+  const t0 = spec.t0 ?? Date.now();
+  const responses: Array<[number, number]> = [];
+  const acked: Array<[number, string]> = [];
+  const sent: string[] = [];
+  const servedBy: Record<string, number> = {};
+  let seq = 0;
+  const request: autocannon.Request = {
+    method: spec.method,
+    setupRequest: (req: autocannon.Request, context: object) => {
+      const ctx = context as ClientContext;
+      if (!spec.post) return req;
+      const { uid, body } = spec.post(seq++);
+      ctx.uid = uid;
+      sent.push(uid);
+      return {
+        ...req,
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": uid },
+        body: JSON.stringify({ body }),
+      };
+    },
+    onResponse: (
+      status: number,
+      _body: string,
+      context: object,
+      headers: IncomingHttpHeaders | undefined,
+    ) => {
+      const t = Date.now() - t0;
+      responses.push([t, status]);
+      const node = servedByHeader(headers);
+      if (node) servedBy[node] = (servedBy[node] ?? 0) + 1;
+      const uid = (context as ClientContext).uid;
+      if (uid && status >= 200 && status < 300) acked.push([t, uid]);
+    },
+  };
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: spec.url,
+        method: spec.method,
+        connections: spec.connections,
+        amount: spec.amount,
+        duration: spec.amount ? undefined : spec.durationS,
+        overallRate: spec.overallRate,
+        timeout: spec.timeoutS ?? 10,
+        requests: [request],
+        excludeErrorStats: false,
+      },
+      (err, result) => {
+        clearTimeout(guard);
+        if (err) return reject(err);
+        const durationS = (Date.now() - started) / 1000;
+        const ok = result["2xx"];
+        const errors = result.errors + result.timeouts;
+        const total = ok + result.non2xx + errors;
+        resolve({
+          responses,
+          acked,
+          sent,
+          summary: {
+            label: spec.label,
+            requests: total,
+            ok,
+            non2xx: result.non2xx,
+            errors,
+            successPct: total === 0 ? 0 : (100 * ok) / total,
+            p50Ms: result.latency.p50 ?? null,
+            p99Ms: result.latency.p99 ?? null,
+            rps: durationS > 0 ? total / durationS : null,
+            durationS,
+            servedBy,
+          },
+        });
+      },
+    );
+    instance.on("reqError", () => responses.push([Date.now() - t0, 0]));
+    const guard = setTimeout(() => instance.stop(), HARD_LIMIT_S * 1000);
+  });
+}

@@ -1,0 +1,173 @@
+import type { QuorumStatus, TopicInfo } from "./parse/kafka";
+import type { TableDigest } from "./parse/postgres";
+import type { TargetHealth } from "./parse/prometheus";
+
+export interface Check {
+  scenario: number;
+  name: string;
+  pass: boolean;
+  detail: string;
+}
+
+/** One load run (autocannon or sequential requests). */
+export interface LoadSummary {
+  label: string;
+  requests: number;
+  ok: number;
+  non2xx: number;
+  /** transport errors and timeouts */
+  errors: number;
+  successPct: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  rps: number | null;
+  durationS: number;
+  servedBy: Record<string, number>;
+}
+
+export interface SequentialTrial {
+  trial: number;
+  requests: number;
+  ok: number;
+  servedBy: Record<string, number>;
+}
+
+export interface LbSplitResult {
+  appNodes: string[];
+  sequential: SequentialTrial[];
+  viaLb: LoadSummary;
+  direct: LoadSummary;
+}
+
+export interface WebWriteMessage {
+  uid: string;
+  status: number;
+  servedBy: string;
+  producedBy: string | null;
+  storedBy: string | null;
+  onAdminPage: boolean;
+}
+
+export interface WebWriteResult {
+  appNodes: string[];
+  messages: WebWriteMessage[];
+  adminServedBy: string[];
+  waitedMs: number;
+}
+
+export interface ReplicationTrial {
+  trial: number;
+  uid: string;
+  /** POST -> 202 */
+  ackMs: number | null;
+  /** POST sent -> row visible on the primary / on the standby */
+  primaryMs: number | null;
+  standbyMs: number | null;
+}
+
+export interface ReplicationResult {
+  trials: ReplicationTrial[];
+  standbyState: string | null;
+  syncState: string | null;
+  load: LoadSummary;
+  lagMsSamples: number[];
+  lagBytesSamples: number[];
+  primary: TableDigest;
+  standby: TableDigest;
+  /** how close the poll-based visibility timings can be (one pct exec + psql round trip) */
+  pollResolutionMs: number;
+}
+
+/** Progress of the write path while a fault is injected: [t ms, acked, stored]. */
+export type ProgressSample = [number, number, number];
+
+export interface FaultRun {
+  name: string;
+  trigger: string;
+  stopped: string | null;
+  faultAtMs: number | null;
+  load: LoadSummary;
+  acked: number;
+  stored: number;
+  missing: string[];
+  maxLag: number;
+  pauseS: number;
+  recoveryS: number | null;
+  timelinePng: string | null;
+  timelineSvg: string | null;
+}
+
+export interface KafkaResult {
+  topic: TopicInfo;
+  quorum: QuorumStatus;
+  expectedReplicationFactor: number;
+  expectedVoters: number;
+  brokerIds: number[];
+  idempotency: {
+    sent: number;
+    resent: number;
+    rows: number;
+    distinct: number;
+    duplicatesSkippedDelta: number | null;
+  };
+  trials: FaultRun[];
+  isrAfter: number[];
+}
+
+export interface ScrapeFigure {
+  job: string;
+  targets: number;
+  p50Ms: number | null;
+  maxMs: number | null;
+  samples: number;
+  timeoutMs: number | null;
+}
+
+export interface ObservabilityResult {
+  targets: TargetHealth[];
+  scrape: ScrapeFigure[];
+  windowS: number;
+  /** process CPU of each app node over the scenario-1 load, % of one core */
+  appCpuPct: Record<string, number | null>;
+  /** node_load1 per node at the end of the scenario-1 load */
+  load1: Record<string, number | null>;
+  /** PostgreSQL primary: process CPU of postgres over the same window, % of one core */
+  pgCpuPct: number | null;
+}
+
+export interface PgFailoverFacts {
+  writeRefused: boolean;
+  writeError: string;
+  readServed: boolean;
+  readFromStandby: boolean;
+  /** number of writable PostgreSQL nodes seen at each probe (split brain when > 1) */
+  writablePrimaries: number[];
+  writesResumed: boolean;
+  standbyStreamingAfter: boolean;
+  digestsEqualAfter: boolean;
+}
+
+export interface FailoverResult {
+  web: FaultRun | null;
+  webBothServingAfter: boolean | null;
+  pg: FaultRun | null;
+  pgFacts: PgFailoverFacts | null;
+  kafka: FaultRun | null;
+  kafkaIsrAfter: number[] | null;
+}
+
+export interface DrillResults {
+  target: string;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  parameters: Record<string, string | number>;
+  lbSplit?: LbSplitResult;
+  webWrite?: WebWriteResult;
+  replication?: ReplicationResult;
+  kafka?: KafkaResult;
+  observability?: ObservabilityResult;
+  failover?: FailoverResult;
+  /** scenarios that threw: scenario -> error text */
+  errors: Record<number, string>;
+}

@@ -1,0 +1,14 @@
+import { BridgePlan } from "./bridge";
+import { SandboxPaths } from "./paths";
+import { SandboxState } from "./state";
+
+/** What every performer needs: where things live, the bridge, the state and a progress log. */
+export interface SandboxContext {
+  readonly paths: SandboxPaths;
+  readonly bridge: BridgePlan;
+  readonly baseRootfs: string;
+  readonly aptRepoMountPoint: string;
+  readonly state: SandboxState;
+  readonly parallelism: number;
+  readonly log: (line: string) => void;
+}

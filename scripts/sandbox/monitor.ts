@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { SandboxContext } from "./context";
+import { KeyedMutex, Semaphore } from "./limits";
+import { hashInputs, resourceKey, saveState } from "./state";
+import { performCommand, performCopyToRemote, vmidOfCommand } from "./perform-command";
+import { performContainer, performTemplate } from "./perform-container";
+import { performRandomPassword, performRandomUuid } from "./perform-random";
+
+type Inputs = Record<string, unknown>;
+export interface Performed {
+  readonly id: string;
+  readonly outputs: Inputs;
+}
+type Performer = (ctx: SandboxContext, name: string, inputs: Inputs) => Promise<Performed>;
+
+const PERFORMERS: Record<string, Performer> = {
+  "proxmoxve:index/containerLegacy:ContainerLegacy": performContainer,
+  "proxmoxve:download/fileLegacy:FileLegacy": performTemplate,
+  "command:remote:Command": performCommand,
+  "command:local:Command": performCommand,
+  "command:remote:CopyToRemote": performCopyToRemote,
+  "random:index/randomPassword:RandomPassword": performRandomPassword,
+  "random:index/randomUuid:RandomUuid": performRandomUuid,
+};
+
+const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command", "command:remote:CopyToRemote"]);
+
+/** Inputs that do not change what a resource does here (SSH connection to the Proxmox host). */
+function hashableInputs(inputs: Inputs): Inputs {
+  const { connection: _connection, ...rest } = inputs;
+  return rest;
+}
+
+/** Resolves asset inputs (whose path is a promise) to plain values, so they can be hashed. */
+async function plainInputs(value: unknown): Promise<unknown> {
+  if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+    const p = (value as { path?: Promise<string> }).path;
+    if (!p) throw new Error("the sandbox supports only file assets and archives");
+    const file = await p;
+    const st = fs.statSync(file);
+    return { assetPath: file, size: st.size, mtimeMs: st.mtimeMs };
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(plainInputs));
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await plainInputs(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/**
+ * A Pulumi mock monitor that performs each resource on this machine. Registration of a resource
+ * waits for its inputs and dependencies, so resources run in the program's own order.
+ */
+export class PerformingMonitor implements pulumi.runtime.Mocks {
+  private readonly slots: Semaphore;
+  private readonly perContainer = new KeyedMutex();
+  private failure: Error | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  readonly performed: string[] = [];
+  readonly skipped: string[] = [];
+
+  constructor(private readonly ctx: SandboxContext) {
+    this.slots = new Semaphore(ctx.parallelism);
+  }
+
+  get firstFailure(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves once no resource is being performed (after the program registered everything). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    throw new Error(`the sandbox does not implement the function ${args.token}`);
+  }
+
+  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+    const inputs = (await plainInputs(args.inputs)) as Inputs;
+    const performer = PERFORMERS[args.type];
+    if (!performer) {
+      if (args.custom && !args.type.startsWith("pulumi:providers:")) {
+        throw new Error(`the sandbox cannot perform resource type ${args.type} (${args.name})`);
+      }
+      return { id: args.custom ? `${args.name}_id` : undefined, state: inputs };
+    }
+    if (this.failure) throw new Error(`not run after an earlier failure: ${args.name}`);
+    const key = resourceKey(args.type, args.name);
+    const hash = hashInputs(args.type, hashableInputs(inputs));
+    const previous = this.ctx.state.resources[key];
+    if (previous && previous.hash === hash && (await this.stillValid(args.type, inputs))) {
+      this.skipped.push(key);
+      return { id: previous.id, state: previous.outputs };
+    }
+    try {
+      const pending = this.schedule(args.type, inputs, () => this.timed(args.type, args.name, inputs, performer));
+      this.inFlight.add(pending);
+      const result = await pending.finally(() => this.inFlight.delete(pending));
+      this.ctx.state.resources[key] = {
+        type: args.type,
+        hash,
+        id: result.id,
+        outputs: result.outputs,
+        at: new Date().toISOString(),
+      };
+      saveState(this.ctx.paths.stateFile, this.ctx.state);
+      this.performed.push(key);
+      return { id: result.id, state: result.outputs };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.failure ??= err;
+      throw err;
+    }
+  }
+
+  /** A container recorded as done must still exist; everything else is trusted to its hash. */
+  private async stillValid(type: string, inputs: Inputs): Promise<boolean> {
+    if (type !== "proxmoxve:index/containerLegacy:ContainerLegacy") return true;
+    const vmid = String(inputs.vmId);
+    return fs.existsSync(path.join(this.ctx.paths.lxcPath, vmid, "upper"));
+  }
+
+  private schedule(type: string, inputs: Inputs, fn: () => Promise<Performed>): Promise<Performed> {
+    if (!COMMAND_TYPES.has(type)) return fn();
+    const vmid = vmidOfCommand(inputs);
+    return this.slots.use(() => (vmid === undefined ? fn() : this.perContainer.use(vmid, fn)));
+  }
+
+  private async timed(type: string, name: string, inputs: Inputs, performer: Performer): Promise<Performed> {
+    const label = `${type.split(":").pop()} ${name}`;
+    const started = Date.now();
+    try {
+      const result = await performer(this.ctx, name, inputs);
+      this.ctx.log(`  ok   ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return result;
+    } catch (e) {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      const vmid = vmidOfCommand(inputs) ?? (inputs.vmId !== undefined ? String(inputs.vmId) : undefined);
+      this.ctx.log(`  FAIL ${label} (${secs} s)${vmid ? ` in container ${vmid}` : ""}`);
+      throw e;
+    }
+  }
+}

