@@ -11,3 +11,6 @@ export {
   type RawConfig,
 } from "./validate";
 export { loadConfig, rawConfigOf } from "./load";
+export * from "./ports";
+export * from "./endpoints";
+export { PLACEHOLDER_SECRETS, rawConfigFromStackYaml, runtimeConfigOf } from "./stackFile";

@@ -151,11 +151,6 @@ export const SCALAR_SETTINGS = {
     default: "replicator",
     description: "PostgreSQL role used by the standby to stream WAL.",
   },
-  pgExporterUser: {
-    type: "string",
-    default: "exporter",
-    description: "PostgreSQL role of postgres_exporter (pg_monitor).",
-  },
   pgReplicationSlot: {
     type: "string",
     default: "standby1",
@@ -231,4 +226,4 @@ export const OBJECT_SETTINGS = {
 export type ObjectKey = keyof typeof OBJECT_SETTINGS;
 
 /** Keys of the proxmoxve provider namespace the program reads. */
-export const PROVIDER_KEYS = ["proxmoxve:endpoint", "proxmoxve:apiToken"] as const;
+export const PROVIDER_KEYS: readonly string[] = ["proxmoxve:endpoint", "proxmoxve:apiToken"];

@@ -95,7 +95,6 @@ export interface PgSettings {
   database: string;
   appUser: string;
   replicationUser: string;
-  exporterUser: string;
   replicationSlot: string;
   maxSlotWalKeepSize: string;
   sharedBuffersMb: number;

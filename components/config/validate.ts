@@ -440,7 +440,6 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
         "a lowercase SQL identifier",
         p,
       ),
-      exporterUser: readMatching(raw, "pgExporterUser", NAME, "a lowercase SQL identifier", p),
       replicationSlot: readMatching(
         raw,
         "pgReplicationSlot",
@@ -475,16 +474,12 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
     artifacts: parseArtifacts(readObject(raw, "artifacts", p), p),
     aptSources: readString(raw, "aptSources", p),
   };
-  if (
-    cfg.pg.appUser === cfg.pg.replicationUser ||
-    cfg.pg.exporterUser === cfg.pg.replicationUser ||
-    cfg.pg.appUser === cfg.pg.exporterUser
-  ) {
-    p.add("pgAppUser", "app, replication and exporter roles must differ", [
-      cfg.pg.appUser,
-      cfg.pg.replicationUser,
-      cfg.pg.exporterUser,
-    ]);
+  const reservedRoles = ["postgres", "prometheus", cfg.pg.replicationUser];
+  if (reservedRoles.includes(cfg.pg.appUser)) {
+    p.add("pgAppUser", `must differ from ${reservedRoles.join(", ")}`, cfg.pg.appUser);
+  }
+  if (["postgres", "prometheus"].includes(cfg.pg.replicationUser)) {
+    p.add("pgReplicationUser", "must differ from postgres, prometheus", cfg.pg.replicationUser);
   }
   checkKafka(cfg, p);
   const names = nodeShapes(cfg).map((s) => s.name);

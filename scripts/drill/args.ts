@@ -14,6 +14,8 @@ export interface DrillOptions {
   faultLoadSeconds: number;
   /** Scenario 4: how many broker-stop trials follow the normal-load trial. */
   kafkaTrials: number;
+  /** replication factor the topic must have (the example stack: 2, as in the paper) */
+  kafkaReplicationFactor: number;
   sshUser: string;
   sshOptions: string[];
   pctPath?: string;
@@ -29,6 +31,7 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   writeRate: 40,
   faultLoadSeconds: 40,
   kafkaTrials: 3,
+  kafkaReplicationFactor: 2,
   sshUser: "root",
   sshOptions: [],
 };
@@ -43,6 +46,7 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --write-rate <n>         requests/s of the write loads (default 40)
   --fault-seconds <n>      length of each failover load (default 40)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
+  --kafka-rf <n>           replication factor the topic must have (default 2)
   --ssh-user <user>        SSH user on the Proxmox host (stack; default root, env DRILL_SSH_USER)
   --ssh-option <opt>       extra ssh -o option, repeatable (env DRILL_SSH_OPTIONS, space separated)
   --pct <path>             pct command to run (sandbox; default scripts/sandbox/pct)`;
@@ -122,6 +126,9 @@ export function parseDrillArgs(
         break;
       case "--kafka-trials":
         opts.kafkaTrials = positiveInt(flag, value(), 10);
+        break;
+      case "--kafka-rf":
+        opts.kafkaReplicationFactor = positiveInt(flag, value(), 9);
         break;
       case "--ssh-user":
         opts.sshUser = value();

@@ -37,6 +37,8 @@ export interface LbSplitResult {
   sequential: SequentialTrial[];
   viaLb: LoadSummary;
   direct: LoadSummary;
+  /** container CPU of each app node (and the LB) during the via-LB load, % of one core */
+  cpuPct: Record<string, number | null>;
 }
 
 export interface WebWriteMessage {
@@ -76,6 +78,10 @@ export interface ReplicationResult {
   standby: TableDigest;
   /** how close the poll-based visibility timings can be (one pct exec + psql round trip) */
   pollResolutionMs: number;
+  /** container CPU of the primary during the write load, % of one core */
+  pgCpuPct: number | null;
+  /** the primary's container CPU time per stored message during the write load */
+  pgCpuMsPerWrite: number | null;
 }
 
 /** Progress of the write path while a fault is injected: [t ms, acked, stored]. */
@@ -127,12 +133,8 @@ export interface ObservabilityResult {
   targets: TargetHealth[];
   scrape: ScrapeFigure[];
   windowS: number;
-  /** process CPU of each app node over the scenario-1 load, % of one core */
-  appCpuPct: Record<string, number | null>;
-  /** node_load1 per node at the end of the scenario-1 load */
-  load1: Record<string, number | null>;
-  /** PostgreSQL primary: process CPU of postgres over the same window, % of one core */
-  pgCpuPct: number | null;
+  /** max of node_load1 over the window, per node (an LXC container reports the host's load) */
+  load1Max: Record<string, number | null>;
 }
 
 export interface PgFailoverFacts {

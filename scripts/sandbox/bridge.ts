@@ -12,7 +12,9 @@ export async function bridgeExists(name: string): Promise<boolean> {
 }
 
 async function hostRoutes(): Promise<HostRoute[]> {
-  const routes = JSON.parse((await runChecked("ip", ["-j", "-4", "route", "show", "table", "all"])).stdout) as {
+  const routes = JSON.parse(
+    (await runChecked("ip", ["-j", "-4", "route", "show", "table", "all"])).stdout,
+  ) as {
     dst: string;
     dev?: string;
     type?: string;
@@ -23,7 +25,9 @@ async function hostRoutes(): Promise<HostRoute[]> {
   }[];
   return [
     ...routes.filter((r) => r.type !== "broadcast").map((r) => ({ dst: r.dst, dev: r.dev })),
-    ...addrs.flatMap((a) => a.addr_info.map((i) => ({ dst: `${i.local}/${i.prefixlen}`, dev: a.ifname }))),
+    ...addrs.flatMap((a) =>
+      a.addr_info.map((i) => ({ dst: `${i.local}/${i.prefixlen}`, dev: a.ifname })),
+    ),
   ];
 }
 
@@ -35,7 +39,9 @@ export async function ensureBridge(plan: BridgePlan): Promise<"created" | "exist
   const prefix = parseCidr(plan.subnet).prefix;
   const conflicts = findSubnetConflicts(plan.subnet, await hostRoutes(), plan.name);
   if (conflicts.length > 0) {
-    throw new Error(`sandbox subnet ${plan.subnet} overlaps host routes/addresses: ${conflicts.join(", ")}`);
+    throw new Error(
+      `sandbox subnet ${plan.subnet} overlaps host routes/addresses: ${conflicts.join(", ")}`,
+    );
   }
   if (await bridgeExists(plan.name)) {
     await ensureAddress(plan, prefix);

@@ -6,7 +6,15 @@ import { runProgram } from "./executor";
 import { destroyContainer, listContainers } from "./lxc";
 import { REPO_ROOT, sandboxPaths, SandboxPaths } from "./paths";
 import { prepareHost } from "./prepare";
-import { APT_REPO_MOUNT_POINT, mergeConfig, readStackConfig, SANDBOX_BRIDGE, sandboxOverlay } from "./sandbox-config";
+import {
+  APT_REPO_MOUNT_POINT,
+  mergeConfig,
+  readStackConfig,
+  SANDBOX_BRIDGE,
+  sandboxOverlay,
+  scalarSetting,
+} from "./sandbox-config";
+import { topologyFromOutputs } from "./topology";
 import { loadState } from "./state";
 import { logLine, seconds, step } from "./steps";
 
@@ -16,15 +24,20 @@ const PARALLELISM = 3;
 
 function sandboxPackages(): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by `up`
-  const packages = require("../../components/render/packages") as { allDebianPackages(): readonly string[] };
+  const packages = require("../../components/render/packages") as {
+    allDebianPackages(): readonly string[];
+  };
   return [...packages.allDebianPackages()];
+}
+
+function sandboxConfig(paths: SandboxPaths): Record<string, string> {
+  return mergeConfig(readStackConfig(path.join(paths.repoRoot, STACK_FILE)), sandboxOverlay(paths));
 }
 
 async function up(paths: SandboxPaths): Promise<void> {
   const started = Date.now();
   const prepared = await prepareHost(paths, sandboxPackages());
-  const stack = readStackConfig(path.join(paths.repoRoot, STACK_FILE));
-  const overlay = sandboxOverlay(paths);
+  const config = sandboxConfig(paths);
   fs.mkdirSync(paths.stagingDir, { recursive: true });
   const run = await step("deploy the stack (index.ts under the performing mock monitor)", () =>
     runProgram(
@@ -37,8 +50,8 @@ async function up(paths: SandboxPaths): Promise<void> {
         parallelism: PARALLELISM,
         log: logLine,
       },
-      mergeConfig(stack, overlay),
-      Object.keys(overlay).filter((k) => /PrivateKey|apiToken/.test(k)),
+      config,
+      Object.keys(config).filter((k) => /PrivateKey|apiToken/.test(k)),
     ),
   );
   logLine(`    resources performed: ${run.performed}, unchanged (skipped): ${run.skipped}`);
@@ -49,9 +62,15 @@ async function up(paths: SandboxPaths): Promise<void> {
 }
 
 async function status(paths: SandboxPaths): Promise<void> {
-  if (!fs.existsSync(paths.outputsFile)) throw new Error("the sandbox is not up (no .sandbox/outputs.json)");
+  if (!fs.existsSync(paths.outputsFile))
+    throw new Error("the sandbox is not up (no .sandbox/outputs.json)");
   const outputs = JSON.parse(fs.readFileSync(paths.outputsFile, "utf8")) as Record<string, unknown>;
-  const ok = await step("status checks", () => runChecks(paths, outputs));
+  const config = sandboxConfig(paths);
+  const topology = topologyFromOutputs(outputs, {
+    pgDatabase: scalarSetting(config, "pgDatabase"),
+    kafkaReplicationFactor: Number(scalarSetting(config, "kafkaReplicationFactor")),
+  });
+  const ok = await step("status checks", () => runChecks(paths, topology));
   if (!ok) throw new Error("some status checks failed");
 }
 
@@ -69,7 +88,9 @@ async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
     fs.rmSync(paths.stateDir, { recursive: true, force: true });
   });
   if (purge) {
-    await step("remove caches (.cache/sandbox)", async () => fs.rmSync(paths.cacheDir, { recursive: true, force: true }));
+    await step("remove caches (.cache/sandbox)", async () =>
+      fs.rmSync(paths.cacheDir, { recursive: true, force: true }),
+    );
   }
 }
 

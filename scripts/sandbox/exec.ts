@@ -16,7 +16,11 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; resolves with its exit code and output (never rejects on exit code). */
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: "pipe" });
     const out: Buffer[] = [];
@@ -52,10 +56,16 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 }
 
 /** Like run, but throws with the command line and the tail of its output when it fails. */
-export async function runChecked(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runChecked(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const result = await run(cmd, args, opts);
   if (result.code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${result.code}:\n${tail(result.stderr + result.stdout, 20)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} exited ${result.code}:\n${tail(result.stderr + result.stdout, 20)}`,
+    );
   }
   return result;
 }

@@ -6,8 +6,8 @@ import { PerformingMonitor } from "./monitor";
 /** Resolves one exported value (deeply, secrets unwrapped) under the mock runtime. */
 function resolveExport(value: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const out = pulumi.output(value);
-    out.apply((v) => {
+    const out: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+    out.apply((v: unknown) => {
       resolve(v);
       return v;
     });

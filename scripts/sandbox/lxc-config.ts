@@ -32,7 +32,14 @@ function memoryAndCpuLines(spec: LxcNodeSpec): string[] {
 
 /** A stable locally administered MAC derived from the VMID, so a re-created node keeps its MAC. */
 export function macForVmid(vmid: number): string {
-  const bytes = [0x02, 0x50, 0x48, Math.floor(vmid / 65536) % 256, Math.floor(vmid / 256) % 256, vmid % 256];
+  const bytes = [
+    0x02,
+    0x50,
+    0x48,
+    Math.floor(vmid / 65536) % 256,
+    Math.floor(vmid / 256) % 256,
+    vmid % 256,
+  ];
   return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 

@@ -19,11 +19,16 @@ export interface NodeFiles {
 }
 
 /** What Proxmox writes into a container it manages: /etc/hostname, /etc/hosts, /etc/resolv.conf. */
-export function renderNodeFiles(hostname: string, ip: string, dnsServers: readonly string[]): NodeFiles {
+export function renderNodeFiles(
+  hostname: string,
+  ip: string,
+  dnsServers: readonly string[],
+): NodeFiles {
   return {
     hostname: `${hostname}\n`,
     hosts: `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip}\t${hostname}\n`,
-    resolvConf: dnsServers.length > 0 ? dnsServers.map((s) => `nameserver ${s}\n`).join("") : "# no DNS\n",
+    resolvConf:
+      dnsServers.length > 0 ? dnsServers.map((s) => `nameserver ${s}\n`).join("") : "# no DNS\n",
   };
 }
 
@@ -52,8 +57,25 @@ export async function ensureContainer(
   fs.writeFileSync(path.join(spec.upperDir, "etc", "resolv.conf"), files.resolvConf);
   if (changed) fs.writeFileSync(configFile, config);
   if (start && (await containerState(lxcPath, spec.vmid)) !== "RUNNING") {
-    await runChecked("lxc-start", ["-P", lxcPath, "-n", String(spec.vmid), "-d", "-o", path.join(dir, "lxc.log")]);
-    await runChecked("lxc-wait", ["-P", lxcPath, "-n", String(spec.vmid), "-s", "RUNNING", "-t", "30"]);
+    await runChecked("lxc-start", [
+      "-P",
+      lxcPath,
+      "-n",
+      String(spec.vmid),
+      "-d",
+      "-o",
+      path.join(dir, "lxc.log"),
+    ]);
+    await runChecked("lxc-wait", [
+      "-P",
+      lxcPath,
+      "-n",
+      String(spec.vmid),
+      "-s",
+      "RUNNING",
+      "-t",
+      "30",
+    ]);
   }
   return isNew ? "created" : changed ? "updated" : "unchanged";
 }

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SandboxContext } from "./context";
 import { KeyedMutex, Semaphore } from "./limits";
+import { containerState } from "./lxc";
 import { hashInputs, resourceKey, saveState } from "./state";
 import { performCommand, performCopyToRemote, vmidOfCommand } from "./perform-command";
 import { performContainer, performTemplate } from "./perform-container";
@@ -25,17 +26,22 @@ const PERFORMERS: Record<string, Performer> = {
   "random:index/randomUuid:RandomUuid": performRandomUuid,
 };
 
-const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command", "command:remote:CopyToRemote"]);
+const COMMAND_TYPES = new Set([
+  "command:remote:Command",
+  "command:local:Command",
+  "command:remote:CopyToRemote",
+]);
 
 /** Inputs that do not change what a resource does here (SSH connection to the Proxmox host). */
 function hashableInputs(inputs: Inputs): Inputs {
-  const { connection: _connection, ...rest } = inputs;
-  return rest;
+  return Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "connection"));
 }
 
 /** Resolves asset inputs (whose path is a promise) to plain values, so they can be hashed. */
 async function plainInputs(value: unknown): Promise<unknown> {
-  if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+  const isAsset: boolean =
+    pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value);
+  if (isAsset) {
     const p = (value as { path?: Promise<string> }).path;
     if (!p) throw new Error("the sandbox supports only file assets and archives");
     const file = await p;
@@ -44,7 +50,9 @@ async function plainInputs(value: unknown): Promise<unknown> {
   }
   if (Array.isArray(value)) return Promise.all(value.map(plainInputs));
   if (value !== null && typeof value === "object") {
-    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await plainInputs(v)] as const));
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await plainInputs(v)] as const),
+    );
     return Object.fromEntries(entries);
   }
   return value;
@@ -79,7 +87,9 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
     throw new Error(`the sandbox does not implement the function ${args.token}`);
   }
 
-  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+  async newResource(
+    args: pulumi.runtime.MockResourceArgs,
+  ): Promise<pulumi.runtime.MockResourceResult> {
     const inputs = (await plainInputs(args.inputs)) as Inputs;
     const performer = PERFORMERS[args.type];
     if (!performer) {
@@ -97,7 +107,9 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       return { id: previous.id, state: previous.outputs };
     }
     try {
-      const pending = this.schedule(args.type, inputs, () => this.timed(args.type, args.name, inputs, performer));
+      const pending = this.schedule(args.type, inputs, () =>
+        this.timed(args.type, args.name, inputs, performer),
+      );
       this.inFlight.add(pending);
       const result = await pending.finally(() => this.inFlight.delete(pending));
       this.ctx.state.resources[key] = {
@@ -117,11 +129,14 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
     }
   }
 
-  /** A container recorded as done must still exist; everything else is trusted to its hash. */
+  /** A container recorded as done must still exist and run; everything else is trusted to its hash. */
   private async stillValid(type: string, inputs: Inputs): Promise<boolean> {
     if (type !== "proxmoxve:index/containerLegacy:ContainerLegacy") return true;
-    const vmid = String(inputs.vmId);
-    return fs.existsSync(path.join(this.ctx.paths.lxcPath, vmid, "upper"));
+    const vmid = Number(inputs.vmId);
+    if (!fs.existsSync(path.join(this.ctx.paths.lxcPath, String(vmid), "upper"))) return false;
+    return (
+      inputs.started === false || (await containerState(this.ctx.paths.lxcPath, vmid)) === "RUNNING"
+    );
   }
 
   private schedule(type: string, inputs: Inputs, fn: () => Promise<Performed>): Promise<Performed> {
@@ -130,7 +145,12 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
     return this.slots.use(() => (vmid === undefined ? fn() : this.perContainer.use(vmid, fn)));
   }
 
-  private async timed(type: string, name: string, inputs: Inputs, performer: Performer): Promise<Performed> {
+  private async timed(
+    type: string,
+    name: string,
+    inputs: Inputs,
+    performer: Performer,
+  ): Promise<Performed> {
     const label = `${type.split(":").pop()} ${name}`;
     const started = Date.now();
     try {
@@ -139,7 +159,8 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       return result;
     } catch (e) {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const vmid = vmidOfCommand(inputs) ?? (inputs.vmId !== undefined ? String(inputs.vmId) : undefined);
+      const vmid =
+        vmidOfCommand(inputs) ?? (inputs.vmId !== undefined ? String(inputs.vmId) : undefined);
       this.ctx.log(`  FAIL ${label} (${secs} s)${vmid ? ` in container ${vmid}` : ""}`);
       throw e;
     }

@@ -50,7 +50,11 @@ export interface HostRoute {
  * Routes and addresses of the host that overlap the sandbox subnet, ignoring the sandbox's own
  * bridge. The default route (0.0.0.0/0) is not a conflict: it only says where the outside is.
  */
-export function findSubnetConflicts(subnet: string, routes: HostRoute[], ownBridge: string): string[] {
+export function findSubnetConflicts(
+  subnet: string,
+  routes: HostRoute[],
+  ownBridge: string,
+): string[] {
   const mine = parseCidr(subnet);
   return routes
     .filter((r) => r.dev !== ownBridge && r.dst !== "default")

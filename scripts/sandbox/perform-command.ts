@@ -18,7 +18,11 @@ function logFileFor(ctx: SandboxContext, name: string): string {
 }
 
 /** remote.Command / local.Command: runs `create` with bash here, stdin piped, the pct shim first on PATH. */
-export async function performCommand(ctx: SandboxContext, name: string, inputs: Inputs): Promise<Performed> {
+export async function performCommand(
+  ctx: SandboxContext,
+  name: string,
+  inputs: Inputs,
+): Promise<Performed> {
   const create = inputs.create;
   if (typeof create !== "string" || create.trim() === "") {
     return { id: name, outputs: { ...inputs, stdout: "", stderr: "" } };
@@ -48,11 +52,17 @@ export async function performCommand(ctx: SandboxContext, name: string, inputs: 
 }
 
 /** remote.CopyToRemote: a local copy into the sandbox staging dir (the program's hostStagingDir). */
-export async function performCopyToRemote(ctx: SandboxContext, name: string, inputs: Inputs): Promise<Performed> {
+export async function performCopyToRemote(
+  ctx: SandboxContext,
+  name: string,
+  inputs: Inputs,
+): Promise<Performed> {
   const remotePath = path.resolve(String(inputs.remotePath ?? ""));
   const staging = path.resolve(ctx.paths.stagingDir);
   if (!remotePath.startsWith(staging + path.sep)) {
-    throw new Error(`CopyToRemote ${name}: remotePath ${remotePath} is outside the sandbox staging dir ${staging}`);
+    throw new Error(
+      `CopyToRemote ${name}: remotePath ${remotePath} is outside the sandbox staging dir ${staging}`,
+    );
   }
   const source = (inputs.source ?? {}) as { assetPath?: string };
   if (!source.assetPath || !fs.existsSync(source.assetPath)) {

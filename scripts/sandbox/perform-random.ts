@@ -16,7 +16,12 @@ export function generatePassword(length: number, specials: string): string {
     throw new Error(`RandomPassword length out of range: ${length}`);
   }
   const all = LOWER + UPPER + DIGITS + specials;
-  const chars = [...pick(LOWER, 1), ...pick(UPPER, 1), ...pick(DIGITS, 1), ...pick(all, length - 3)];
+  const chars = [
+    ...pick(LOWER, 1),
+    ...pick(UPPER, 1),
+    ...pick(DIGITS, 1),
+    ...pick(all, length - 3),
+  ];
   // Fisher-Yates with crypto bytes, so the guaranteed classes are not always in front.
   const order = randomBytes(chars.length);
   for (let i = chars.length - 1; i > 0; i--) {

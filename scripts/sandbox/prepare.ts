@@ -6,15 +6,28 @@ import type { SandboxPaths } from "./paths";
 import { artifactFiles, SANDBOX_BRIDGE } from "./sandbox-config";
 import { logLine, step } from "./steps";
 
-const HOST_TOOLS = ["lxc-start", "lxc-attach", "debootstrap", "apt-ftparchive", "ip", "mvn", "go", "npm"];
+const HOST_TOOLS = [
+  "lxc-start",
+  "lxc-attach",
+  "debootstrap",
+  "apt-ftparchive",
+  "ip",
+  "mvn",
+  "go",
+  "npm",
+];
 
 export async function checkHost(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("the sandbox must run as root (it creates LXC containers and a bridge)");
+  if (process.getuid?.() !== 0)
+    throw new Error("the sandbox must run as root (it creates LXC containers and a bridge)");
   const missing: string[] = [];
   for (const tool of HOST_TOOLS) {
     if ((await run("bash", ["-c", `command -v ${tool}`])).code !== 0) missing.push(tool);
   }
-  if (missing.length > 0) throw new Error(`missing host tools: ${missing.join(", ")} (see README: sandbox prerequisites)`);
+  if (missing.length > 0)
+    throw new Error(
+      `missing host tools: ${missing.join(", ")} (see README: sandbox prerequisites)`,
+    );
 }
 
 /** Builds the local artifacts; a missing one is reported by name. */
@@ -33,16 +46,28 @@ export async function prepareArtifacts(paths: SandboxPaths): Promise<void> {
 }
 
 export async function prepareBaseRootfs(paths: SandboxPaths): Promise<string> {
-  const r = await runChecked("bash", [path.join(paths.hostScriptsDir, "base-rootfs.sh"), paths.cacheDir], {
-    logFile: path.join(paths.logDir, "base-rootfs.log"),
-  });
+  const r = await runChecked(
+    "bash",
+    [path.join(paths.hostScriptsDir, "base-rootfs.sh"), paths.cacheDir],
+    {
+      logFile: path.join(paths.logDir, "base-rootfs.log"),
+    },
+  );
   return r.stdout.trim().split("\n").pop() ?? "";
 }
 
-export async function prepareAptRepo(paths: SandboxPaths, rootfs: string, packages: readonly string[]): Promise<void> {
-  const r = await runChecked("bash", [path.join(paths.hostScriptsDir, "apt-repo.sh"), rootfs, paths.aptRepoDir, ...packages], {
-    logFile: path.join(paths.logDir, "apt-repo.log"),
-  });
+export async function prepareAptRepo(
+  paths: SandboxPaths,
+  rootfs: string,
+  packages: readonly string[],
+): Promise<void> {
+  const r = await runChecked(
+    "bash",
+    [path.join(paths.hostScriptsDir, "apt-repo.sh"), rootfs, paths.aptRepoDir, ...packages],
+    {
+      logFile: path.join(paths.logDir, "apt-repo.log"),
+    },
+  );
   logLine(`    ${tail(r.stdout, 1)}`);
 }
 
@@ -50,11 +75,16 @@ export interface Prepared {
   readonly baseRootfs: string;
 }
 
-export async function prepareHost(paths: SandboxPaths, packages: readonly string[]): Promise<Prepared> {
+export async function prepareHost(
+  paths: SandboxPaths,
+  packages: readonly string[],
+): Promise<Prepared> {
   await step("host prerequisites", checkHost);
   fs.mkdirSync(paths.logDir, { recursive: true });
   await step("artifacts (.cache/artifacts)", () => prepareArtifacts(paths));
-  const baseRootfs = await step("Debian 12 base rootfs (.cache/sandbox)", () => prepareBaseRootfs(paths));
+  const baseRootfs = await step("Debian 12 base rootfs (.cache/sandbox)", () =>
+    prepareBaseRootfs(paths),
+  );
   await step(`offline apt repository (${packages.length} packages + dependencies)`, () =>
     prepareAptRepo(paths, baseRootfs, packages),
   );

@@ -3,6 +3,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { BridgePlan } from "./bridge";
 import type { SandboxPaths } from "./paths";
+import { SCALAR_SETTINGS } from "../../components/config/schema";
 
 /** The sandbox's own network: a bridge it creates, a subnet no host route uses. */
 export const SANDBOX_BRIDGE: BridgePlan = {
@@ -49,8 +50,13 @@ export function sandboxOverlay(paths: SandboxPaths): Record<string, string> {
 }
 
 /** Plain values of a stack file's `config:`; encrypted (`secure:`) values are left to the overlay. */
-export function readStackConfig(stackFile: string): { values: Record<string, string>; secureKeys: string[] } {
-  const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
+export function readStackConfig(stackFile: string): {
+  values: Record<string, string>;
+  secureKeys: string[];
+} {
+  const doc = parse(fs.readFileSync(stackFile, "utf8")) as {
+    config?: Record<string, unknown>;
+  } | null;
   const values: Record<string, string> = {};
   const secureKeys: string[] = [];
   for (const [key, value] of Object.entries(doc?.config ?? {})) {
@@ -61,10 +67,27 @@ export function readStackConfig(stackFile: string): { values: Record<string, str
 }
 
 /** Example stack + overlay; every encrypted key must be replaced by the overlay. */
-export function mergeConfig(stack: ReturnType<typeof readStackConfig>, overlay: Record<string, string>): Record<string, string> {
+export function mergeConfig(
+  stack: ReturnType<typeof readStackConfig>,
+  overlay: Record<string, string>,
+): Record<string, string> {
   const missing = stack.secureKeys.filter((k) => !(k in overlay));
   if (missing.length > 0) {
-    throw new Error(`the sandbox overlay has no value for the encrypted config keys: ${missing.join(", ")}`);
+    throw new Error(
+      `the sandbox overlay has no value for the encrypted config keys: ${missing.join(", ")}`,
+    );
   }
   return { ...stack.values, ...overlay };
+}
+
+/** A scalar of the merged config, or the schema default when the stack does not set it. */
+export function scalarSetting(
+  merged: Record<string, string>,
+  key: keyof typeof SCALAR_SETTINGS,
+): string {
+  const value = merged[`${NS}:${key}`];
+  if (value !== undefined) return value;
+  const setting = SCALAR_SETTINGS[key] as { default?: string | number | boolean };
+  if (setting.default === undefined) throw new Error(`config ${NS}:${key} is required`);
+  return String(setting.default);
 }

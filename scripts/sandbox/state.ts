@@ -54,5 +54,9 @@ export function stableStringify(value: unknown): string {
 }
 
 export function hashInputs(type: string, inputs: unknown): string {
-  return createHash("sha256").update(type).update("\0").update(stableStringify(inputs)).digest("hex");
+  return createHash("sha256")
+    .update(type)
+    .update("\0")
+    .update(stableStringify(inputs))
+    .digest("hex");
 }

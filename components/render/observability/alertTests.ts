@@ -56,7 +56,16 @@ function cases(t: AlertThresholds): AlertCase[] {
   });
   const exporter = target("kafka", "monitor", "monitor", 109, 9308);
   const rootFs = { ...lb, device: "/dev/loop0", fstype: "ext4", mountpoint: "/" };
-  const streaming = { ...pg1, application_name: "pg2", client_addr: "10.10.10.4", state: "streaming" };
+  const streaming = {
+    ...pg1,
+    application_name: "pg2",
+    client_addr: "10.10.10.4",
+    state: "streaming",
+  };
+  const pgproxy = target("haproxy", "pgproxy", "haproxy", 105, 8404);
+  const rwDown = { ...pgproxy, proxy: "pg_rw", state: "DOWN" };
+  const rwUp = { ...pgproxy, proxy: "pg_rw", state: "UP" };
+  const roUp = { ...pgproxy, proxy: "pg_ro", state: "UP" };
   const lag = { consumergroup: "pve-ha-app", topic: "messages", partition: "0" };
   return [
     {
@@ -68,6 +77,15 @@ function cases(t: AlertThresholds): AlertCase[] {
       alert: "LbBackendDown",
       series: [{ series: seriesName("up", web1), values: healthyThen(1, 0) }],
       firing: [web1],
+    },
+    {
+      alert: "PgProxyBackendDown",
+      series: [
+        { series: seriesName("haproxy_backend_status", rwDown), values: healthyThen(0, 1) },
+        { series: seriesName("haproxy_backend_status", rwUp), values: healthyThen(1, 0) },
+        { series: seriesName("haproxy_backend_status", { ...roUp }), values: "1x20" },
+      ],
+      firing: [rwDown],
     },
     {
       alert: "PostgresDown",
@@ -93,7 +111,10 @@ function cases(t: AlertThresholds): AlertCase[] {
       alert: "PostgresPrimaryWithoutStreamingStandby",
       series: [
         { series: seriesName("pg_replica_is_replica", pg1), values: "0x20" },
-        { series: seriesName("pg_stat_replication_pg_wal_lsn_diff", streaming), values: "0x5 stale" },
+        {
+          series: seriesName("pg_stat_replication_pg_wal_lsn_diff", streaming),
+          values: "0x5 stale",
+        },
         { series: seriesName("pg_replica_is_replica", pg2), values: "1x20" },
       ],
       firing: [pg1],
@@ -116,11 +137,17 @@ function cases(t: AlertThresholds): AlertCase[] {
       alert: "KafkaUnderReplicatedPartitions",
       series: [
         {
-          series: seriesName("kafka_server_replicamanager_underreplicatedpartitions", kafka(1, true)),
+          series: seriesName(
+            "kafka_server_replicamanager_underreplicatedpartitions",
+            kafka(1, true),
+          ),
           values: healthyThen(0, 1),
         },
         {
-          series: seriesName("kafka_server_replicamanager_underreplicatedpartitions", kafka(2, true)),
+          series: seriesName(
+            "kafka_server_replicamanager_underreplicatedpartitions",
+            kafka(2, true),
+          ),
           values: "0x20",
         },
       ],
@@ -130,7 +157,10 @@ function cases(t: AlertThresholds): AlertCase[] {
       alert: "KafkaOfflinePartitions",
       series: [
         {
-          series: seriesName("kafka_controller_kafkacontroller_offlinepartitionscount", kafka(1, true)),
+          series: seriesName(
+            "kafka_controller_kafkacontroller_offlinepartitionscount",
+            kafka(1, true),
+          ),
           values: healthyThen(0, 1),
         },
       ],
@@ -143,7 +173,10 @@ function cases(t: AlertThresholds): AlertCase[] {
         { series: seriesName("up", kafka(2, true)), values: healthyThen(1, 0) },
         { series: seriesName("up", kafka(3, true)), values: healthyThen(1, 0) },
         {
-          series: seriesName("kafka_controller_kafkacontroller_activecontrollercount", kafka(1, true)),
+          series: seriesName(
+            "kafka_controller_kafkacontroller_activecontrollercount",
+            kafka(1, true),
+          ),
           values: "1x20",
         },
       ],
@@ -156,7 +189,10 @@ function cases(t: AlertThresholds): AlertCase[] {
         { series: seriesName("up", kafka(2, true)), values: "1x20" },
         { series: seriesName("up", kafka(3, true)), values: "1x20" },
         {
-          series: seriesName("kafka_controller_kafkacontroller_activecontrollercount", kafka(1, true)),
+          series: seriesName(
+            "kafka_controller_kafkacontroller_activecontrollercount",
+            kafka(1, true),
+          ),
           values: healthyThen(1, 0),
         },
       ],
@@ -199,8 +235,9 @@ function cases(t: AlertThresholds): AlertCase[] {
 
 /** Expands `{{ $labels.x }}` the way Prometheus does (a missing label expands to ""). */
 export function expandLabels(template: string, labels: Labels): string {
-  return template.replace(/\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_m, name: string) =>
-    name in labels ? labels[name] : "",
+  return template.replace(
+    /\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g,
+    (_m, name: string) => (name in labels ? labels[name] : ""),
   );
 }
 

@@ -63,7 +63,17 @@ export function alertRules(t: AlertThresholds): AlertRule[] {
       for: "30s",
       severity: "critical",
       summary: "Load balancer backend {{ $labels.node }} is down",
-      description: "The app on {{ $labels.instance }} does not answer; nginx sends its share elsewhere.",
+      description:
+        "The app on {{ $labels.instance }} does not answer; nginx sends its share elsewhere.",
+    },
+    {
+      alert: "PgProxyBackendDown",
+      expr: 'haproxy_backend_status{state="DOWN"} == 1',
+      for: "30s",
+      severity: "critical",
+      summary: "HAProxy backend {{ $labels.proxy }} on {{ $labels.node }} has no server up",
+      description:
+        "Connections to {{ $labels.proxy }} are refused until a server passes its check.",
     },
     {
       alert: "PostgresDown",
@@ -71,7 +81,8 @@ export function alertRules(t: AlertThresholds): AlertRule[] {
       for: "30s",
       severity: "critical",
       summary: "PostgreSQL on {{ $labels.node }} is down",
-      description: "postgres_exporter on {{ $labels.instance }} cannot reach PostgreSQL, or is down.",
+      description:
+        "postgres_exporter on {{ $labels.instance }} cannot reach PostgreSQL, or is down.",
     },
     {
       alert: "PostgresStandbyNotStreaming",
@@ -99,7 +110,8 @@ export function alertRules(t: AlertThresholds): AlertRule[] {
       for: "1m",
       severity: "warning",
       summary: "Replication lag high on {{ $labels.node }}",
-      description: "The standby replays WAL too late (threshold " +
+      description:
+        "The standby replays WAL too late (threshold " +
         `${t.replicationLagSeconds} s or ${t.replicationLagBytes} bytes).`,
     },
     {

@@ -14,3 +14,7 @@ export const METRICS_PORTS = {
 
 /** nginx stub_status, bound to loopback on the LB (docs/DESIGN.md). */
 export const NGINX_STUB_STATUS_URL = "http://127.0.0.1:8081/stub_status";
+export const NGINX_STUB_STATUS_PORT = 8081;
+
+/** Kafka PLAINTEXT listener kafka_exporter connects to. */
+export const KAFKA_BROKER_PORT_FOR_EXPORTER = 9092;

@@ -2,11 +2,11 @@ import { stringify } from "yaml";
 import { METRICS_PORTS } from "./ports";
 
 /**
- * postgres_exporter (Debian 12: 0.11.1) runs as the OS user `prometheus` and logs in over the
- * local socket with peer authentication as the database role of the same name. That role only
- * has LOGIN and pg_monitor: it can read statistics, not data.
+ * postgres_exporter (Debian 12: 0.11.1) runs as its own OS user and logs in over the local
+ * socket with peer authentication as the database role of the same name. That role only has
+ * LOGIN and pg_monitor: it can read statistics, not data.
  */
-export const POSTGRES_EXPORTER_ROLE = "prometheus";
+export const POSTGRES_EXPORTER_ROLE = "exporter";
 export const POSTGRES_EXPORTER_DEFAULTS_PATH = "/etc/default/prometheus-postgres-exporter";
 export const POSTGRES_EXPORTER_QUERIES_PATH = "/etc/prometheus/postgres-exporter-queries.yml";
 
@@ -16,6 +16,7 @@ export function renderPostgresExporterRoleSql(role = POSTGRES_EXPORTER_ROLE): st
     throw new Error(`postgres exporter: role must be a lower-case identifier (got "${role}")`);
   }
   return [
+    "SET client_min_messages = warning;",
     "DO $$",
     "BEGIN",
     `  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN`,

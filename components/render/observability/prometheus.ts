@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
+import type { NodePlan } from "../../config/types";
+import { observedNodes } from "./nodes";
 import { METRICS_PORTS } from "./ports";
-import { monitorNode, planScrapeJobs, type ObservedNode, type ScrapeJob } from "./targets";
+import { monitorNode, planScrapeJobs, type ScrapeJob } from "./targets";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const PROMETHEUS_RULES_DIR = "/etc/prometheus/rules";
@@ -23,6 +25,25 @@ export const DEFAULT_PROMETHEUS_OPTIONS: PrometheusOptions = {
   grafana: true,
 };
 
+/** Options from the stack's scrape interval: timeout 10 s, or the interval when shorter. */
+export function prometheusOptionsFor(
+  scrapeIntervalSeconds: number,
+  grafana: boolean,
+): PrometheusOptions {
+  if (!Number.isInteger(scrapeIntervalSeconds) || scrapeIntervalSeconds < 1) {
+    throw new Error(
+      `prometheus: scrapeIntervalSeconds must be an integer >= 1 (got ${scrapeIntervalSeconds})`,
+    );
+  }
+  const interval = `${scrapeIntervalSeconds}s`;
+  return {
+    scrapeInterval: interval,
+    scrapeTimeout: `${Math.min(10, scrapeIntervalSeconds)}s`,
+    evaluationInterval: interval,
+    grafana,
+  };
+}
+
 const DURATION = /^([1-9]\d*)(ms|s|m|h)$/;
 
 /** Milliseconds of a simple Prometheus duration such as "15s"; throws naming the bad value. */
@@ -42,7 +63,8 @@ function scrapeConfig(job: ScrapeJob) {
 }
 
 /** prometheus.yml for the stack: one job per exporter kind, targets from the node list. */
-export function renderPrometheusConfig(nodes: ObservedNode[], opts: PrometheusOptions): string {
+export function renderPrometheusConfig(plans: NodePlan[], opts: PrometheusOptions): string {
+  const nodes = observedNodes(plans);
   const interval = durationMs("scrapeInterval", opts.scrapeInterval);
   const timeout = durationMs("scrapeTimeout", opts.scrapeTimeout);
   durationMs("evaluationInterval", opts.evaluationInterval);

@@ -2,13 +2,7 @@ import { METRICS_PORTS } from "./ports";
 
 /** Service kinds a node runs, as far as monitoring cares (mapped from the stack's NodePlan). */
 export type ObservedService =
-  | "nginx"
-  | "app"
-  | "postgres"
-  | "haproxy"
-  | "kafka-broker"
-  | "kafka-controller"
-  | "monitor";
+  "nginx" | "app" | "postgres" | "haproxy" | "kafka-broker" | "kafka-controller" | "monitor";
 
 /** One container of the stack, as Prometheus sees it. */
 export interface ObservedNode {
@@ -111,7 +105,11 @@ export function planScrapeJobs(nodes: ObservedNode[], opts: ScrapePlanOptions): 
       metricsPath: "/metrics",
       targets: having(nodes, "nginx").map((n) => target(n, P.nginxExporter)),
     },
-    { name: "app", metricsPath: "/metrics", targets: having(nodes, "app").map((n) => target(n, P.app)) },
+    {
+      name: "app",
+      metricsPath: "/metrics",
+      targets: having(nodes, "app").map((n) => target(n, P.app)),
+    },
     {
       name: "haproxy",
       metricsPath: "/metrics",

@@ -80,8 +80,10 @@ function axes(p: Panel, yLabel: string): string[] {
     `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" fill="#fafafa" stroke="#999"/>`,
     `<text x="${p.x - 46}" y="${p.y + p.h / 2}" transform="rotate(-90 ${p.x - 46} ${p.y + p.h / 2})" text-anchor="middle" font-size="12">${esc(yLabel)}</text>`,
   ];
-  for (let i = 0; i <= 4; i++) {
-    const v = (p.yMax * i) / 4;
+  const mantissa = p.yMax / 10 ** Math.floor(Math.log10(p.yMax));
+  const divisions = mantissa === 2 ? 4 : 5;
+  for (let i = 0; i <= divisions; i++) {
+    const v = (p.yMax * i) / divisions;
     const [, y] = px(p, 0, v);
     out.push(
       `<line x1="${p.x}" y1="${y.toFixed(1)}" x2="${p.x + p.w}" y2="${y.toFixed(1)}" stroke="#e0e0e0"/>`,

@@ -264,10 +264,10 @@ function table4(r: DrillResults): string[] {
       .filter(Number.isFinite);
     return v.length ? Math.max(...v) : null;
   };
-  const cpu = Object.entries(o?.appCpuPct ?? {})
+  const cpu = Object.entries(r.lbSplit?.cpuPct ?? {})
     .map(([n, v]) => `${n} ${pct(v)}`)
     .join(", ");
-  const load1 = Object.entries(o?.load1 ?? {})
+  const load1 = Object.entries(o?.load1Max ?? {})
     .map(([n, v]) => `${n} ${num(v, 2)}`)
     .join(", ");
   const lagMax = k && k.trials.length ? Math.max(...k.trials.map((t) => t.maxLag)) : null;
@@ -281,19 +281,21 @@ function table4(r: DrillResults): string[] {
           "webserver CPU",
           pct(p.webserverCpuPct),
           cpu || "–",
-          "app process CPU during the scenario-1 load, % of one core",
+          "container CPU (cgroup cpu.stat) during the scenario-1 load via the LB, % of one core",
         ],
         [
           "system load",
           pct(p.systemLoadPct),
           load1 || "–",
-          "node_load1 at the end of the scenario-1 load (an LXC container sees the host's load)",
+          "max node_load1 over the scenario-5 window (an LXC container reports the host's load)",
         ],
         [
           "PostgreSQL CPU spike",
           ms(p.pgCpuSpikeMs, 2),
-          o?.pgCpuPct != null ? `${pct(o.pgCpuPct)} of one core` : "–",
-          "postgres processes on the primary during the scenario-1 load",
+          x?.pgCpuMsPerWrite != null
+            ? `${ms(x.pgCpuMsPerWrite, 2)} CPU per stored message (${pct(x.pgCpuPct)} of one core)`
+            : "–",
+          "primary container CPU during the scenario-3 write load, divided by the messages written",
         ],
         [
           "Prometheus scrape (non-JMX, max)",

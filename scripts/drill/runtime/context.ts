@@ -20,6 +20,8 @@ export interface DrillContext {
   pgStandby: StackNode;
   pgProxy: StackNode;
   log: (message: string) => void;
+  /** VMIDs a drill has stopped and not yet started again (restored on interrupt) */
+  stopped: Set<number>;
   /** next free phase number for uid series (each load gets its own uid prefix) */
   nextPhase: () => number;
 }

@@ -19,13 +19,21 @@ export interface LoadSpec {
   t0?: number;
 }
 
-export interface LoadRun {
-  summary: LoadSummary;
+/** Filled while the load runs, so a sampler can read the acknowledgements so far. */
+export interface LoadRecorder {
   /** [t, status] per finished request; status 0 = transport error or timeout */
   responses: Array<[number, number]>;
   /** [t, uid] per acknowledged (2xx) POST */
   acked: Array<[number, string]>;
   sent: string[];
+}
+
+export function newRecorder(): LoadRecorder {
+  return { responses: [], acked: [], sent: [] };
+}
+
+export interface LoadRun extends LoadRecorder {
+  summary: LoadSummary;
 }
 
 interface ClientContext {
@@ -43,13 +51,11 @@ export function servedByHeader(headers: IncomingHttpHeaders | undefined): string
 }
 
 /** Runs one bounded autocannon load and records every response for the timeline. */
-export function runLoad(spec: LoadSpec): Promise<LoadRun> {
+export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Promise<LoadRun> {
   if (!spec.amount && !spec.durationS)
     throw new Error(`load ${spec.label}: needs amount or durationS`);
   const t0 = spec.t0 ?? Date.now();
-  const responses: Array<[number, number]> = [];
-  const acked: Array<[number, string]> = [];
-  const sent: string[] = [];
+  const { responses, acked, sent } = rec;
   const servedBy: Record<string, number> = {};
   let seq = 0;
   const request: autocannon.Request = {
@@ -83,21 +89,22 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
   };
   const started = Date.now();
   return new Promise((resolve, reject) => {
+    let guard: NodeJS.Timeout | undefined;
     const instance = autocannon(
       {
         url: spec.url,
         method: spec.method,
         connections: spec.connections,
-        amount: spec.amount,
-        duration: spec.amount ? undefined : spec.durationS,
-        overallRate: spec.overallRate,
+        // autocannon rejects keys that are present but undefined
+        ...(spec.amount ? { amount: spec.amount } : { duration: spec.durationS }),
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
         timeout: spec.timeoutS ?? 10,
         requests: [request],
         excludeErrorStats: false,
       },
       (err, result) => {
         clearTimeout(guard);
-        if (err) return reject(err);
+        if (err) return reject(new Error(`load ${spec.label}: ${(err as Error).message}`));
         const durationS = (Date.now() - started) / 1000;
         const ok = result["2xx"];
         const errors = result.errors + result.timeouts;
@@ -123,6 +130,6 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
       },
     );
     instance.on("reqError", () => responses.push([Date.now() - t0, 0]));
-    const guard = setTimeout(() => instance.stop(), HARD_LIMIT_S * 1000);
+    guard = setTimeout(() => instance.stop(), HARD_LIMIT_S * 1000);
   });
 }

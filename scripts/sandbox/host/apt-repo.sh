@@ -6,7 +6,9 @@
 set -Eeuo pipefail
 
 readonly ROOTFS="${1:?usage: apt-repo.sh <base-rootfs> <repo-dir> <package>...}"
-readonly REPO_DIR="${2:?usage: apt-repo.sh <base-rootfs> <repo-dir> <package>...}"
+mkdir -p "${2:?usage: apt-repo.sh <base-rootfs> <repo-dir> <package>...}"
+REPO_DIR="$(cd "$2" && pwd)"
+readonly REPO_DIR
 shift 2
 (($# > 0)) || { echo "apt-repo.sh: no packages given" >&2; exit 1; }
 [[ -f "$ROOTFS/var/lib/dpkg/status" ]] || { echo "not a Debian rootfs: $ROOTFS" >&2; exit 1; }

@@ -1,0 +1,72 @@
+/** Idempotent producer with acks=all; publish() resolves only once every in-sync replica has the record. */
+import { ProduceAcks, Producer, stringSerializers } from "@platformatic/kafka";
+import type { Logger } from "pino";
+import type { AppConfig } from "./config";
+import type { MessagePayload } from "./message";
+import { retry } from "./retry";
+
+export interface Publisher {
+  publish(payload: MessagePayload): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface KafkaPublisherOptions {
+  /** How long one submission may wait for Kafka (while a broker restarts) before a 503. */
+  publishDeadlineMs: number;
+}
+
+export class KafkaPublisher implements Publisher {
+  private readonly producer: Producer<string, string, string, string>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly logger: Logger,
+    private readonly opts: KafkaPublisherOptions = { publishDeadlineMs: 15000 },
+  ) {
+    this.producer = new Producer<string, string, string, string>({
+      clientId: config.kafka.clientId,
+      bootstrapBrokers: config.kafka.brokers,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      serializers: stringSerializers,
+      autocreateTopics: false,
+      timeout: 5000,
+      retries: 3,
+      retryDelay: 250,
+    });
+  }
+
+  async publish(payload: MessagePayload): Promise<void> {
+    await retry(
+      () =>
+        this.producer.send({
+          messages: [
+            {
+              topic: this.config.kafka.topic,
+              key: payload.message_uid,
+              value: JSON.stringify(payload),
+            },
+          ],
+        }),
+      {
+        baseMs: 200,
+        maxMs: 2000,
+        deadlineMs: this.opts.publishDeadlineMs,
+        onRetry: (error, attempt) =>
+          this.logger.warn(
+            { err: error, attempt, message_uid: payload.message_uid },
+            "kafka produce failed; retrying",
+          ),
+      },
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.producer.metadata({ topics: [this.config.kafka.topic], forceUpdate: true });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}

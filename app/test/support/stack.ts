@@ -1,0 +1,83 @@
+/** PostgreSQL + Kafka + N app processes on loopback, for the integration tests and the bench. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AppProcess, createAppProcess, waitFor } from "./app-process";
+import { type KafkaServer, startKafka } from "./kafka";
+import { type PostgresServer, startPostgres } from "./postgres";
+
+export interface Stack {
+  pg: PostgresServer;
+  kafka: KafkaServer;
+  apps: AppProcess[];
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(opts: {
+  apps: number;
+  appEnv?: Record<string, string>;
+}): Promise<Stack> {
+  const logDir = mkdtempSync(join(tmpdir(), "pve-ha-app-logs-"));
+  const started: { pg?: PostgresServer; kafka?: KafkaServer; apps: AppProcess[] } = { apps: [] };
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.apps.map((a) => a.stop("SIGTERM")));
+    await started.kafka?.stop();
+    started.pg?.stop();
+    if (process.env.KEEP_TEST_LOGS === undefined) rmSync(logDir, { recursive: true, force: true });
+    else process.stderr.write(`test logs kept in ${logDir}\n`);
+  };
+  try {
+    started.pg = await startPostgres(await freePort());
+    started.kafka = await startKafka(await freePort(), await freePort());
+    started.kafka.createTopic("messages", 1);
+    for (let i = 1; i <= opts.apps; i++) {
+      const app = createAppProcess({
+        nodeName: `webserver${i}`,
+        port: await freePort(),
+        pg: started.pg,
+        kafkaBrokers: started.kafka.bootstrap,
+        logDir,
+        env: opts.appEnv,
+      });
+      started.apps.push(app);
+    }
+    await Promise.all(started.apps.map((a) => a.start()));
+    // Ready = database migrated and Kafka answering on every node.
+    for (const app of started.apps) {
+      await waitFor(`${app.nodeName} /readyz`, async () => (await fetch(`${app.url}/readyz`)).ok, 30000);
+    }
+    return { pg: started.pg, kafka: started.kafka, apps: started.apps, logDir, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Sum of one counter over the given apps' /metrics. */
+export async function sumMetric(apps: AppProcess[], name: string): Promise<number> {
+  let total = 0;
+  for (const app of apps) {
+    if (!app.running()) continue;
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    for (const line of text.split("\n")) {
+      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+        total += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+    }
+  }
+  return total;
+}

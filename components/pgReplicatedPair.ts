@@ -1,0 +1,167 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { PORTS } from "./config/ports";
+import type { NodePlan, PgSettings } from "./config/types";
+import type { NodeFactory } from "./lxcNodes";
+import { renderHaproxyCfg } from "./render/haproxy";
+import { debianPackages } from "./render/packages";
+import {
+  renderCreateClusterConf,
+  renderPgHba,
+  renderPostgresConf,
+  renderPrimarySetupSql,
+  renderRoleCheckScript,
+} from "./render/postgres";
+import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";
+import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
+
+export interface PgReplicatedPairArgs {
+  primary: NodePlan;
+  standby: NodePlan;
+  proxy: NodePlan;
+  /** App nodes: allowed to use the app database (besides the proxy). */
+  appClients: NodePlan[];
+  pg: PgSettings;
+  createNode: NodeFactory;
+}
+
+function password(name: string, parent: pulumi.Resource): random.RandomPassword {
+  // Letters and digits only: the values travel through psql variables, .pgpass and env files.
+  return new random.RandomPassword(name, { length: 32, special: false }, { parent });
+}
+
+/**
+ * PostgreSQL 15 primary + streaming standby (asynchronous, physical slot) behind HAProxy, which
+ * sends read-write connections only to the node whose role check answers "primary".
+ */
+export class PgReplicatedPair extends pulumi.ComponentResource {
+  readonly primary: ProxmoxLxcNode;
+  readonly standby: ProxmoxLxcNode;
+  readonly proxy: ProxmoxLxcNode;
+  readonly superuserPassword: pulumi.Output<string>;
+  readonly replicationPassword: pulumi.Output<string>;
+  readonly appPassword: pulumi.Output<string>;
+  /** Roles, app database and slot exist on the primary. */
+  readonly primaryReady: command.remote.Command;
+  readonly standbyReady: command.remote.Command;
+  readonly proxyReady: command.remote.Command;
+  readonly readWrite: string;
+  readonly readOnly: string;
+
+  constructor(name: string, args: PgReplicatedPairArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pve-ha:database:PgReplicatedPair", name, {}, opts);
+    const { pg } = args;
+    this.superuserPassword = password("pg-superuser-password", this).result;
+    this.replicationPassword = password("pg-replication-password", this).result;
+    this.appPassword = password("pg-app-password", this).result;
+
+    const pgConf = renderPostgresConf({
+      port: PORTS.postgres,
+      sharedBuffersMb: pg.sharedBuffersMb,
+      maxSlotWalKeepSize: pg.maxSlotWalKeepSize,
+    });
+    const hba = renderPgHba({
+      database: pg.database,
+      appUser: pg.appUser,
+      replicationUser: pg.replicationUser,
+      replicationClients: [args.primary.ip, args.standby.ip],
+      appClients: [...args.appClients.map((p) => p.ip), args.proxy.ip],
+    });
+    const configureVars = {
+      PG_CONF: pgConf,
+      PG_HBA: hba,
+      ROLE_CHECK_SCRIPT: renderRoleCheckScript(PORTS.postgres),
+      ROLE_CHECK_SOCKET: renderRoleCheckSocket(PORTS.pgRoleCheck),
+      ROLE_CHECK_SERVICE: renderRoleCheckService(),
+    };
+
+    const setUp = (plan: NodePlan) => {
+      const node = args.createNode(plan, this);
+      const install = node.runPayload("install", {
+        payload: "install-packages",
+        vars: {
+          PACKAGES: debianPackages(plan.role).join(" "),
+          CREATECLUSTER_CONF: renderCreateClusterConf(),
+        },
+      });
+      const configure = node.runPayload(
+        "pg-configure",
+        { payload: "pg-configure", vars: configureVars },
+        { dependsOn: [install] },
+      );
+      return { node, configure };
+    };
+
+    const primary = setUp(args.primary);
+    this.primary = primary.node;
+    this.primaryReady = this.primary.runPayload(
+      "pg-primary-setup",
+      {
+        payload: "pg-primary-setup",
+        secret: true,
+        vars: {
+          SETUP_SQL: renderPrimarySetupSql({
+            database: pg.database,
+            appUser: pg.appUser,
+            replicationUser: pg.replicationUser,
+            slot: pg.replicationSlot,
+          }),
+          SLOT: pg.replicationSlot,
+          SUPERUSER_PASSWORD: this.superuserPassword,
+          REPLICATION_PASSWORD: this.replicationPassword,
+          APP_PASSWORD: this.appPassword,
+        },
+      },
+      { dependsOn: [primary.configure] },
+    );
+
+    const standby = setUp(args.standby);
+    this.standby = standby.node;
+    this.standbyReady = this.standby.runPayload(
+      "pg-standby-setup",
+      {
+        payload: "pg-standby-setup",
+        secret: true,
+        vars: {
+          PRIMARY_HOST: args.primary.ip,
+          PG_PORT: PORTS.postgres,
+          DATABASE: pg.database,
+          REPLICATION_USER: pg.replicationUser,
+          REPLICATION_PASSWORD: this.replicationPassword,
+          SLOT: pg.replicationSlot,
+        },
+      },
+      // The base backup needs the primary's replication role and slot.
+      { dependsOn: [standby.configure, this.primaryReady] },
+    );
+
+    this.proxy = args.createNode(args.proxy, this);
+    const proxyInstall = this.proxy.runPayload("install", {
+      payload: "install-packages",
+      vars: { PACKAGES: debianPackages(args.proxy.role).join(" "), CREATECLUSTER_CONF: "" },
+    });
+    this.proxyReady = this.proxy.runPayload(
+      "haproxy-configure",
+      {
+        payload: "haproxy-configure",
+        vars: {
+          HAPROXY_CFG: renderHaproxyCfg({
+            primary: { name: args.primary.name, host: args.primary.ip },
+            standby: { name: args.standby.name, host: args.standby.ip },
+            pgPort: PORTS.postgres,
+            roleCheckPort: PORTS.pgRoleCheck,
+            readWritePort: PORTS.haproxyReadWrite,
+            readOnlyPort: PORTS.haproxyReadOnly,
+            statsPort: PORTS.haproxyStats,
+          }),
+        },
+      },
+      { dependsOn: [proxyInstall] },
+    );
+
+    this.readWrite = `${args.proxy.ip}:${PORTS.haproxyReadWrite}`;
+    this.readOnly = `${args.proxy.ip}:${PORTS.haproxyReadOnly}`;
+    this.registerOutputs({ readWrite: this.readWrite, readOnly: this.readOnly });
+  }
+}

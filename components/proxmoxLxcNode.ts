@@ -1,0 +1,258 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { artifactIdentity } from "./artifacts";
+import type { ArtifactSource, NodePlan } from "./config/types";
+import { commandTrigger } from "./render/hash";
+import { renderPayload, type PayloadVars } from "./render/payload";
+import { pctExecScript, pctPushFile, pctPushStdin } from "./render/pct";
+
+/** SSH access to the Proxmox host, where every pct command runs. */
+export interface HostAccess {
+  connection: command.types.input.remote.ConnectionArgs;
+  /** Directory on the host for artifacts copied from the Pulumi host. */
+  stagingDir: string;
+  /** The Command that creates stagingDir; artifact copies wait for it. */
+  stagingDirReady?: pulumi.Resource;
+}
+
+export interface ProxmoxLxcNodeArgs {
+  plan: NodePlan;
+  host: HostAccess;
+  templateFileId: pulumi.Input<string>;
+  datastoreId: string;
+  bridge: string;
+  dnsServers: string[];
+  searchDomain: string;
+  /** sources.list replacing Debian's; empty keeps the template's sources. */
+  aptSources: string;
+}
+
+export interface RunPayloadArgs {
+  payload: string;
+  vars?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
+  /** The script carries a secret: no logs, secret stdout/stderr. */
+  secret?: boolean;
+}
+
+export interface PushFileArgs {
+  path: string;
+  content: pulumi.Input<string>;
+  mode?: string;
+  owner?: string;
+  secret?: boolean;
+}
+
+export interface PushArtifactArgs {
+  artifact: ArtifactSource;
+  dest: string;
+  mode?: string;
+}
+
+export const LXC_NODE_TYPE = "pve-ha:proxmox:LxcNode";
+
+function mergeDependsOn(
+  base: pulumi.Resource[],
+  extra: pulumi.CustomResourceOptions["dependsOn"],
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+  if (extra === undefined) return base;
+  if (pulumi.Resource.isInstance(extra)) return [...base, extra];
+  if (Array.isArray(extra) && extra.every((r) => pulumi.Resource.isInstance(r))) {
+    return [...base, ...extra];
+  }
+  const rest = pulumi.output(extra as pulumi.Input<pulumi.Resource | pulumi.Resource[]>);
+  return rest.apply((list) => [...base, ...(Array.isArray(list) ? list : [list])]);
+}
+
+/**
+ * One LXC container on Proxmox VE plus the steps that configure it over SSH to the host
+ * (`pct exec` / `pct push`: no sshd needed in the container).
+ */
+export class ProxmoxLxcNode extends pulumi.ComponentResource {
+  readonly plan: NodePlan;
+  readonly vmid: number;
+  readonly ip: string;
+  readonly container: proxmoxve.ContainerLegacy;
+  /** Waits for systemd, the network and the dpkg lock; every helper step depends on it. */
+  readonly ready: command.remote.Command;
+  private readonly host: HostAccess;
+
+  constructor(name: string, args: ProxmoxLxcNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(LXC_NODE_TYPE, name, {}, opts);
+    const { plan } = args;
+    this.plan = plan;
+    this.vmid = plan.vmid;
+    this.ip = plan.ip;
+    this.host = args.host;
+
+    this.container = new proxmoxve.ContainerLegacy(
+      name,
+      {
+        nodeName: plan.proxmoxNode,
+        vmId: plan.vmid,
+        description: `pve-ha-stack ${plan.name} (${plan.role})`,
+        tags: ["pve-ha-stack", plan.role],
+        unprivileged: true,
+        // systemd in an unprivileged container needs nesting (AppArmor denies its mounts otherwise).
+        features: { nesting: true },
+        cpu: { cores: plan.cores },
+        memory: { dedicated: plan.memoryMb, swap: 0 },
+        disk: { datastoreId: args.datastoreId, size: plan.diskGb },
+        operatingSystem: { templateFileId: args.templateFileId, type: "debian" },
+        initialization: {
+          hostname: plan.name,
+          ipConfigs: [
+            { ipv4: { address: `${plan.ip}/${plan.cidrPrefix}`, gateway: plan.gateway } },
+          ],
+          dns: {
+            servers: args.dnsServers,
+            ...(args.searchDomain ? { domain: args.searchDomain } : {}),
+          },
+        },
+        networkInterfaces: [{ name: "eth0", bridge: args.bridge }],
+        startOnBoot: true,
+        started: true,
+        startup: { order: plan.startOrder },
+      },
+      { parent: this },
+    );
+
+    this.ready = this.command("ready", {
+      create: pctExecScript(plan.vmid),
+      stdin: pulumi.output(
+        renderPayload("ready", { PAYLOAD_NAME: "ready", APT_SOURCES: args.aptSources }),
+      ),
+      secret: false,
+      dependsOn: [this.container],
+    });
+
+    this.registerOutputs({ vmid: this.vmid, ip: this.ip, containerId: this.container.id });
+  }
+
+  /** Runs scripts/payloads/<payload>.sh (with lib.sh and the vars) in the container. */
+  runPayload(
+    resourceName: string,
+    args: RunPayloadArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): command.remote.Command {
+    const vars = pulumi
+      .output(args.vars ?? {})
+      .apply((v: PayloadVars) => renderPayload(args.payload, { PAYLOAD_NAME: args.payload, ...v }));
+    return this.command(resourceName, {
+      create: pctExecScript(this.vmid),
+      stdin: args.secret ? pulumi.secret(vars) : vars,
+      secret: args.secret ?? false,
+      opts,
+    });
+  }
+
+  /** Writes `content` to `path` in the container (pct push with mode and owner). */
+  pushFile(
+    resourceName: string,
+    args: PushFileArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): command.remote.Command {
+    const content = pulumi.output(args.content);
+    return this.command(resourceName, {
+      create: pctPushStdin(this.vmid, args.path, { mode: args.mode, owner: args.owner }),
+      stdin: args.secret ? pulumi.secret(content) : content,
+      secret: args.secret ?? false,
+      opts,
+    });
+  }
+
+  /**
+   * Puts an artifact at `dest` in the container: a local file is copied to the host staging dir
+   * and pushed; a URL is downloaded by the container and checked against its digest.
+   */
+  pushArtifact(
+    resourceName: string,
+    args: PushArtifactArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): command.remote.Command {
+    const source = args.artifact;
+    if (source.kind === "url") {
+      return this.runPayload(
+        resourceName,
+        {
+          payload: "fetch-artifact",
+          vars: {
+            DEST: args.dest,
+            LOCAL_PATH: "",
+            URL: source.url,
+            SHA256: source.sha256 ?? "",
+            SHA512: source.sha512 ?? "",
+          },
+        },
+        opts,
+      );
+    }
+    const identity = artifactIdentity(source);
+    const staged = `${this.host.stagingDir}/${this.vmid}-${path.basename(source.localPath)}`;
+    const copy = new command.remote.CopyToRemote(
+      `${this.plan.name}-${resourceName}-copy`,
+      {
+        connection: this.host.connection,
+        source: new pulumi.asset.FileAsset(source.localPath),
+        remotePath: staged,
+        triggers: [identity],
+      },
+      {
+        parent: opts?.parent ?? this,
+        dependsOn: this.host.stagingDirReady
+          ? [this.ready, this.host.stagingDirReady]
+          : [this.ready],
+        deletedWith: this.container,
+      },
+    );
+    return this.command(resourceName, {
+      create: pctPushFile(this.vmid, staged, args.dest, { mode: args.mode ?? "0644" }),
+      stdin: pulumi.output(`artifact ${identity}\n`),
+      secret: false,
+      dependsOn: [copy],
+      opts,
+    });
+  }
+
+  private command(
+    resourceName: string,
+    spec: {
+      create: string;
+      stdin: pulumi.Output<string>;
+      secret: boolean;
+      dependsOn?: pulumi.Resource[];
+      opts?: pulumi.CustomResourceOptions;
+    },
+  ): command.remote.Command {
+    const { opts } = spec;
+    const ownDeps = spec.dependsOn ?? [this.ready];
+    const trigger = spec.stdin.apply((stdin) => commandTrigger(stdin, spec.create));
+    return new command.remote.Command(
+      `${this.plan.name}-${resourceName}`,
+      {
+        connection: this.host.connection,
+        create: spec.create,
+        stdin: spec.stdin,
+        triggers: [trigger],
+        addPreviousOutputInEnv: false,
+        ...(spec.secret ? { logging: "none" as const } : {}),
+      },
+      {
+        ...opts,
+        parent: opts?.parent ?? this,
+        dependsOn: mergeDependsOn(ownDeps, opts?.dependsOn),
+        deletedWith: opts?.deletedWith ?? this.container,
+        ...(spec.secret
+          ? {
+              additionalSecretOutputs: [
+                "stdout",
+                "stderr",
+                ...(opts?.additionalSecretOutputs ?? []),
+              ],
+            }
+          : {}),
+      },
+    );
+  }
+}

@@ -1,0 +1,112 @@
+/** nginx.conf of the load balancer: a complete main config (no includes), checked by `nginx -t`. */
+import type { LbAlgorithm } from "../config/types";
+
+export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
+
+export interface UpstreamServer {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface NginxConfOptions {
+  upstreams: UpstreamServer[];
+  algorithm: LbAlgorithm;
+  maxFails: number;
+  failTimeoutSeconds: number;
+  connectTimeoutMs: number;
+  listenPort: number;
+  stubStatusPort: number;
+  /** Overrides for running the config outside a container (the real-tool check). */
+  pidFile?: string;
+  logDir?: string;
+  user?: string;
+}
+
+const BALANCING: Record<LbAlgorithm, string | undefined> = {
+  round_robin: undefined,
+  least_conn: "least_conn;",
+  ip_hash: "ip_hash;",
+};
+
+function fail(message: string): never {
+  throw new Error(`nginx: ${message}`);
+}
+
+export function renderNginxConf(opts: NginxConfOptions): string {
+  if (opts.upstreams.length === 0) fail("upstreams must not be empty");
+  if (!(opts.algorithm in BALANCING)) fail(`unknown algorithm (got "${opts.algorithm}")`);
+  for (const u of opts.upstreams) {
+    if (!/^[A-Za-z0-9.:-]+$/.test(u.host))
+      fail(`upstream ${u.name} host is invalid (got "${u.host}")`);
+    if (!Number.isInteger(u.port) || u.port < 1 || u.port > 65535) {
+      fail(`upstream ${u.name} port is invalid (got ${u.port})`);
+    }
+  }
+  const logDir = opts.logDir ?? "/var/log/nginx";
+  const balancing = BALANCING[opts.algorithm];
+  const servers = opts.upstreams.map(
+    (u) =>
+      `    server ${u.host}:${u.port} max_fails=${opts.maxFails} fail_timeout=${opts.failTimeoutSeconds}s; # ${u.name}`,
+  );
+  return `# Load balancer over the app nodes (${opts.algorithm}). Rendered by pve-ha-stack.
+user ${opts.user ?? "www-data"};
+worker_processes auto;
+pid ${opts.pidFile ?? "/run/nginx.pid"};
+error_log ${logDir}/error.log warn;
+
+events {
+  worker_connections 1024;
+}
+
+http {
+  default_type application/octet-stream;
+  sendfile on;
+  keepalive_timeout 65;
+  server_tokens off;
+  log_format upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                      'upstream=$upstream_addr upstream_status=$upstream_status '
+                      'rt=$request_time urt=$upstream_response_time';
+  access_log ${logDir}/access.log upstream;
+
+  upstream app_nodes {
+${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
+    keepalive 16;
+  }
+
+  server {
+    listen ${opts.listenPort} default_server;
+    client_max_body_size 1m;
+
+    location / {
+      proxy_pass http://app_nodes;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_connect_timeout ${opts.connectTimeoutMs}ms;
+      proxy_send_timeout 10s;
+      proxy_read_timeout 10s;
+      # A dead or failing node costs no failed request: retry on the next node. POST is retried
+      # too (non_idempotent): the app's POST /messages is idempotent by message_uid.
+      proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;
+      proxy_next_upstream_tries ${opts.upstreams.length};
+      proxy_next_upstream_timeout 15s;
+      add_header X-Upstream-Addr $upstream_addr always;
+    }
+  }
+
+  server {
+    listen 127.0.0.1:${opts.stubStatusPort};
+    access_log off;
+    location = /stub_status {
+      stub_status;
+      allow 127.0.0.1;
+      deny all;
+    }
+  }
+}
+`;
+}

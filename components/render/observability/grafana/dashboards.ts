@@ -1,0 +1,330 @@
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import { statValue, timeSeries } from "./panels";
+
+const RATE = "$__rate_interval";
+
+/** CPU busy % per node (what the paper's node dashboard shows as "CPU busy"). */
+const CPU_BUSY = `100 * (1 - avg by (node) (rate(node_cpu_seconds_total{mode="idle"}[${RATE}])))`;
+/** 1-minute load as % of the node's CPUs (the paper's "system load"). */
+const SYSTEM_LOAD =
+  "100 * node_load1 / on(node) group_left " +
+  'count by (node) (node_cpu_seconds_total{mode="idle"})';
+
+function base(uid: string, title: string, tags: string[]): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .tags(["pve-ha", ...tags])
+    .refresh("30s")
+    .time({ from: "now-1h", to: "now" })
+    .timezone("browser")
+    .readonly();
+}
+
+/** The paper's figures in one place. */
+export function overviewDashboard(): dashboard.Dashboard {
+  return base("pve-ha-overview", "pve-ha: overview", ["overview"])
+    .withRow(new dashboard.RowBuilder("Health"))
+    .withPanel(statValue("Targets up", "none", [{ expr: "sum(up)", legend: "up" }]))
+    .withPanel(
+      statValue("Targets down", "none", [{ expr: "count(up == 0) or vector(0)", legend: "down" }]),
+    )
+    .withPanel(
+      statValue("Firing alerts", "none", [
+        { expr: 'count(ALERTS{alertstate="firing"}) or vector(0)', legend: "firing" },
+      ]),
+    )
+    .withPanel(
+      statValue("Max consumer lag", "none", [
+        {
+          expr: "max(sum by (consumergroup, topic) (kafka_consumergroup_lag)) or vector(0)",
+          legend: "lag",
+        },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Load balancer"))
+    .withPanel(
+      timeSeries("Request split per node", "reqps", [
+        {
+          expr: `sum by (node) (rate(http_requests_total{job="app"}[${RATE}]))`,
+          legend: "{{node}}",
+        },
+        { expr: `sum(rate(nginx_http_requests_total[${RATE}]))`, legend: "nginx total" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Request share per node", "percentunit", [
+        {
+          expr:
+            `sum by (node) (rate(http_requests_total{job="app"}[${RATE}])) / ignoring(node) ` +
+            `group_left sum(rate(http_requests_total{job="app"}[${RATE}]))`,
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Nodes"))
+    .withPanel(timeSeries("CPU busy", "percent", [{ expr: CPU_BUSY, legend: "{{node}}" }]))
+    .withPanel(
+      timeSeries("System load (% of CPUs)", "percent", [{ expr: SYSTEM_LOAD, legend: "{{node}}" }]),
+    )
+    .withRow(new dashboard.RowBuilder("Data"))
+    .withPanel(
+      timeSeries("PostgreSQL replication lag", "s", [
+        { expr: "pg_replica_lag_seconds", legend: "{{node}} replay lag" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Kafka consumer lag", "none", [
+        {
+          expr: "sum by (consumergroup, topic) (kafka_consumergroup_lag)",
+          legend: "{{consumergroup}} / {{topic}}",
+        },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Monitoring overhead"))
+    .withPanel(
+      timeSeries("Scrape duration", "s", [
+        { expr: "scrape_duration_seconds", legend: "{{job}} {{node}}" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Scrape duration p99 per job (1h)", "s", [
+        {
+          expr: "max by (job) (quantile_over_time(0.99, scrape_duration_seconds[1h]))",
+          legend: "{{job}}",
+        },
+      ]),
+    )
+    .build();
+}
+
+export function postgresDashboard(): dashboard.Dashboard {
+  return base("pve-ha-postgres", "pve-ha: PostgreSQL", ["postgres"])
+    .withRow(new dashboard.RowBuilder("Replication"))
+    .withPanel(statValue("PostgreSQL up", "none", [{ expr: "pg_up", legend: "{{node}}" }]))
+    .withPanel(
+      statValue("Is standby", "none", [{ expr: "pg_replica_is_replica", legend: "{{node}}" }]),
+    )
+    .withPanel(
+      statValue("Standby streaming", "none", [
+        { expr: "pg_replica_wal_receiver_streaming", legend: "{{node}}" },
+      ]),
+    )
+    .withPanel(
+      statValue("Active replication slots", "none", [
+        { expr: "sum(pg_replication_slots_active)", legend: "active" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Replay lag", "s", [{ expr: "pg_replica_lag_seconds", legend: "{{node}}" }]),
+    )
+    .withPanel(
+      timeSeries("WAL not yet replayed (primary view)", "bytes", [
+        { expr: "pg_stat_replication_pg_wal_lsn_diff", legend: "{{node}} -> {{client_addr}}" },
+        { expr: "pg_replication_slots_pg_wal_lsn_diff", legend: "slot {{slot_name}}" },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Load"))
+    .withPanel(
+      timeSeries("Transactions", "ops", [
+        {
+          expr: `sum by (node) (rate(pg_stat_database_xact_commit[${RATE}]))`,
+          legend: "{{node}} commit",
+        },
+        {
+          expr: `sum by (node) (rate(pg_stat_database_xact_rollback[${RATE}]))`,
+          legend: "{{node}} rollback",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Connections", "none", [
+        { expr: "sum by (node, state) (pg_stat_activity_count)", legend: "{{node}} {{state}}" },
+        { expr: "max by (node) (pg_settings_max_connections)", legend: "{{node}} max" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Rows inserted", "rowsps", [
+        {
+          expr: `sum by (node) (rate(pg_stat_database_tup_inserted[${RATE}]))`,
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Database size", "bytes", [
+        { expr: 'pg_database_size_bytes{datname!~"template.*"}', legend: "{{node}} {{datname}}" },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("HAProxy"))
+    .withPanel(
+      timeSeries("Backend servers up", "none", [
+        { expr: "haproxy_backend_active_servers", legend: "{{proxy}} active" },
+        { expr: "haproxy_backend_backup_servers", legend: "{{proxy}} backup" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Sessions per server", "none", [
+        { expr: "haproxy_server_current_sessions", legend: "{{proxy}}/{{server}}" },
+      ]),
+    )
+    .build();
+}
+
+export function kafkaDashboard(): dashboard.Dashboard {
+  return base("pve-ha-kafka", "pve-ha: Kafka", ["kafka"])
+    .withRow(new dashboard.RowBuilder("Cluster"))
+    .withPanel(
+      statValue("Active controllers", "none", [
+        { expr: "sum(kafka_controller_kafkacontroller_activecontrollercount)", legend: "active" },
+      ]),
+    )
+    .withPanel(statValue("Brokers", "none", [{ expr: "kafka_brokers", legend: "brokers" }]))
+    .withPanel(
+      statValue("Offline partitions", "none", [
+        { expr: "max(kafka_controller_kafkacontroller_offlinepartitionscount)", legend: "offline" },
+      ]),
+    )
+    .withPanel(
+      statValue("Under-replicated partitions", "none", [
+        { expr: "sum(kafka_server_replicamanager_underreplicatedpartitions)", legend: "urp" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("KRaft leader and epoch", "none", [
+        { expr: "kafka_server_raft_metrics_current_leader", legend: "{{node}} sees leader" },
+        { expr: "kafka_server_raft_metrics_current_epoch", legend: "{{node}} epoch" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Partitions and leaders per broker", "none", [
+        { expr: "kafka_server_replicamanager_partitioncount", legend: "{{node}} partitions" },
+        { expr: "kafka_server_replicamanager_leadercount", legend: "{{node}} leaders" },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Traffic"))
+    .withPanel(
+      timeSeries("Messages in", "short", [
+        {
+          expr: `rate(kafka_server_brokertopicmetrics_messagesin_total[${RATE}])`,
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Bytes in / out", "Bps", [
+        {
+          expr: `rate(kafka_server_brokertopicmetrics_bytesin_total[${RATE}])`,
+          legend: "{{node}} in",
+        },
+        {
+          expr: `rate(kafka_server_brokertopicmetrics_bytesout_total[${RATE}])`,
+          legend: "{{node}} out",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Request time p99", "ms", [
+        {
+          expr: 'kafka_network_requestmetrics_totaltimems{quantile="0.99"}',
+          legend: "{{node}} {{request}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("ISR shrinks / expands", "short", [
+        {
+          expr: `rate(kafka_server_replicamanager_isrshrinks_total[${RATE}])`,
+          legend: "{{node}} shrink",
+        },
+        {
+          expr: `rate(kafka_server_replicamanager_isrexpands_total[${RATE}])`,
+          legend: "{{node}} expand",
+        },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("Consumers"))
+    .withPanel(
+      timeSeries("Consumer lag", "none", [
+        {
+          expr: "sum by (consumergroup, topic) (kafka_consumergroup_lag)",
+          legend: "{{consumergroup}} / {{topic}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Consumer group members", "none", [
+        { expr: "kafka_consumergroup_members", legend: "{{consumergroup}}" },
+      ]),
+    )
+    .withRow(new dashboard.RowBuilder("JVM and agent"))
+    .withPanel(
+      timeSeries("Heap used", "bytes", [
+        { expr: "kafka_jvm_heap_used_bytes", legend: "{{node}} used" },
+        { expr: "kafka_jvm_heap_max_bytes", legend: "{{node}} max" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("JMX scrape duration", "s", [
+        { expr: "jmx_scrape_duration_seconds", legend: "{{node}} agent" },
+        { expr: 'scrape_duration_seconds{job="kafka-jmx"}', legend: "{{node}} total" },
+      ]),
+    )
+    .build();
+}
+
+export function nodesDashboard(): dashboard.Dashboard {
+  return base("pve-ha-nodes", "pve-ha: nodes", ["nodes"])
+    .withPanel(timeSeries("CPU busy", "percent", [{ expr: CPU_BUSY, legend: "{{node}}" }]))
+    .withPanel(
+      timeSeries("System load (% of CPUs)", "percent", [{ expr: SYSTEM_LOAD, legend: "{{node}}" }]),
+    )
+    .withPanel(
+      timeSeries("Memory used", "percent", [
+        {
+          expr: "100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)",
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Root filesystem free", "percent", [
+        {
+          expr:
+            '100 * node_filesystem_avail_bytes{mountpoint="/"} / ' +
+            'node_filesystem_size_bytes{mountpoint="/"}',
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Network", "Bps", [
+        {
+          expr: `sum by (node) (rate(node_network_receive_bytes_total{device!="lo"}[${RATE}]))`,
+          legend: "{{node}} rx",
+        },
+        {
+          expr: `sum by (node) (rate(node_network_transmit_bytes_total{device!="lo"}[${RATE}]))`,
+          legend: "{{node}} tx",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Processes running", "none", [{ expr: "node_procs_running", legend: "{{node}}" }]),
+    )
+    .build();
+}
+
+/** Every provisioned dashboard, keyed by its file name. */
+export function allDashboards(): Record<string, dashboard.Dashboard> {
+  return {
+    "pve-ha-overview.json": overviewDashboard(),
+    "pve-ha-postgres.json": postgresDashboard(),
+    "pve-ha-kafka.json": kafkaDashboard(),
+    "pve-ha-nodes.json": nodesDashboard(),
+  };
+}
+
+/** The JSON file content Grafana's file provider loads. */
+export function renderDashboardJson(d: dashboard.Dashboard): string {
+  return `${JSON.stringify(d, null, 2)}\n`;
+}

@@ -1,0 +1,68 @@
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
+import * as stat from "@grafana/grafana-foundation-sdk/stat";
+import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import { GRAFANA_DATASOURCE_REF } from "./datasource";
+
+export interface Query {
+  expr: string;
+  legend: string;
+}
+
+export interface PanelSize {
+  width?: number;
+  height?: number;
+}
+
+const REF_IDS = "ABCDEFGHIJ";
+
+function targets(queries: Query[]): prometheus.DataqueryBuilder[] {
+  return queries.map((q, i) =>
+    new prometheus.DataqueryBuilder()
+      .datasource(GRAFANA_DATASOURCE_REF)
+      .expr(q.expr)
+      .legendFormat(q.legend)
+      .refId(REF_IDS[i]),
+  );
+}
+
+/** A time series panel on the provisioned Prometheus datasource. */
+export function timeSeries(
+  title: string,
+  unit: string,
+  queries: Query[],
+  size: PanelSize = {},
+): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(GRAFANA_DATASOURCE_REF)
+    .unit(unit)
+    .span(size.width ?? 12)
+    .height(size.height ?? 8)
+    .fillOpacity(10)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs(["lastNotNull", "max"]),
+    )
+    .targets(targets(queries));
+}
+
+/** A single-value panel (last value of each series). */
+export function statValue(
+  title: string,
+  unit: string,
+  queries: Query[],
+  size: PanelSize = {},
+): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(title)
+    .datasource(GRAFANA_DATASOURCE_REF)
+    .unit(unit)
+    .span(size.width ?? 6)
+    .height(size.height ?? 4)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false))
+    .targets(targets(queries));
+}

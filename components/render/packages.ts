@@ -1,0 +1,32 @@
+/**
+ * Debian 12 packages each node role installs. Payloads install exactly these lists, and the
+ * sandbox builds its offline apt repository from allDebianPackages().
+ */
+import type { NodeRole } from "../config/types";
+
+/** Every container. */
+export const BASE_PACKAGES: readonly string[] = ["ca-certificates", "prometheus-node-exporter"];
+
+export const ROLE_PACKAGES: Readonly<Record<NodeRole, readonly string[]>> = {
+  nginx: ["nginx", "prometheus-nginx-exporter"],
+  // Node.js comes from the `node` artifact (Debian's nodejs 18 is too old for the app).
+  app: [],
+  "pg-primary": ["postgresql-15", "postgresql-client-15", "prometheus-postgres-exporter"],
+  "pg-standby": ["postgresql-15", "postgresql-client-15", "prometheus-postgres-exporter"],
+  haproxy: ["haproxy"],
+  kafka: ["openjdk-17-jre-headless"],
+  monitor: ["prometheus", "prometheus-alertmanager"],
+};
+
+export function debianPackages(role: NodeRole): string[] {
+  const rolePackages = ROLE_PACKAGES[role];
+  if (!rolePackages) throw new Error(`unknown node role (got "${String(role)}")`);
+  return [...BASE_PACKAGES, ...rolePackages];
+}
+
+/** The union over every role, sorted and without duplicates. */
+export function allDebianPackages(): string[] {
+  const all = new Set<string>(BASE_PACKAGES);
+  for (const list of Object.values(ROLE_PACKAGES)) for (const pkg of list) all.add(pkg);
+  return [...all].sort();
+}

@@ -1,0 +1,128 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppNodes } from "./appNodes";
+import { artifactSource } from "./artifacts";
+import { stackEndpoints, type StackEndpoints } from "./config/endpoints";
+import {
+  HAPROXY_NAME,
+  LB_NAME,
+  MONITOR_NAME,
+  PG_PRIMARY_NAME,
+  PG_STANDBY_NAME,
+  nodeNamed,
+  nodesByRole,
+  planNodes,
+} from "./config/plan";
+import { PORTS } from "./config/ports";
+import type { NodePlan, StackConfig } from "./config/types";
+import { KafkaCluster } from "./kafkaCluster";
+import { nodeFactory } from "./lxcNodes";
+import { NginxBalancer } from "./nginxBalancer";
+import { ObservabilityStack } from "./observabilityStack";
+import { PgReplicatedPair } from "./pgReplicatedPair";
+import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
+
+export interface DeployedStack {
+  plans: NodePlan[];
+  endpoints: StackEndpoints;
+  nodes: ProxmoxLxcNode[];
+  lb: NginxBalancer;
+  apps: AppNodes;
+  database: PgReplicatedPair;
+  kafka: KafkaCluster;
+  observability: ObservabilityStack;
+}
+
+/**
+ * Composes the whole stack. Ordering follows real dependencies: the standby after the primary,
+ * the topic after every Kafka node, the apps after the database and the topic, the LB after the
+ * apps, Prometheus after the exporters.
+ */
+export function deployStack(cfg: StackConfig): DeployedStack {
+  const plans = planNodes(cfg);
+  const createNode = nodeFactory(cfg, plans);
+  const appPlans = nodesByRole(plans, "app");
+
+  const database = new PgReplicatedPair("database", {
+    primary: nodeNamed(plans, PG_PRIMARY_NAME),
+    standby: nodeNamed(plans, PG_STANDBY_NAME),
+    proxy: nodeNamed(plans, HAPROXY_NAME),
+    appClients: appPlans,
+    pg: cfg.pg,
+    createNode,
+  });
+
+  const kafka = new KafkaCluster("kafka", {
+    plans: nodesByRole(plans, "kafka"),
+    kafka: cfg.kafka,
+    kafkaArtifact: artifactSource(cfg, "kafka"),
+    jmxAgentArtifact: artifactSource(cfg, "jmxAgent"),
+    createNode,
+  });
+
+  const proxy = nodeNamed(plans, HAPROXY_NAME);
+  const apps = new AppNodes("app", {
+    plans: appPlans,
+    app: cfg.app,
+    pgHost: proxy.ip,
+    pgPort: PORTS.haproxyReadWrite,
+    pgDatabase: cfg.pg.database,
+    pgUser: cfg.pg.appUser,
+    pgPassword: database.appPassword,
+    kafkaBrokers: kafka.bootstrapServers,
+    kafkaTopic: kafka.topic,
+    nodeArtifact: artifactSource(cfg, "node"),
+    appArtifact: artifactSource(cfg, "app"),
+    startAfter: [database.primaryReady, database.proxyReady, kafka.topicReady],
+    createNode,
+  });
+
+  const lb = new NginxBalancer(
+    "lb",
+    {
+      plan: nodeNamed(plans, LB_NAME),
+      upstreams: appPlans,
+      appPort: cfg.app.port,
+      lb: cfg.lb,
+      createNode,
+    },
+    { dependsOn: apps.started },
+  );
+
+  // The monitor node belongs to no other component; the stack parents it at the top level.
+  const monitor = createNode(nodeNamed(plans, MONITOR_NAME));
+  const nodes = [
+    lb.node,
+    ...apps.nodes,
+    database.primary,
+    database.standby,
+    database.proxy,
+    ...kafka.nodes,
+    monitor,
+  ];
+  const ready: Record<string, pulumi.Resource[]> = {
+    [LB_NAME]: [lb.configure],
+    [PG_PRIMARY_NAME]: [database.primaryReady],
+    [PG_STANDBY_NAME]: [database.standbyReady],
+    [HAPROXY_NAME]: [database.proxyReady],
+    [MONITOR_NAME]: [monitor.ready],
+  };
+  apps.nodes.forEach((node, i) => (ready[node.plan.name] = [apps.started[i]]));
+  for (const node of kafka.nodes) ready[node.plan.name] = [kafka.topicReady];
+
+  const observability = new ObservabilityStack("observability", {
+    nodes,
+    config: cfg,
+    ready,
+  });
+
+  return {
+    plans,
+    endpoints: stackEndpoints(cfg, plans),
+    nodes,
+    lb,
+    apps,
+    database,
+    kafka,
+    observability,
+  };
+}

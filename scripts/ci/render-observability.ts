@@ -1,0 +1,130 @@
+/**
+ * Renders every observability file of the example stack (Pulumi.dev.yaml) into a directory, laid
+ * out for the real tools: `ts-node scripts/ci/render-observability.ts <out-dir>`.
+ * Secrets of the example stack are encrypted; placeholders stand in for them (no rendered
+ * observability file contains a secret except Grafana's env file, which is not rendered here).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import {
+  CONFIG_NAMESPACE,
+  parseConfig,
+  planNodes,
+  PROVIDER_KEYS,
+  type RawConfig,
+} from "../../components/config";
+import { renderPayload } from "../../components/render/payload";
+import { renderAlertmanagerConfig } from "../../components/render/observability/alertmanager";
+import {
+  alertRules,
+  DEFAULT_ALERT_THRESHOLDS,
+  renderAlertRules,
+} from "../../components/render/observability/alerts";
+import { renderAlertRuleTests } from "../../components/render/observability/alertTests";
+import {
+  allDashboards,
+  renderDashboardJson,
+} from "../../components/render/observability/grafana/dashboards";
+import {
+  renderGrafanaDashboardProvider,
+  renderGrafanaDatasource,
+} from "../../components/render/observability/grafana/datasource";
+import {
+  dashboardExpressions,
+  renderExpressionCheckRules,
+  validateDashboard,
+} from "../../components/render/observability/grafana/validate";
+import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
+import { observabilityPayloadVars } from "../../components/render/observability/payloadVars";
+import { POSTGRES_EXPORTER_ROLE } from "../../components/render/observability/postgresExporter";
+import {
+  prometheusOptionsFor,
+  renderPrometheusConfig,
+} from "../../components/render/observability/prometheus";
+
+const SECRET_PLACEHOLDERS: RawConfig = {
+  "proxmoxve:apiToken": "ci@pve!render=placeholder",
+  proxmoxSshPrivateKey: "placeholder",
+};
+
+function exampleStackRaw(root: string): RawConfig {
+  const file = path.join(root, "Pulumi.dev.yaml");
+  const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const raw: RawConfig = { ...SECRET_PLACEHOLDERS };
+  for (const [key, value] of Object.entries(doc.config)) {
+    if (value !== null && typeof value === "object" && "secure" in value) continue;
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const short = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+    if (short === key && !(PROVIDER_KEYS as readonly string[]).includes(key)) continue;
+    raw[short] = typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+  return raw;
+}
+
+function write(out: string, rel: string, content: string): void {
+  const file = path.join(out, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+function main(): void {
+  const out = process.argv[2];
+  if (!out) throw new Error("usage: render-observability.ts <out-dir>");
+  const root = path.resolve(__dirname, "..", "..");
+  const { config, errors } = parseConfig(exampleStackRaw(root));
+  if (!config) throw new Error(`example stack config is invalid:\n  - ${errors.join("\n  - ")}`);
+  const plans = planNodes(config);
+  const obs = config.observability;
+
+  write(
+    out,
+    "prometheus/prometheus.yml",
+    renderPrometheusConfig(
+      plans,
+      prometheusOptionsFor(obs.scrapeIntervalSeconds, obs.grafanaEnabled),
+    ),
+  );
+  const rules = alertRules(DEFAULT_ALERT_THRESHOLDS);
+  write(out, "prometheus/rules/pve-ha.rules.yml", renderAlertRules(rules));
+  write(
+    out,
+    "prometheus/rules.test.yml",
+    renderAlertRuleTests(rules, DEFAULT_ALERT_THRESHOLDS, "rules/pve-ha.rules.yml"),
+  );
+  write(out, "alertmanager/alertmanager.yml", renderAlertmanagerConfig({ repeatInterval: "4h" }));
+  write(out, "kafka/jmx-exporter.yml", renderJmxAgentConfig());
+  write(
+    out,
+    "grafana/provisioning/datasources/pve-ha.yml",
+    renderGrafanaDatasource(`${obs.scrapeIntervalSeconds}s`),
+  );
+  write(out, "grafana/provisioning/dashboards/pve-ha.yml", renderGrafanaDashboardProvider());
+
+  const problems: string[] = [];
+  const exprs: string[] = [];
+  for (const [file, dashboard] of Object.entries(allDashboards())) {
+    write(out, `grafana/dashboards/${file}`, renderDashboardJson(dashboard));
+    problems.push(...validateDashboard(dashboard));
+    exprs.push(...dashboardExpressions(dashboard));
+  }
+  write(out, "grafana/dashboard-expressions.rules.yml", renderExpressionCheckRules(exprs));
+  write(out, "grafana/validation.txt", problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`);
+
+  const payloads = observabilityPayloadVars({
+    plans,
+    settings: obs,
+    postgresExporterRole: POSTGRES_EXPORTER_ROLE,
+  });
+  payloads["obs-grafana"] = {
+    ...payloads["obs-grafana"],
+    GRAFANA_ENV: "placeholder",
+    ADMIN_PASSWORD: "placeholder",
+  };
+  for (const [name, vars] of Object.entries(payloads)) {
+    write(out, `payloads/${name}.sh`, renderPayload(name, { PAYLOAD_NAME: name, ...vars }));
+  }
+  console.log(`rendered observability files of ${plans.length} nodes into ${out}`);
+}
+
+main();

@@ -1,0 +1,197 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseDrillArgs, USAGE, type DrillOptions } from "./args";
+import { allChecks } from "./conditions";
+import {
+  foreignEndpoints,
+  nodesByRole,
+  parseStackOutputs,
+  type StackNode,
+  type StackOutputs,
+} from "./outputs";
+import { renderJsonReport, renderMarkdownReport } from "./report/markdown";
+import type { DrillResults } from "./types";
+import { newRunId } from "./uid";
+import { parseEnvFile } from "./runtime/commandLine";
+import type { DrillContext } from "./runtime/context";
+import { localPct, pctExec, sshPct, type Pct } from "./runtime/pct";
+import { lbSplit } from "./scenarios/s1LbSplit";
+import { webWrite } from "./scenarios/s2WebWrite";
+import { replicationDrill } from "./scenarios/s3Replication";
+import { kafkaDrill } from "./scenarios/s4Kafka";
+import { observabilityDrill } from "./scenarios/s5Observability";
+import { failoverDrill } from "./scenarios/s6Failover";
+import { sandboxPaths } from "../sandbox/paths";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
+
+function readOutputs(opts: DrillOptions): StackOutputs {
+  if (opts.outputsFile) return parseStackOutputs(readFileSync(opts.outputsFile, "utf8"));
+  if (opts.target === "sandbox") {
+    const file = sandboxPaths(REPO_ROOT).outputsFile;
+    try {
+      return parseStackOutputs(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new Error(
+        `cannot read the sandbox outputs (run \`npm run sandbox -- up\` first): ${(e as Error).message}`,
+      );
+    }
+  }
+  const r = spawnSync("pulumi", ["stack", "output", "--json"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    throw new Error(`pulumi stack output --json failed: ${r.error?.message ?? r.stderr.trim()}`);
+  }
+  return parseStackOutputs(r.stdout);
+}
+
+function makePct(opts: DrillOptions, outputs: StackOutputs): Pct {
+  if (opts.target === "stack") {
+    return sshPct({ host: outputs.proxmoxHost, user: opts.sshUser, options: opts.sshOptions });
+  }
+  const paths = sandboxPaths(REPO_ROOT);
+  return localPct(opts.pctPath ?? path.join(paths.shimDir, "pct"), {
+    ...process.env,
+    PVE_HA_SANDBOX_LXC_PATH: process.env.PVE_HA_SANDBOX_LXC_PATH ?? paths.lxcPath,
+  });
+}
+
+function one(outputs: StackOutputs, role: string): StackNode {
+  const nodes = nodesByRole(outputs, role);
+  if (nodes.length !== 1) {
+    throw new Error(
+      `expected one node with role ${role} (got ${nodes.map((n) => n.name).join(",") || "none"})`,
+    );
+  }
+  return nodes[0];
+}
+
+async function makeContext(opts: DrillOptions): Promise<DrillContext> {
+  const outputs = readOutputs(opts);
+  const foreign = foreignEndpoints(outputs);
+  if (foreign.length > 0) {
+    throw new Error(
+      `refusing to send traffic to endpoints outside the stack's nodes: ${foreign.join(", ")}`,
+    );
+  }
+  const pct = makePct(opts, outputs);
+  const appNodes = nodesByRole(outputs, "app").sort((a, b) => a.name.localeCompare(b.name));
+  if (appNodes.length === 0) throw new Error("the stack has no app nodes");
+  const env = parseEnvFile(await pctExec(pct, appNodes[0].vmid, ["cat", APP_ENV_FILE]));
+  if (!env.PG_PASSWORD)
+    throw new Error(`${APP_ENV_FILE} on ${appNodes[0].name} has no PG_PASSWORD`);
+  let phase = 0;
+  return {
+    opts,
+    outputs,
+    pct,
+    runId: newRunId(),
+    db: {
+      database: env.PG_DATABASE || "app",
+      user: env.PG_USER || "app",
+      password: env.PG_PASSWORD,
+    },
+    appNodes,
+    pgPrimary: one(outputs, "pg-primary"),
+    pgStandby: one(outputs, "pg-standby"),
+    pgProxy: one(outputs, "haproxy"),
+    stopped: new Set(),
+    log: (m) => console.log(m),
+    nextPhase: () => ++phase,
+  };
+}
+
+/** Starts every node a drill left stopped (on interrupt or a crash). */
+async function restoreStopped(ctx: DrillContext): Promise<void> {
+  for (const vmid of [...ctx.stopped]) {
+    const r = await ctx.pct.run(["start", String(vmid)]);
+    console.error(`restored ${vmid}: pct start exit ${r.code}`);
+    if (r.code === 0) ctx.stopped.delete(vmid);
+  }
+}
+
+async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
+  const o = ctx.opts;
+  const results: DrillResults = {
+    target: o.target,
+    runId: ctx.runId,
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    parameters: {
+      requests: o.requests,
+      concurrency: o.concurrency,
+      writeRate: o.writeRate,
+      faultSeconds: o.faultLoadSeconds,
+      kafkaTrials: o.kafkaTrials,
+      scenarios: o.scenarios.join(","),
+    },
+    errors: {},
+  };
+  const steps: Record<number, [string, () => Promise<void>]> = {
+    1: ["LB split", async () => void (results.lbSplit = await lbSplit(ctx))],
+    2: ["web write path", async () => void (results.webWrite = await webWrite(ctx))],
+    3: ["replication", async () => void (results.replication = await replicationDrill(ctx))],
+    4: [
+      "Kafka end-to-end",
+      async () => void (results.kafka = await kafkaDrill(ctx, o.kafkaReplicationFactor)),
+    ],
+    5: ["observability", async () => void (results.observability = await observabilityDrill(ctx))],
+    6: ["failover under load", async () => void (results.failover = await failoverDrill(ctx))],
+  };
+  for (const id of o.scenarios) {
+    const [title, run] = steps[id];
+    const started = Date.now();
+    console.log(`scenario ${id}: ${title}`);
+    try {
+      await run();
+    } catch (e) {
+      results.errors[id] = (e as Error).message;
+      console.error(`  scenario ${id} failed: ${(e as Error).message}`);
+      await restoreStopped(ctx);
+    }
+    console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  results.finishedAt = new Date().toISOString();
+  return results;
+}
+
+async function main(): Promise<number> {
+  let opts: DrillOptions;
+  try {
+    opts = parseDrillArgs(process.argv.slice(2), process.env);
+  } catch (e) {
+    console.error(
+      (e as Error).message.includes("usage:")
+        ? (e as Error).message
+        : `${(e as Error).message}\n${USAGE}`,
+    );
+    return 2;
+  }
+  const ctx = await makeContext(opts);
+  mkdirSync(opts.outDir, { recursive: true });
+  const onSignal = (signal: string): void => {
+    console.error(`${signal}: restoring stopped nodes before exit`);
+    void restoreStopped(ctx).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const results = await runScenarios(ctx);
+  const checks = allChecks(results);
+  writeFileSync(path.join(opts.outDir, "report.md"), renderMarkdownReport(results, checks));
+  writeFileSync(path.join(opts.outDir, "report.json"), renderJsonReport(results, checks));
+  const failed = checks.filter((c) => !c.pass);
+  for (const c of failed) console.log(`FAIL [${c.scenario}] ${c.name}: ${c.detail}`);
+  console.log(
+    `${failed.length === 0 ? "PASS" : "FAIL"}: ${checks.length - failed.length}/${checks.length} pass conditions; report in ${path.join(opts.outDir, "report.md")}`,
+  );
+  return failed.length === 0 && checks.length > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`drill: ${(e as Error).message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,155 @@
+import * as path from "node:path";
+import { writeTimeline } from "../chart/png";
+import type { StackNode } from "../outputs";
+import { lagSeries, longestStall, maxLag, recoverySeconds } from "../progress";
+import type { FaultRun, ProgressSample } from "../types";
+import { uidSeries } from "../uid";
+import type { DrillContext } from "../runtime/context";
+import { countWithPrefix, uidsWithPrefix } from "../runtime/db";
+import { sleep } from "../runtime/http";
+import { newRecorder, runLoad } from "../runtime/load";
+
+export interface FaultPlan {
+  /** file-name friendly id, also the timeline's file name */
+  id: string;
+  name: string;
+  trigger: string;
+  /** the container to stop, or null for a run under normal load */
+  stop: StackNode | null;
+  stopAtS: number;
+  restoreAtS: number;
+  durationS: number;
+  /** called right after the stop, while the load runs (e.g. probes of the degraded stack) */
+  whileDown?: () => Promise<void>;
+  /** called after the restart; resolves when the node is back in service */
+  afterRestore?: () => Promise<void>;
+}
+
+export function lbMessagesUrl(lbUrl: string): string {
+  return `${lbUrl.replace(/\/+$/, "")}/messages`;
+}
+
+/** Stops a node during a bounded write load through the LB and records what the write path did. */
+export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<FaultRun> {
+  const series = uidSeries(ctx.runId, ctx.nextPhase());
+  const t0 = Date.now();
+  const rec = newRecorder();
+  const samples: ProgressSample[] = [];
+  const events: Array<{ t: number; label: string }> = [];
+  let stored = 0;
+  let loadDone = false;
+  let faultAtMs: number | null = null;
+
+  const sampleOnce = async (): Promise<void> => {
+    try {
+      stored = await countWithPrefix(ctx, ctx.pgPrimary, series.prefix);
+    } catch {
+      // primary unreachable (e.g. the PG drill): keep the last known count
+    }
+    samples.push([Date.now() - t0, rec.acked.length, stored]);
+  };
+  const sampler = (async () => {
+    while (!loadDone) {
+      const next = Date.now() + 1000;
+      await sampleOnce();
+      await sleep(Math.max(0, next - Date.now()));
+    }
+  })();
+
+  const load = runLoad(
+    {
+      label: plan.name,
+      url: lbMessagesUrl(ctx.outputs.lbUrl),
+      method: "POST",
+      connections: Math.min(8, ctx.opts.writeRate),
+      durationS: plan.durationS,
+      overallRate: ctx.opts.writeRate,
+      timeoutS: 10,
+      post: (n) => ({ uid: series.uid(n), body: `drill ${plan.id} #${n}` }),
+      t0,
+    },
+    rec,
+  );
+
+  const fault = (async () => {
+    if (!plan.stop) return;
+    const node = plan.stop;
+    await sleep(plan.stopAtS * 1000);
+    faultAtMs = Date.now() - t0;
+    ctx.stopped.add(node.vmid);
+    const r = await ctx.pct.run(["stop", String(node.vmid)]);
+    events.push({ t: faultAtMs, label: `pct stop ${node.name}` });
+    ctx.log(
+      `  ${plan.name}: stopped ${node.name} (exit ${r.code}) at ${(faultAtMs / 1000).toFixed(1)} s`,
+    );
+    if (r.code !== 0) throw new Error(`pct stop ${node.vmid} failed: ${r.stderr.trim()}`);
+    try {
+      if (plan.whileDown) await plan.whileDown();
+      await sleep(Math.max(0, t0 + plan.restoreAtS * 1000 - Date.now()));
+    } finally {
+      // Restore the node even when a probe failed: a drill never leaves the stack degraded.
+      const s = await ctx.pct.run(["start", String(node.vmid)]);
+      if (s.code === 0) ctx.stopped.delete(node.vmid);
+      events.push({ t: Date.now() - t0, label: `pct start ${node.name}` });
+      ctx.log(`  ${plan.name}: started ${node.name} (exit ${s.code})`);
+      if (s.code !== 0) throw new Error(`pct start ${node.vmid} failed: ${s.stderr.trim()}`);
+    }
+    if (plan.afterRestore) {
+      await plan.afterRestore();
+      events.push({ t: Date.now() - t0, label: `${node.name} back in service` });
+    }
+  })();
+
+  // Keep a failing fault step from becoming an unhandled rejection while the load still runs.
+  const faultOutcome = fault.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const result = await load;
+  const faultError = await faultOutcome;
+  if (faultError) {
+    loadDone = true;
+    await sampler;
+    throw faultError;
+  }
+  events.push({ t: Date.now() - t0, label: "load ends" });
+  // Let the consumers drain: sample until every acknowledged message is stored (bounded).
+  const settleUntil = Date.now() + 90_000;
+  while (stored < rec.acked.length && Date.now() < settleUntil) await sleep(1000);
+  loadDone = true;
+  await sampler;
+  await sampleOnce();
+
+  const storedUids = await uidsWithPrefix(ctx, ctx.pgPrimary, series.prefix);
+  const missing = rec.acked.map(([, uid]) => uid).filter((uid) => !storedUids.has(uid));
+  const fromMs = faultAtMs ?? 0;
+  const baseline = maxLag(samples.filter(([t]) => t < fromMs));
+  const stall = longestStall(samples, fromMs);
+  const durationMs = Date.now() - t0;
+  const chart = writeTimeline(
+    {
+      title: `${plan.name} — ${plan.trigger}`,
+      durationMs,
+      responses: rec.responses,
+      lag: lagSeries(samples),
+      events,
+    },
+    path.join(ctx.opts.outDir, `timeline-${plan.id}`),
+  );
+  if (chart.warning) ctx.log(`  warning: ${chart.warning}`);
+  return {
+    name: plan.name,
+    trigger: plan.trigger,
+    stopped: plan.stop?.name ?? null,
+    faultAtMs,
+    load: result.summary,
+    acked: rec.acked.length,
+    stored: storedUids.size,
+    missing,
+    maxLag: maxLag(samples),
+    pauseS: stall ? (stall.endMs - stall.startMs) / 1000 : 0,
+    recoveryS: recoverySeconds(samples, fromMs, Math.max(2, baseline)),
+    timelinePng: chart.png ? path.basename(chart.png) : null,
+    timelineSvg: path.basename(chart.svg),
+  };
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The app's system user, env file (holds PG_PASSWORD: mode 0640) and unit; starts the service
+# and waits until /healthz answers.
+set -Eeuo pipefail
+
+readonly UNIT=pve-ha-app.service
+[[ -x /opt/node/bin/node ]] || die "/opt/node/bin/node missing: the node artifact is not unpacked"
+[[ -f /opt/pve-ha-app/dist/server.js ]] || die "/opt/pve-ha-app/dist/server.js missing"
+id -u pve-ha-app >/dev/null 2>&1 \
+  || useradd --system --home-dir /opt/pve-ha-app --shell /usr/sbin/nologin pve-ha-app
+printf '%s' "$APP_ENV" | write_file /etc/pve-ha-app/app.env 0640 root:pve-ha-app "$UNIT" >/dev/null
+printf '%s' "$APP_UNIT" | write_file /etc/systemd/system/pve-ha-app.service 0644 root:root "$UNIT" >/dev/null
+[[ "$ARTIFACT_IDENTITY" == "$(cat /var/lib/pve-ha/app.identity 2>/dev/null)" ]] || mark_restart "$UNIT"
+echo "$ARTIFACT_IDENTITY" | write_file /var/lib/pve-ha/app.identity 0644 root:root >/dev/null
+ensure_service "$UNIT"
+wait_tcp 127.0.0.1 "$APP_PORT" 120
+echo "app up on :$APP_PORT"

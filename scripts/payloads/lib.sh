@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Shared functions of every payload. renderPayload() prepends this file (after the readonly
+# variables) to each payload body; payloads run as root inside a container via `pct exec`.
+set -Eeuo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+readonly PVE_HA_STATE_DIR=/var/lib/pve-ha
+readonly PVE_HA_RESTART_DIR=/run/pve-ha/restart
+
+log() {
+  printf '[%s] %s\n' "${PAYLOAD_NAME:-payload}" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
+
+# True while an apt/dpkg process runs (scans /proc: no psmisc/procps needed).
+dpkg_busy() {
+  local comm_file comm
+  for comm_file in /proc/[0-9]*/comm; do
+    comm=$(cat "$comm_file" 2>/dev/null) || continue
+    case "$comm" in
+      apt | apt-get | dpkg | unattended-upgr | apt.systemd.dai) return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# Waits until eth0 has an IPv4 address and a default route exists (bounded).
+wait_network() {
+  local timeout=120 waited=0
+  until [[ -n "$(hostname -I 2>/dev/null | tr -d ' ')" ]] \
+    && awk '$2 == "00000000" { found = 1 } END { exit !found }' /proc/net/route; do
+    ((waited < timeout)) || die "no IPv4 address or default route after ${timeout}s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# Waits until no apt/dpkg process runs (first boot runs apt timers; bounded).
+wait_dpkg_lock() {
+  local timeout=300 waited=0
+  while dpkg_busy; do
+    ((waited < timeout)) || die "apt/dpkg still busy after ${timeout}s"
+    sleep 2
+    waited=$((waited + 2))
+  done
+}
+
+# Waits until systemd finished booting ("degraded" is accepted: it still runs our units).
+wait_systemd() {
+  local state
+  state=$(timeout 180 systemctl is-system-running --wait 2>/dev/null) || true
+  case "$state" in
+    running | degraded) ;;
+    *) die "systemd did not finish booting (state: ${state:-unknown})" ;;
+  esac
+}
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == "installed" ]]
+}
+
+# Installs the packages that are missing; does nothing (no apt-get update) when none is.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing: ${missing[*]}"
+  wait_dpkg_lock
+  apt-get -q update >&2
+  apt-get -q install -y --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >&2
+}
+
+# Marks a unit for restart by the next ensure_service.
+mark_restart() {
+  mkdir -p "$PVE_HA_RESTART_DIR"
+  touch "$PVE_HA_RESTART_DIR/$1"
+}
+
+# write_file <path> <mode> <owner[:group]> [unit]: stdin -> path, only if the content differs.
+# Prints "changed" or "unchanged"; on change marks [unit] for restart.
+write_file() {
+  local dest="$1" mode="$2" owner="$3" unit="${4:-}" tmp
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp "$(dirname "$dest")/.pve-ha.XXXXXX")
+  cat >"$tmp"
+  if [[ -f "$dest" ]] && cmp -s "$tmp" "$dest"; then
+    rm -f "$tmp"
+    chmod "$mode" "$dest"
+    chown "$owner" "$dest"
+    echo unchanged
+    return 0
+  fi
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$dest"
+  [[ -z "$unit" ]] || mark_restart "$unit"
+  echo changed
+}
+
+# Enables and starts a unit; restarts it when marked by write_file/mark_restart.
+ensure_service() {
+  local unit="$1"
+  systemctl daemon-reload
+  systemctl enable --quiet "$unit"
+  if [[ -f "$PVE_HA_RESTART_DIR/$unit" ]]; then
+    log "restarting $unit (configuration changed)"
+    systemctl restart "$unit"
+    rm -f "$PVE_HA_RESTART_DIR/$unit"
+  else
+    systemctl start "$unit"
+  fi
+}
+
+# wait_tcp <host> <port> [timeout]: waits until a TCP connect succeeds (bash /dev/tcp).
+wait_tcp() {
+  local host="$1" port="$2" timeout="${3:-120}" waited=0
+  until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
+    ((waited < timeout)) || die "$host:$port not reachable after ${timeout}s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+download() {
+  local url="$1" out="$2"
+  if command -v curl >/dev/null; then
+    curl -fsSL --retry 3 -o "$out" "$url"
+  elif command -v wget >/dev/null; then
+    wget -q -O "$out" "$url"
+  else
+    apt_install curl
+    curl -fsSL --retry 3 -o "$out" "$url"
+  fi
+}
+
+# fetch_artifact <dest> <local> <url> <sha256> <sha512>: puts an artifact at <dest>, either the
+# file already pushed to <local> or a download of <url> checked by its digest. Idempotent.
+fetch_artifact() {
+  local dest="$1" local_path="$2" url="$3" sha256="$4" sha512="$5" tmp
+  mkdir -p "$(dirname "$dest")"
+  if [[ -n "$local_path" ]]; then
+    [[ -s "$local_path" ]] || die "artifact $local_path was not pushed"
+    [[ "$local_path" == "$dest" ]] || cp -f "$local_path" "$dest"
+    return 0
+  fi
+  [[ -n "$url" ]] || die "artifact for $dest has neither a local path nor a url"
+  [[ -n "$sha256$sha512" ]] || die "artifact $url has no checksum"
+  if [[ -s "$dest" ]] && artifact_digest_ok "$dest" "$sha256" "$sha512"; then
+    return 0
+  fi
+  tmp=$(mktemp "$(dirname "$dest")/.download.XXXXXX")
+  download "$url" "$tmp"
+  artifact_digest_ok "$tmp" "$sha256" "$sha512" || {
+    rm -f "$tmp"
+    die "checksum mismatch for $url"
+  }
+  mv -f "$tmp" "$dest"
+}
+
+artifact_digest_ok() {
+  local file="$1" sha256="$2" sha512="$3"
+  if [[ -n "$sha512" ]]; then
+    [[ "$(sha512sum "$file" | cut -d' ' -f1)" == "$sha512" ]]
+  else
+    [[ "$(sha256sum "$file" | cut -d' ' -f1)" == "$sha256" ]]
+  fi
+}
+
+# Runs SQL as the postgres superuser over the local socket.
+psql_su() {
+  (cd / && runuser -u postgres -- psql -v ON_ERROR_STOP=1 -X -q "$@")
+}

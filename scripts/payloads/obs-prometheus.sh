@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Prometheus on the monitor node (:9090): config and alert rules are checked by promtool before
+# they replace the running ones.
+# Vars: PROMETHEUS_YML, RULES_YML, PROMETHEUS_DEFAULTS, CONFIG_PATH, RULES_PATH.
+set -Eeuo pipefail
+
+wait_network
+wait_dpkg_lock
+apt_install prometheus
+unit=prometheus.service
+
+# HTTP status of GET http://127.0.0.1:<port><path> (bash only: curl is not in the base image).
+http_status() {
+  local reply=""
+  {
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    read -r reply <&3 || true
+  } 3<>"/dev/tcp/127.0.0.1/$1"
+  awk '{ print $2 }' <<<"$reply"
+}
+
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+mkdir "$staging/rules"
+printf '%s\n' "$RULES_YML" >"$staging/rules/rules.yml"
+promtool check rules "$staging/rules/rules.yml" >&2 || die "rendered alert rules are invalid"
+# promtool check config resolves rule_files: check the config against the staged rules.
+rules_dir="$(dirname "$RULES_PATH")/"
+printf '%s\n' "${PROMETHEUS_YML//"$rules_dir"/"$staging/rules/"}" >"$staging/prometheus.yml"
+promtool check config "$staging/prometheus.yml" >&2 || die "rendered prometheus.yml is invalid"
+
+write_file "$RULES_PATH" 0644 root:root "$unit" <"$staging/rules/rules.yml"
+printf '%s\n' "$PROMETHEUS_YML" | write_file "$CONFIG_PATH" 0644 root:root "$unit"
+printf '%s\n' "$PROMETHEUS_DEFAULTS" | write_file /etc/default/prometheus 0644 root:root "$unit"
+ensure_service "$unit"
+wait_tcp 127.0.0.1 9090 60
+ready=0
+for _ in $(seq 1 60); do
+  if [[ "$(http_status 9090 /-/ready 2>/dev/null)" == "200" ]]; then
+    ready=1
+    break
+  fi
+  sleep 1
+done
+((ready == 1)) || die "prometheus did not become ready"
+log "prometheus ready on :9090"

@@ -1,0 +1,87 @@
+/** What the status checks need to know about the deployed stack, read from its outputs. */
+
+export interface NodeRef {
+  readonly name: string;
+  readonly vmid: number;
+  readonly ip: string;
+  readonly role: string;
+}
+
+export interface Topology {
+  readonly nodes: NodeRef[];
+  readonly appNodes: NodeRef[];
+  readonly lbUrl: string;
+  readonly pgPrimary: NodeRef;
+  readonly pgStandby: NodeRef;
+  readonly pgDatabase: string;
+  readonly kafkaBrokers: NodeRef[];
+  readonly kafkaBootstrap: string;
+  readonly kafkaVoterIds: number[];
+  readonly kafkaTopic: string;
+  readonly kafkaReplicationFactor: number;
+  readonly prometheusUrl: string;
+}
+
+interface EndpointNode {
+  vmid: number;
+  ip: string;
+  role: string;
+  kafkaRoles?: string[];
+}
+
+/** The stack outputs the checks read (a subset of components/config/endpoints.ts StackEndpoints). */
+export interface StackOutputs {
+  lbUrl: string;
+  kafkaBootstrapServers: string;
+  kafkaTopic: string;
+  prometheusUrl: string;
+  nodes: Record<string, EndpointNode>;
+}
+
+export interface TopologySettings {
+  readonly pgDatabase: string;
+  readonly kafkaReplicationFactor: number;
+}
+
+function requireField(outputs: Record<string, unknown>, key: keyof StackOutputs): unknown {
+  if (outputs[key] === undefined) throw new Error(`stack output ${key} is missing`);
+  return outputs[key];
+}
+
+function single(nodes: NodeRef[], role: string): NodeRef {
+  const found = nodes.filter((n) => n.role === role);
+  if (found.length !== 1)
+    throw new Error(`expected one node with role ${role}, found ${found.length}`);
+  return found[0];
+}
+
+function nodeOrder(a: NodeRef, b: NodeRef): number {
+  return a.name.localeCompare(b.name, "en", { numeric: true });
+}
+
+/** Kafka node ids are 1-based in node order (see NodePlan.kafkaNodeId); voters are the controllers. */
+export function topologyFromOutputs(
+  outputs: Record<string, unknown>,
+  settings: TopologySettings,
+): Topology {
+  const raw = requireField(outputs, "nodes") as Record<string, EndpointNode>;
+  const nodes = Object.entries(raw)
+    .map(([name, n]) => ({ name, vmid: Number(n.vmid), ip: String(n.ip), role: String(n.role) }))
+    .sort(nodeOrder);
+  const kafka = nodes.filter((n) => n.role === "kafka");
+  const rolesOf = (n: NodeRef) => raw[n.name].kafkaRoles ?? [];
+  return {
+    nodes,
+    appNodes: nodes.filter((n) => n.role === "app"),
+    lbUrl: String(requireField(outputs, "lbUrl")),
+    pgPrimary: single(nodes, "pg-primary"),
+    pgStandby: single(nodes, "pg-standby"),
+    pgDatabase: settings.pgDatabase,
+    kafkaBrokers: kafka.filter((n) => rolesOf(n).includes("broker")),
+    kafkaBootstrap: String(requireField(outputs, "kafkaBootstrapServers")),
+    kafkaVoterIds: kafka.flatMap((n, i) => (rolesOf(n).includes("controller") ? [i + 1] : [])),
+    kafkaTopic: String(requireField(outputs, "kafkaTopic")),
+    kafkaReplicationFactor: settings.kafkaReplicationFactor,
+    prometheusUrl: String(requireField(outputs, "prometheusUrl")),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Runs the Pulumi program under pulumi.runtime.setMocks and records every resource: what the
+ * mock monitor received (type, name, inputs) and the options the program gave (parent,
+ * dependsOn, additionalSecretOutputs), captured by a stack transformation.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  PLACEHOLDER_SECRETS,
+  rawConfigFromStackYaml,
+  runtimeConfigOf,
+  type RawConfig,
+} from "../../components/config";
+import { loadConfig } from "../../components/config/load";
+import { deployStack, type DeployedStack } from "../../components/stack";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The example stack (Pulumi.dev.yaml) plus placeholder secrets. */
+export function exampleRaw(overrides: RawConfig = {}): RawConfig {
+  const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+  return { ...rawConfigFromStackYaml(text), ...PLACEHOLDER_SECRETS, ...overrides };
+}
+
+export interface Recorded {
+  type: string;
+  name: string;
+  resource: pulumi.Resource;
+  parent?: pulumi.Resource;
+  dependsOn: pulumi.Resource[];
+  additionalSecretOutputs: string[];
+  /** Inputs as the mock monitor saw them (resolved, secrets unwrapped). */
+  inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  resources: Recorded[];
+  stack: DeployedStack;
+  /** Stack outputs as plain values (secrets unwrapped) and which of them were secret. */
+  outputs: Record<string, unknown>;
+  secretOutputs: Set<string>;
+  byName(name: string): Recorded;
+}
+
+function uuidFor(name: string): string {
+  const hex = Buffer.from(name.padEnd(16, "x").slice(0, 16)).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function unwrap(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  if (pulumi.Output.isInstance(value)) {
+    const out = value as pulumi.Output<unknown>;
+    // The internal fields are the documented way tests read an Output's value and secretness.
+    const internal = out as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean> };
+    return { value: await internal.promise(), secret: await internal.isSecret };
+  }
+  return { value, secret: false };
+}
+
+/** Runs index.ts's composition for the given raw settings. */
+export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
+  const inputsByName = new Map<string, Record<string, unknown>>();
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        inputsByName.set(`${args.type}::${args.name}`, args.inputs);
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+          state.result = `mock-password-${args.name}`;
+        }
+        if (args.type === "random:index/randomUuid:RandomUuid") state.result = uuidFor(args.name);
+        if (args.type === "command:remote:Command") Object.assign(state, { stdout: "", stderr: "" });
+        const id =
+          args.type === "proxmoxve:download/fileLegacy:FileLegacy"
+            ? `${String(args.inputs.datastoreId)}:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`
+            : `${args.name}-id`;
+        return { id, state };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    "pve-ha-stack",
+    "dev",
+    false,
+  );
+  const runtimeConfig = runtimeConfigOf(raw);
+  pulumi.runtime.setAllConfig(runtimeConfig, ["pve-ha-stack:proxmoxSshPrivateKey", "proxmoxve:apiToken"]);
+
+  const recorded: Recorded[] = [];
+  let stack: DeployedStack | undefined;
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const deps = args.opts.dependsOn;
+      recorded.push({
+        type: args.type,
+        name: args.name,
+        resource: args.resource,
+        parent: args.opts.parent,
+        dependsOn: Array.isArray(deps) ? (deps as pulumi.Resource[]) : deps ? [deps as pulumi.Resource] : [],
+        additionalSecretOutputs: args.opts.additionalSecretOutputs ?? [],
+        inputs: {},
+      });
+      return undefined;
+    });
+    stack = deployStack(loadConfig());
+    const e = stack.endpoints;
+    return {
+      ...e,
+      prometheusUrl: stack.observability.prometheusUrl,
+      alertmanagerUrl: stack.observability.alertmanagerUrl,
+      grafanaUrl: stack.observability.grafanaUrl,
+      kafkaClusterId: stack.kafka.clusterId,
+      grafanaAdminPassword: pulumi.secret(stack.observability.grafanaAdminPassword),
+    };
+  });
+  if (!stack) throw new Error("the program did not run");
+  const plain: Record<string, unknown> = {};
+  const secretOutputs = new Set<string>();
+  for (const [key, value] of Object.entries(outputs ?? {})) {
+    const { value: v, secret } = await unwrap(value);
+    plain[key] = v;
+    if (secret) secretOutputs.add(key);
+  }
+  for (const r of recorded) r.inputs = inputsByName.get(`${r.type}::${r.name}`) ?? {};
+  return {
+    resources: recorded,
+    stack,
+    outputs: plain,
+    secretOutputs,
+    byName(name: string) {
+      const found = recorded.filter((r) => r.name === name);
+      if (found.length !== 1) throw new Error(`${found.length} resources named "${name}"`);
+      return found[0];
+    },
+  };
+}
+
+/** Every resource `r` waits for, directly or through other dependencies and their children. */
+export function transitiveDeps(run: ProgramRun, r: Recorded): Set<pulumi.Resource> {
+  const children = new Map<pulumi.Resource, Recorded[]>();
+  for (const x of run.resources) {
+    if (x.parent) children.set(x.parent, [...(children.get(x.parent) ?? []), x]);
+  }
+  const byResource = new Map(run.resources.map((x) => [x.resource, x]));
+  const seen = new Set<pulumi.Resource>();
+  const stack = [...r.dependsOn];
+  while (stack.length > 0) {
+    const next = stack.pop() as pulumi.Resource;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(byResource.get(next)?.dependsOn ?? []));
+    stack.push(...(children.get(next) ?? []).map((c) => c.resource));
+  }
+  return seen;
+}

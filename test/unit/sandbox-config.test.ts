@@ -1,0 +1,78 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { sandboxPaths } from "../../scripts/sandbox/paths";
+import {
+  mergeConfig,
+  readStackConfig,
+  SANDBOX_BRIDGE,
+  sandboxOverlay,
+} from "../../scripts/sandbox/sandbox-config";
+
+describe("sandbox config overlay", () => {
+  const paths = sandboxPaths("/repo");
+
+  it("points the stack at the sandbox bridge, subnet, staging dir, local artifacts and apt repo", () => {
+    const o = sandboxOverlay(paths);
+    assert.equal(o["pve-ha-stack:bridge"], SANDBOX_BRIDGE.name);
+    assert.equal(o["pve-ha-stack:networkCidr"], "10.213.47.0/24");
+    assert.equal(o["pve-ha-stack:networkGateway"], "10.213.47.1");
+    assert.equal(o["pve-ha-stack:hostStagingDir"], "/repo/.sandbox/staging");
+    assert.equal(o["pve-ha-stack:grafanaEnabled"], "false");
+    assert.match(
+      o["pve-ha-stack:aptSources"],
+      /^deb \[trusted=yes\] file:\/srv\/pve-ha-sandbox-apt \.\/\n$/,
+    );
+    const artifacts = JSON.parse(o["pve-ha-stack:artifacts"]) as Record<
+      string,
+      { localPath: string }
+    >;
+    assert.deepEqual(Object.keys(artifacts).sort(), [
+      "app",
+      "jmxAgent",
+      "kafka",
+      "kafkaExporter",
+      "node",
+    ]);
+    assert.equal(artifacts.kafka.localPath, "/repo/.cache/artifacts/kafka.tgz");
+  });
+
+  it("reads plain values of a stack file, lists encrypted keys, and requires the overlay to cover them", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-config-"));
+    try {
+      const file = path.join(dir, "Pulumi.dev.yaml");
+      fs.writeFileSync(
+        file,
+        [
+          "config:",
+          "  pve-ha-stack:vmidBase: 300",
+          "  pve-ha-stack:lbAlgorithm: least_conn",
+          "  pve-ha-stack:nodes:",
+          "    pg1:",
+          "      cores: 4",
+          "  pve-ha-stack:proxmoxSshPrivateKey:",
+          "    secure: v1:abc",
+          "  pve-ha-stack:other:",
+          "    secure: v1:def",
+          "",
+        ].join("\n"),
+      );
+      const stack = readStackConfig(file);
+      assert.deepEqual(stack.values, {
+        "pve-ha-stack:vmidBase": "300",
+        "pve-ha-stack:lbAlgorithm": "least_conn",
+        "pve-ha-stack:nodes": '{"pg1":{"cores":4}}',
+      });
+      assert.throws(
+        () => mergeConfig(stack, sandboxOverlay(paths)),
+        /no value for the encrypted config keys: pve-ha-stack:other/,
+      );
+      const merged = mergeConfig(stack, { ...sandboxOverlay(paths), "pve-ha-stack:other": "x" });
+      assert.equal(merged["pve-ha-stack:vmidBase"], "300");
+      assert.equal(merged["pve-ha-stack:bridge"], "pvehab0");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
