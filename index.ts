@@ -2,27 +2,24 @@
  * pve-ha-stack: an HA stack (Nginx LB, Node.js app nodes, PostgreSQL primary + standby behind
  * HAProxy, KRaft Kafka, Prometheus/Grafana) as LXC containers on one Proxmox VE host.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config";
-import { deployStack } from "./components/stack";
+import { deployStack, stackOutputs } from "./components/stack";
 
-const stack = deployStack(loadConfig());
-const e = stack.endpoints;
+const outputs = stackOutputs(deployStack(loadConfig()));
 
-export const lbUrl = e.lbUrl;
-export const adminUrl = e.adminUrl;
-export const haproxyReadWrite = e.haproxyReadWrite;
-export const haproxyReadOnly = e.haproxyReadOnly;
-export const haproxyStatsUrl = e.haproxyStatsUrl;
-export const pgPrimary = e.pgPrimary;
-export const pgStandby = e.pgStandby;
-export const kafkaBootstrapServers = e.kafkaBootstrapServers;
-export const kafkaTopic = e.kafkaTopic;
-export const prometheusUrl = stack.observability.prometheusUrl;
-export const alertmanagerUrl = stack.observability.alertmanagerUrl;
-export const grafanaUrl = stack.observability.grafanaUrl;
-export const proxmoxHost = e.proxmoxHost;
-export const nodes = e.nodes;
-export const kafkaClusterId = stack.kafka.clusterId;
-/** Secret: log in to Grafana as admin. */
-export const grafanaAdminPassword = pulumi.secret(stack.observability.grafanaAdminPassword);
+export const lbUrl = outputs.lbUrl;
+export const adminUrl = outputs.adminUrl;
+export const haproxyReadWrite = outputs.haproxyReadWrite;
+export const haproxyReadOnly = outputs.haproxyReadOnly;
+export const haproxyStatsUrl = outputs.haproxyStatsUrl;
+export const pgPrimary = outputs.pgPrimary;
+export const pgStandby = outputs.pgStandby;
+export const kafkaBootstrapServers = outputs.kafkaBootstrapServers;
+export const kafkaTopic = outputs.kafkaTopic;
+export const prometheusUrl = outputs.prometheusUrl;
+export const alertmanagerUrl = outputs.alertmanagerUrl;
+export const grafanaUrl = outputs.grafanaUrl;
+export const proxmoxHost = outputs.proxmoxHost;
+export const nodes = outputs.nodes;
+export const kafkaClusterId = outputs.kafkaClusterId;
+export const grafanaAdminPassword = outputs.grafanaAdminPassword;

@@ -12,6 +12,8 @@ export interface NginxBalancerArgs {
   upstreams: NodePlan[];
   appPort: number;
   lb: LbSettings;
+  /** The LB starts serving only after these (the app nodes). */
+  startAfter: pulumi.Resource[];
   createNode: NodeFactory;
 }
 
@@ -49,7 +51,7 @@ export class NginxBalancer extends pulumi.ComponentResource {
           }),
         },
       },
-      { dependsOn: [this.install] },
+      { dependsOn: [this.install, ...args.startAfter] },
     );
     this.url = `http://${args.plan.ip}/`;
     this.registerOutputs({ url: this.url });

@@ -1,8 +1,10 @@
 import type * as command from "@pulumi/command";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { artifactSource } from "./artifacts";
-import type { StackConfig } from "./config/types";
+import type { ArtifactSource, StackConfig } from "./config/types";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 import { allDashboards, renderDashboardJson } from "./render/observability/grafana/dashboards";
 import {
@@ -20,6 +22,11 @@ import { POSTGRES_EXPORTER_ROLE } from "./render/observability/postgresExporter"
 
 export const OBSERVABILITY_STACK_TYPE = "pve-ha:observability:Stack";
 
+/** A URL artifact is fetched at deploy time; a local one must exist on the Pulumi host now. */
+function artifactAvailable(source: ArtifactSource): boolean {
+  return source.kind === "url" || fs.existsSync(path.resolve(source.localPath));
+}
+
 export interface ObservabilityStackArgs {
   /** Every node of the stack (exactly one with the role "monitor"). */
   nodes: ProxmoxLxcNode[];
@@ -34,6 +41,11 @@ export interface ObservabilityStackArgs {
   postgresExporterRole?: string;
   /** Optional webhook receiving Alertmanager notifications. */
   alertmanagerWebhookUrl?: string;
+  /**
+   * Install kafka_exporter. Default: yes, unless its artifact is a local file that does not exist
+   * (it cannot be built everywhere); then it is left out, with a warning, and not scraped.
+   */
+  kafkaExporter?: boolean;
 }
 
 /**
@@ -58,11 +70,22 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       );
     }
     const monitor = monitors[0];
+    const exporterSource = artifactSource(args.config, "kafkaExporter");
+    const kafkaExporter = args.kafkaExporter ?? artifactAvailable(exporterSource);
+    if (!kafkaExporter) {
+      pulumi.log.warn(
+        "kafka_exporter is not installed: its artifact is missing " +
+          `(${exporterSource.kind === "local" ? exporterSource.localPath : exporterSource.url}); ` +
+          "consumer lag comes from the app's app_consumer_lag only",
+        this,
+      );
+    }
     const vars = observabilityPayloadVars({
       plans,
       settings,
       postgresExporterRole: args.postgresExporterRole ?? POSTGRES_EXPORTER_ROLE,
       alertmanagerWebhookUrl: args.alertmanagerWebhookUrl,
+      kafkaExporter,
     });
     const ready = (node: string): pulumi.Resource[] => args.ready?.[node] ?? [];
     const run = (node: ProxmoxLxcNode, payload: string, dependsOn: pulumi.Resource[]) =>
@@ -85,17 +108,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     }
     exporters.push(...pgExporters);
 
-    const kafkaReady = plans.filter((p) => p.role === "kafka").flatMap((p) => ready(p.name));
-    const exporterBinary = monitor.pushArtifact(
-      "kafka-exporter-artifact",
-      {
-        artifact: artifactSource(args.config, "kafkaExporter"),
-        dest: KAFKA_EXPORTER_ARTIFACT_PATH,
-        mode: "0755",
-      },
-      { parent: this },
-    );
-    exporters.push(run(monitor, "obs-kafka-exporter", [exporterBinary, ...kafkaReady]));
+    if (kafkaExporter) {
+      const kafkaReady = plans.filter((p) => p.role === "kafka").flatMap((p) => ready(p.name));
+      const exporterBinary = monitor.pushArtifact(
+        "kafka-exporter-artifact",
+        { artifact: exporterSource, dest: KAFKA_EXPORTER_ARTIFACT_PATH, mode: "0755" },
+        { parent: this },
+      );
+      exporters.push(run(monitor, "obs-kafka-exporter", [exporterBinary, ...kafkaReady]));
+    }
 
     const alertmanager = run(monitor, "obs-alertmanager", ready(monitor.plan.name));
     const everyTarget = plans.flatMap((p) => ready(p.name));
@@ -106,9 +127,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { length: 24, special: false },
       { parent: this },
     );
-    this.grafanaAdminPassword = password.result;
+    this.grafanaAdminPassword = pulumi.secret(password.result);
     if (settings.grafanaEnabled) {
-      this.installGrafana(monitor, vars["obs-grafana"], password.result, args, prometheus);
+      this.installGrafana(
+        monitor,
+        vars["obs-grafana"],
+        this.grafanaAdminPassword,
+        args,
+        prometheus,
+      );
     }
 
     const base = `http://${monitor.plan.ip}`;

@@ -76,17 +76,14 @@ export function deployStack(cfg: StackConfig): DeployedStack {
     createNode,
   });
 
-  const lb = new NginxBalancer(
-    "lb",
-    {
-      plan: nodeNamed(plans, LB_NAME),
-      upstreams: appPlans,
-      appPort: cfg.app.port,
-      lb: cfg.lb,
-      createNode,
-    },
-    { dependsOn: apps.started },
-  );
+  const lb = new NginxBalancer("lb", {
+    plan: nodeNamed(plans, LB_NAME),
+    upstreams: appPlans,
+    appPort: cfg.app.port,
+    lb: cfg.lb,
+    startAfter: apps.started,
+    createNode,
+  });
 
   // The monitor node belongs to no other component; the stack parents it at the top level.
   const monitor = createNode(nodeNamed(plans, MONITOR_NAME));
@@ -126,3 +123,29 @@ export function deployStack(cfg: StackConfig): DeployedStack {
     observability,
   };
 }
+
+/** Everything index.ts exports; the drills and the sandbox read these names. */
+export function stackOutputs(stack: DeployedStack) {
+  const e = stack.endpoints;
+  return {
+    lbUrl: e.lbUrl,
+    adminUrl: e.adminUrl,
+    haproxyReadWrite: e.haproxyReadWrite,
+    haproxyReadOnly: e.haproxyReadOnly,
+    haproxyStatsUrl: e.haproxyStatsUrl,
+    pgPrimary: e.pgPrimary,
+    pgStandby: e.pgStandby,
+    kafkaBootstrapServers: e.kafkaBootstrapServers,
+    kafkaTopic: e.kafkaTopic,
+    prometheusUrl: stack.observability.prometheusUrl,
+    alertmanagerUrl: stack.observability.alertmanagerUrl,
+    grafanaUrl: stack.observability.grafanaUrl,
+    proxmoxHost: e.proxmoxHost,
+    nodes: e.nodes,
+    kafkaClusterId: stack.kafka.clusterId,
+    /** Secret: the Grafana admin login. */
+    grafanaAdminPassword: pulumi.secret(stack.observability.grafanaAdminPassword),
+  };
+}
+
+export type StackOutputs = ReturnType<typeof stackOutputs>;

@@ -126,7 +126,9 @@ export function loadConfig(env: Env): AppConfig {
       brokers: r.list("KAFKA_BROKERS", HOST_PORT_PATTERN),
       topic: r.string("KAFKA_TOPIC", "messages", /^[A-Za-z0-9._-]{1,249}$/),
       groupId: r.string("KAFKA_GROUP_ID", "pve-ha-app", NAME_PATTERN),
-      clientId: r.string("KAFKA_CLIENT_ID", nodeName || "pve-ha-app", NAME_PATTERN),
+      clientId: env.KAFKA_CLIENT_ID?.trim()
+        ? r.string("KAFKA_CLIENT_ID", undefined, NAME_PATTERN)
+        : nodeName,
       sessionTimeoutMs: r.int("KAFKA_SESSION_TIMEOUT_MS", 6000, 1000, 300000),
       heartbeatIntervalMs: r.int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000, 100, 60000),
     },

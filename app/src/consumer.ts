@@ -11,13 +11,13 @@ import {
   type MessagesStream,
   stringDeserializers,
 } from "@platformatic/kafka";
-import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { AppConfig } from "./config";
 import type { AppMetrics } from "./metrics";
 import type { MessagePayload } from "./message";
-import { AbortedError, backoffDelay, sleep } from "./retry";
+import { AbortedError, backoffDelay, sleep, withTimeout } from "./retry";
 import { type ConsumedRecord, storeBatch } from "./store-batch";
+import { StreamBatcher } from "./stream-batcher";
 
 type StringMessage = Message<string, string, string, string>;
 type StringStream = MessagesStream<string, string, string, string>;
@@ -34,53 +34,7 @@ export interface ConsumerDeps {
 const MAX_BATCH = 500;
 const RESTART_BACKOFF = { baseMs: 250, maxMs: 5000 };
 const STORE_RETRY = { baseMs: 100, maxMs: 3000 };
-
-/**
- * Resolves with up to `max` buffered messages as soon as at least one is readable, or with null
- * when the stream ends or the signal aborts. Rejects with the stream's error.
- */
-export function readBatch<T>(
-  stream: Readable,
-  max: number,
-  signal: AbortSignal,
-): Promise<T[] | null> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      stream.removeListener("readable", tryRead);
-      stream.removeListener("end", onEnd);
-      stream.removeListener("close", onEnd);
-      stream.removeListener("error", onError);
-      signal.removeEventListener("abort", onEnd);
-    };
-    function tryRead(): void {
-      const batch: T[] = [];
-      let item: T | null;
-      while (batch.length < max && (item = stream.read() as T | null) !== null) batch.push(item);
-      if (batch.length > 0) {
-        cleanup();
-        resolve(batch);
-      }
-    }
-    function onEnd(): void {
-      cleanup();
-      resolve(null);
-    }
-    function onError(error: Error): void {
-      cleanup();
-      reject(error);
-    }
-    if (signal.aborted || stream.destroyed) {
-      resolve(null);
-      return;
-    }
-    stream.on("readable", tryRead);
-    stream.once("end", onEnd);
-    stream.once("close", onEnd);
-    stream.once("error", onError);
-    signal.addEventListener("abort", onEnd, { once: true });
-    tryRead();
-  });
-}
+const COMMIT_TIMEOUT_MS = 10000;
 
 export class MessageConsumer {
   private readonly abort = new AbortController();
@@ -116,7 +70,7 @@ export class MessageConsumer {
     } catch {
       return; // the server stops; nothing to consume into
     }
-    for (let failures = 0; !this.abort.signal.aborted; ) {
+    for (let failures = 0; !this.abort.signal.aborted;) {
       try {
         await this.consumeOnce();
         failures = 0;
@@ -174,8 +128,9 @@ export class MessageConsumer {
       });
       consumer.startLagMonitoring({ topics: [config.kafka.topic] }, 5000);
       logger.info({ memberId: consumer.memberId }, "joined the consumer group");
+      const batcher = new StreamBatcher<StringMessage>(stream, MAX_BATCH);
       for (;;) {
-        const batch = await readBatch<StringMessage>(stream, MAX_BATCH, this.abort.signal);
+        const batch = await batcher.next(this.abort.signal);
         if (batch === null) break;
         await this.handle(batch);
       }
@@ -199,9 +154,9 @@ export class MessageConsumer {
       partition: m.partition,
       offset: m.offset,
       value: m.value,
-      commit: async () => {
-        await m.commit();
-      },
+      // A commit can wait on a group rejoin that never completes after a broker restart; a
+      // timeout turns that into an error, and the consumer is recreated.
+      commit: () => withTimeout(Promise.resolve(m.commit()), COMMIT_TIMEOUT_MS, "offset commit"),
     }));
     const outcome = await storeBatch(records, {
       insert: this.deps.insert,
@@ -223,6 +178,6 @@ export class MessageConsumer {
     metrics.duplicates.inc(outcome.duplicates);
     metrics.invalid.inc(outcome.invalid);
     this.lastBatchAt = Date.now();
-    logger.debug({ ...outcome, topic: config.kafka.topic }, "batch stored");
+    logger.debug({ ...outcome, topic: config.kafka.topic }, "batch stored and committed");
   }
 }

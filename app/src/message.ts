@@ -3,7 +3,6 @@
 export const MAX_BODY_CHARS = 2000;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 // Control characters other than tab, newline and carriage return.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const ALLOWED_FIELDS = new Set(["body", "idempotency_key"]);
 
@@ -20,7 +19,7 @@ export interface MessagePayload {
   body: string;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false, errors: string[] };
+export type Result<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -105,7 +104,8 @@ export function parsePayload(value: string | Buffer | undefined): Result<Message
   const d = data as Record<string, unknown>;
   const errors: string[] = [];
   for (const name of ["message_uid", "timestamp", "hostname", "body"] as const) {
-    if (typeof d[name] !== "string" || d[name] === "") errors.push(`${name} must be a non-empty string`);
+    if (typeof d[name] !== "string" || d[name] === "")
+      errors.push(`${name} must be a non-empty string`);
   }
   if (typeof d.message_uid === "string" && d.message_uid.length > 128) {
     errors.push("message_uid is longer than 128 characters");

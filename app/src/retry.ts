@@ -49,7 +49,10 @@ export interface RetryOptions extends BackoffOptions {
 }
 
 /** Runs `fn` until it resolves; rejects with the last error past the limits or on abort. */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  opts: RetryOptions,
+): Promise<T> {
   const now = opts.now ?? Date.now;
   const started = now();
   for (let attempt = 1; ; attempt++) {
@@ -64,4 +67,20 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
       await sleep(delay, opts.signal);
     }
   }
+}
+
+export class TimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not finish within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** Rejects with a TimeoutError when `promise` has not settled after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -88,7 +88,9 @@ async function main(): Promise<void> {
     stopping.abort();
     await app.close(); // stops accepting, waits for requests in flight (their produce included)
     await consumer.stop(); // the batch in hand is stored and committed, then LeaveGroup
-    await publisher.close().catch((error: unknown) => logger.warn({ err: error }, "producer close"));
+    await publisher
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, "producer close"));
     await pool.end();
     logger.info("stopped");
     process.exit(0);
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`pve-ha-app: fatal: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `pve-ha-app: fatal: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exit(1);
 });

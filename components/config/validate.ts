@@ -481,7 +481,8 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
   if (["postgres", "prometheus"].includes(cfg.pg.replicationUser)) {
     p.add("pgReplicationUser", "must differ from postgres, prometheus", cfg.pg.replicationUser);
   }
-  checkKafka(cfg, p);
+  // Cross-checks only make sense when each number parsed.
+  if (!p.list.some((e) => /^(kafka|app)\w*: must be an integer/.test(e))) checkKafka(cfg, p);
   const names = nodeShapes(cfg).map((s) => s.name);
   cfg.nodes = parseOverrides(readObject(raw, "nodes", p), names, p);
   if (cidr && p.list.every((e) => !e.startsWith("networkGateway"))) checkPlan(cfg, p);

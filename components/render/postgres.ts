@@ -33,6 +33,8 @@ export function renderCreateClusterConf(): string {
 create_main_cluster = true
 start_conf = 'auto'
 initdb_options = '--data-checksums'
+# Debian's own createcluster.conf has this line; without it conf.d/*.conf is never read.
+include_dir = 'conf.d'
 `;
 }
 

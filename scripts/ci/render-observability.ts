@@ -37,7 +37,19 @@ import {
 } from "../../components/render/observability/grafana/validate";
 import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
 import { observabilityPayloadVars } from "../../components/render/observability/payloadVars";
-import { POSTGRES_EXPORTER_ROLE } from "../../components/render/observability/postgresExporter";
+import {
+  POSTGRES_EXPORTER_ROLE,
+  renderPostgresExporterDefaults,
+  renderPostgresExporterQueries,
+  renderPostgresExporterRoleSql,
+} from "../../components/render/observability/postgresExporter";
+import {
+  renderAlertmanagerDefaults,
+  renderNginxExporterDefaults,
+  renderNodeExporterDefaults,
+  renderPrometheusDefaults,
+} from "../../components/render/observability/services";
+import { EXPORTER_METRICS } from "../../components/render/observability/exporterMetrics";
 import {
   prometheusOptionsFor,
   renderPrometheusConfig,
@@ -62,6 +74,13 @@ function exampleStackRaw(root: string): RawConfig {
   return raw;
 }
 
+/** "<job> <metric>" per line: what check-exporter-metrics.sh expects each exporter to export. */
+function exporterMetricLines(): string {
+  return Object.entries(EXPORTER_METRICS)
+    .flatMap(([job, names]) => names.map((name) => `${job} ${name}\n`))
+    .join("");
+}
+
 function write(out: string, rel: string, content: string): void {
   const file = path.join(out, rel);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -77,13 +96,16 @@ function main(): void {
   const plans = planNodes(config);
   const obs = config.observability;
 
+  const promOptions = prometheusOptionsFor(obs.scrapeIntervalSeconds, {
+    grafana: obs.grafanaEnabled,
+    kafkaExporter: true,
+  });
+  write(out, "prometheus/prometheus.yml", renderPrometheusConfig(plans, promOptions));
+  // The same config with the rule files relative to it, for promtool and a local Prometheus.
   write(
     out,
-    "prometheus/prometheus.yml",
-    renderPrometheusConfig(
-      plans,
-      prometheusOptionsFor(obs.scrapeIntervalSeconds, obs.grafanaEnabled),
-    ),
+    "prometheus/prometheus.check.yml",
+    renderPrometheusConfig(plans, { ...promOptions, ruleFiles: ["rules/*.yml"] }),
   );
   const rules = alertRules(DEFAULT_ALERT_THRESHOLDS);
   write(out, "prometheus/rules/pve-ha.rules.yml", renderAlertRules(rules));
@@ -94,6 +116,18 @@ function main(): void {
   );
   write(out, "alertmanager/alertmanager.yml", renderAlertmanagerConfig({ repeatInterval: "4h" }));
   write(out, "kafka/jmx-exporter.yml", renderJmxAgentConfig());
+  write(out, "postgres/exporter-role.sql", renderPostgresExporterRoleSql(POSTGRES_EXPORTER_ROLE));
+  write(out, "postgres/exporter-queries.yml", renderPostgresExporterQueries());
+  write(out, "defaults/prometheus-node-exporter", renderNodeExporterDefaults());
+  write(out, "defaults/prometheus-nginx-exporter", renderNginxExporterDefaults());
+  write(
+    out,
+    "defaults/prometheus-postgres-exporter",
+    renderPostgresExporterDefaults(POSTGRES_EXPORTER_ROLE),
+  );
+  write(out, "defaults/prometheus", renderPrometheusDefaults(obs.prometheusRetention));
+  write(out, "defaults/prometheus-alertmanager", renderAlertmanagerDefaults());
+  write(out, "exporter-metrics.txt", exporterMetricLines());
   write(
     out,
     "grafana/provisioning/datasources/pve-ha.yml",
@@ -115,6 +149,7 @@ function main(): void {
     plans,
     settings: obs,
     postgresExporterRole: POSTGRES_EXPORTER_ROLE,
+    kafkaExporter: true,
   });
   payloads["obs-grafana"] = {
     ...payloads["obs-grafana"],

@@ -4,8 +4,9 @@
 set -Eeuo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
-readonly PVE_HA_STATE_DIR=/var/lib/pve-ha
-readonly PVE_HA_RESTART_DIR=/run/pve-ha/restart
+# Overridable from the environment so the functions can be tested outside a container.
+: "${PVE_HA_STATE_DIR:=/var/lib/pve-ha}"
+: "${PVE_HA_RESTART_DIR:=/run/pve-ha/restart}"
 
 log() {
   printf '[%s] %s\n' "${PAYLOAD_NAME:-payload}" "$*" >&2

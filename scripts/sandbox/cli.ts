@@ -18,7 +18,7 @@ import { topologyFromOutputs } from "./topology";
 import { loadState } from "./state";
 import { logLine, seconds, step } from "./steps";
 
-const USAGE = "usage: npm run sandbox -- up | status | down [--purge]";
+const USAGE = "usage: npm run sandbox -- up [--continue-on-error] | status | down [--purge]";
 const STACK_FILE = "Pulumi.dev.yaml";
 const PARALLELISM = 3;
 
@@ -34,7 +34,7 @@ function sandboxConfig(paths: SandboxPaths): Record<string, string> {
   return mergeConfig(readStackConfig(path.join(paths.repoRoot, STACK_FILE)), sandboxOverlay(paths));
 }
 
-async function up(paths: SandboxPaths): Promise<void> {
+async function up(paths: SandboxPaths, continueOnError: boolean): Promise<void> {
   const started = Date.now();
   const prepared = await prepareHost(paths, sandboxPackages());
   const config = sandboxConfig(paths);
@@ -48,6 +48,7 @@ async function up(paths: SandboxPaths): Promise<void> {
         aptRepoMountPoint: APT_REPO_MOUNT_POINT,
         state: loadState(paths.stateFile),
         parallelism: PARALLELISM,
+        continueOnError,
         log: logLine,
       },
       config,
@@ -97,7 +98,12 @@ async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const paths = sandboxPaths(REPO_ROOT);
   const [command, ...rest] = argv;
-  if (command === "up" && rest.length === 0) return up(paths);
+  if (
+    command === "up" &&
+    (rest.length === 0 || (rest.length === 1 && rest[0] === "--continue-on-error"))
+  ) {
+    return up(paths, rest.length === 1);
+  }
   if (command === "status" && rest.length === 0) return status(paths);
   if (command === "down" && (rest.length === 0 || (rest.length === 1 && rest[0] === "--purge"))) {
     return down(paths, rest[0] === "--purge");

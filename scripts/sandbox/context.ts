@@ -10,5 +10,7 @@ export interface SandboxContext {
   readonly aptRepoMountPoint: string;
   readonly state: SandboxState;
   readonly parallelism: number;
+  /** Keep performing resources that do not depend on a failed one (like `pulumi up --continue-on-error`). */
+  readonly continueOnError: boolean;
   readonly log: (line: string) => void;
 }

@@ -33,6 +33,10 @@ export async function runProgram(
   programFile: string = path.join(ctx.paths.repoRoot, "index.ts"),
 ): Promise<ProgramRun> {
   const monitor = new PerformingMonitor(ctx);
+  // A failed resource rejects the registrations that depend on it; the monitor already recorded
+  // the cause, so these rejections are reported once below instead of crashing the process.
+  const rejections: unknown[] = [];
+  process.on("unhandledRejection", (reason) => rejections.push(reason));
   await pulumi.runtime.setMocks(monitor, "pve-ha-stack", "sandbox", false);
   pulumi.runtime.setAllConfig(config, secretKeys);
   let outputs: Record<string, unknown> = {};
@@ -51,7 +55,11 @@ export async function runProgram(
   await monitor.idle();
   await pulumi.runtime.disconnect();
   await monitor.idle();
-  const failure = monitor.firstFailure ?? exportError;
-  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  const failure = monitor.firstFailure ?? exportError ?? rejections[0];
+  if (failure) {
+    const message = failure instanceof Error ? failure.message : String(failure);
+    const failed = monitor.failures.map((k) => k.split("::").pop()).join(", ");
+    throw new Error(failed ? `failed: ${failed}\nfirst failure: ${message}` : message);
+  }
   return { outputs, performed: monitor.performed.length, skipped: monitor.skipped.length };
 }

@@ -37,14 +37,31 @@ function hashableInputs(inputs: Inputs): Inputs {
   return Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "connection"));
 }
 
-/** Resolves asset inputs (whose path is a promise) to plain values, so they can be hashed. */
+/** How the mock runtime passes a secret value: `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
+}
+
+/**
+ * Plain values of a resource's inputs: secrets unwrapped (the resource must see them, as the real
+ * provider does) and assets (whose path is a promise) resolved, so they can be hashed.
+ */
 async function plainInputs(value: unknown): Promise<unknown> {
+  if (isSecretWrapper(value)) return plainInputs(value.value);
   const isAsset: boolean =
     pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value);
   if (isAsset) {
     const p = (value as { path?: Promise<string> }).path;
     if (!p) throw new Error("the sandbox supports only file assets and archives");
     const file = await p;
+    if (!fs.existsSync(file)) return { assetPath: file, missing: true };
     const st = fs.statSync(file);
     return { assetPath: file, size: st.size, mtimeMs: st.mtimeMs };
   }
@@ -66,6 +83,7 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
   private readonly slots: Semaphore;
   private readonly perContainer = new KeyedMutex();
   private failure: Error | undefined;
+  readonly failures: string[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   readonly performed: string[] = [];
   readonly skipped: string[] = [];
@@ -98,7 +116,9 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       }
       return { id: args.custom ? `${args.name}_id` : undefined, state: inputs };
     }
-    if (this.failure) throw new Error(`not run after an earlier failure: ${args.name}`);
+    if (this.failure && !this.ctx.continueOnError) {
+      throw new Error(`not run after an earlier failure: ${args.name}`);
+    }
     const key = resourceKey(args.type, args.name);
     const hash = hashInputs(args.type, hashableInputs(inputs));
     const previous = this.ctx.state.resources[key];
@@ -125,6 +145,7 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       this.failure ??= err;
+      this.failures.push(key);
       throw err;
     }
   }

@@ -27,6 +27,9 @@ export async function performCommand(
   if (typeof create !== "string" || create.trim() === "") {
     return { id: name, outputs: { ...inputs, stdout: "", stderr: "" } };
   }
+  if (inputs.stdin !== undefined && typeof inputs.stdin !== "string") {
+    throw new Error(`command ${name}: stdin is not text (got ${typeof inputs.stdin})`);
+  }
   const logFile = logFileFor(ctx, name);
   fs.writeFileSync(logFile, `# ${new Date().toISOString()} ${name}\n`, { mode: 0o600 });
   const environment = (inputs.environment ?? {}) as Record<string, string>;

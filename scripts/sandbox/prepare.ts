@@ -30,17 +30,19 @@ export async function checkHost(): Promise<void> {
     );
 }
 
-/** Builds the local artifacts; a missing one is reported by name. */
+/**
+ * Builds the local artifacts. A missing one is reported by name and is not fatal here: the
+ * program's step that pushes it fails with the missing path, and every step not depending on it runs.
+ */
 export async function prepareArtifacts(paths: SandboxPaths): Promise<void> {
   const r = await run("bash", [path.join(paths.repoRoot, "scripts", "artifacts", "all.sh")], {
     logFile: path.join(paths.logDir, "artifacts.log"),
   });
   logLine(tail(r.stdout, 10).replace(/^/gm, "    "));
   const missing = Object.entries(artifactFiles(paths)).filter(([, f]) => !fs.existsSync(f));
-  if (r.code !== 0 || missing.length > 0) {
-    throw new Error(
-      `artifacts missing: ${missing.map(([n, f]) => `${n} (${path.relative(paths.repoRoot, f)})`).join(", ") || "see log"}\n` +
-        tail(r.stderr, 15),
+  for (const [name, file] of missing) {
+    logLine(
+      `    WARNING: artifact ${name} is missing (${path.relative(paths.repoRoot, file)}); see ${path.relative(paths.repoRoot, path.join(paths.logDir, "artifacts.log"))}`,
     );
   }
 }

@@ -9,6 +9,7 @@ packages=(
   ca-certificates curl jq git rsync
   nginx haproxy postgresql-15 postgresql-client-15
   prometheus prometheus-alertmanager
+  prometheus-node-exporter prometheus-postgres-exporter prometheus-nginx-exporter
   shellcheck
   openjdk-17-jre-headless maven
   lxc debootstrap iproute2 apt-utils dpkg-dev

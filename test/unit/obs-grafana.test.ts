@@ -85,7 +85,7 @@ describe("observability: Grafana dashboards", () => {
   it("shows the paper's figures on the overview", () => {
     const exprs = dashboardExpressions(overviewDashboard()).join("\n");
     for (const metric of [
-      "http_requests_total",
+      "app_http_requests_total",
       'node_cpu_seconds_total{mode="idle"}',
       "node_load1",
       "pg_replica_lag_seconds",
@@ -94,7 +94,7 @@ describe("observability: Grafana dashboards", () => {
     ]) {
       assert.ok(exprs.includes(metric), metric);
     }
-    assert.match(exprs, /sum by \(node\) \(rate\(http_requests_total\{job="app"\}/);
+    assert.match(exprs, /sum by \(node\) \(rate\(app_http_requests_total\{job="app"\}/);
   });
 
   it("reports a wrong datasource, an unknown metric and an empty query", () => {

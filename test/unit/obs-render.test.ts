@@ -96,14 +96,20 @@ describe("observability: prometheus.yml", () => {
     });
   });
 
-  it("follows the config: more app replicas give more app targets, no Grafana no grafana job", () => {
+  it("follows the config: more app replicas, more app targets; no Grafana/kafka_exporter, no job", () => {
     const plans = examplePlans({ appReplicas: 3 });
-    const doc = parse(renderPrometheusConfig(plans, prometheusOptionsFor(30, false))) as {
+    const doc = parse(
+      renderPrometheusConfig(
+        plans,
+        prometheusOptionsFor(30, { grafana: false, kafkaExporter: false }),
+      ),
+    ) as {
       global: Record<string, string>;
       scrape_configs: ScrapeConfig[];
     };
     const names = doc.scrape_configs.map((j) => j.job_name);
     assert.ok(!names.includes("grafana"));
+    assert.ok(!names.includes("kafka"));
     const app = doc.scrape_configs.find((j) => j.job_name === "app")!;
     assert.deepEqual(
       app.static_configs.map((s) => s.labels.node),
@@ -149,7 +155,7 @@ describe("observability: prometheus.yml", () => {
       /pg2 ip must be IPv4 \(got "10.0.0.300"\)/,
     );
     assert.throws(
-      () => prometheusOptionsFor(0, true),
+      () => prometheusOptionsFor(0, { grafana: true, kafkaExporter: true }),
       /scrapeIntervalSeconds must be an integer >= 1 \(got 0\)/,
     );
   });
@@ -160,6 +166,7 @@ describe("observability: alert rules", () => {
 
   it("covers the issue's list of alerts", () => {
     assert.deepEqual(rules.map((r) => r.alert).sort(), [
+      "AppConsumerLagHigh",
       "KafkaConsumerLagHigh",
       "KafkaControllerQuorumLost",
       "KafkaOfflinePartitions",

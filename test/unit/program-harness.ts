@@ -13,7 +13,7 @@ import {
   type RawConfig,
 } from "../../components/config";
 import { loadConfig } from "../../components/config/load";
-import { deployStack, type DeployedStack } from "../../components/stack";
+import { deployStack, stackOutputs, type DeployedStack } from "../../components/stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -21,6 +21,28 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export function exampleRaw(overrides: RawConfig = {}): RawConfig {
   const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
   return { ...rawConfigFromStackYaml(text), ...PLACEHOLDER_SECRETS, ...overrides };
+}
+
+/** A mock input that the program marked secret arrives wrapped; this tells and unwraps it. */
+export function secretInput(value: unknown): { secret: boolean; value: unknown } {
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+      return { secret: true, value: record.value };
+    }
+  }
+  return { secret: false, value };
+}
+
+/** Deep copy of mock inputs with secret wrappers replaced by their values. */
+export function reveal(value: unknown): unknown {
+  const s = secretInput(value);
+  if (s.secret) return reveal(s.value);
+  if (Array.isArray(value)) return value.map(reveal);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
+  }
+  return value;
 }
 
 export interface Recorded {
@@ -70,7 +92,8 @@ export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
           state.result = `mock-password-${args.name}`;
         }
         if (args.type === "random:index/randomUuid:RandomUuid") state.result = uuidFor(args.name);
-        if (args.type === "command:remote:Command") Object.assign(state, { stdout: "", stderr: "" });
+        if (args.type === "command:remote:Command")
+          Object.assign(state, { stdout: "", stderr: "" });
         const id =
           args.type === "proxmoxve:download/fileLegacy:FileLegacy"
             ? `${String(args.inputs.datastoreId)}:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`
@@ -84,11 +107,15 @@ export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
     false,
   );
   const runtimeConfig = runtimeConfigOf(raw);
-  pulumi.runtime.setAllConfig(runtimeConfig, ["pve-ha-stack:proxmoxSshPrivateKey", "proxmoxve:apiToken"]);
+  pulumi.runtime.setAllConfig(runtimeConfig, [
+    "pve-ha-stack:proxmoxSshPrivateKey",
+    "proxmoxve:apiToken",
+  ]);
 
   const recorded: Recorded[] = [];
   let stack: DeployedStack | undefined;
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+  let outputs: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       const deps = args.opts.dependsOn;
       recorded.push({
@@ -96,27 +123,27 @@ export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
         name: args.name,
         resource: args.resource,
         parent: args.opts.parent,
-        dependsOn: Array.isArray(deps) ? (deps as pulumi.Resource[]) : deps ? [deps as pulumi.Resource] : [],
-        additionalSecretOutputs: args.opts.additionalSecretOutputs ?? [],
+        dependsOn: Array.isArray(deps)
+          ? (deps as pulumi.Resource[])
+          : deps
+            ? [deps as pulumi.Resource]
+            : [],
+        additionalSecretOutputs:
+          (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
         inputs: {},
       });
       return undefined;
     });
     stack = deployStack(loadConfig());
-    const e = stack.endpoints;
-    return {
-      ...e,
-      prometheusUrl: stack.observability.prometheusUrl,
-      alertmanagerUrl: stack.observability.alertmanagerUrl,
-      grafanaUrl: stack.observability.grafanaUrl,
-      kafkaClusterId: stack.kafka.clusterId,
-      grafanaAdminPassword: pulumi.secret(stack.observability.grafanaAdminPassword),
-    };
+    outputs = stackOutputs(stack);
+    return outputs;
   });
   if (!stack) throw new Error("the program did not run");
+  // Registrations finish after the stack's outputs resolve: wait for every resource's URN.
+  await Promise.all(recorded.map((r) => unwrap(r.resource.urn)));
   const plain: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
-  for (const [key, value] of Object.entries(outputs ?? {})) {
+  for (const [key, value] of Object.entries(outputs)) {
     const { value: v, secret } = await unwrap(value);
     plain[key] = v;
     if (secret) secretOutputs.add(key);

@@ -7,15 +7,14 @@ import type { StoredMessage } from "../db";
 import { MAX_BODY_CHARS, buildPayload, validateSubmission } from "../message";
 import type { AppMetrics } from "../metrics";
 import type { Publisher } from "../producer";
-import {
-  renderAcceptedPage,
-  renderAdminPage,
-  renderErrorPage,
-  renderFormPage,
-} from "./pages";
+import { withTimeout } from "../retry";
+import { renderAcceptedPage, renderAdminPage, renderErrorPage, renderFormPage } from "./pages";
 
 export interface MessageReader {
-  list(page: { limit: number; offset: number }): Promise<{ total: number; messages: StoredMessage[] }>;
+  list(page: {
+    limit: number;
+    offset: number;
+  }): Promise<{ total: number; messages: StoredMessage[] }>;
   ping(): Promise<void>;
 }
 
@@ -32,14 +31,6 @@ export interface ServerDeps {
 
 const ADMIN_PAGE_SIZE = 50;
 const CHECK_TIMEOUT_MS = 2000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 function isFormRequest(request: FastifyRequest): boolean {
   return (request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
@@ -85,9 +76,17 @@ export function buildServer(deps: ServerDeps) {
     }
   });
 
-  const reject = (request: FastifyRequest, reply: FastifyReply, status: number, errors: string[]) => {
+  const reject = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    errors: string[],
+  ) => {
     if (isFormRequest(request)) {
-      return reply.code(status).type("text/html; charset=utf-8").send(renderErrorPage(config.nodeName, status, errors));
+      return reply
+        .code(status)
+        .type("text/html; charset=utf-8")
+        .send(renderErrorPage(config.nodeName, status, errors));
     }
     return reply.code(status).send({ error: errors[0], errors, served_by: config.nodeName });
   };
@@ -121,12 +120,20 @@ export function buildServer(deps: ServerDeps) {
       await publisher.publish(payload);
     } catch (error) {
       metrics.produceFailures.inc();
-      request.log.error({ err: error, message_uid: payload.message_uid }, "kafka did not acknowledge");
-      return reject(request, reply, 503, ["message not accepted: Kafka is unavailable, retry later"]);
+      request.log.error(
+        { err: error, message_uid: payload.message_uid },
+        "kafka did not acknowledge",
+      );
+      return reject(request, reply, 503, [
+        "message not accepted: Kafka is unavailable, retry later",
+      ]);
     }
     metrics.produced.inc();
     if (isFormRequest(request)) {
-      return reply.code(202).type("text/html; charset=utf-8").send(renderAcceptedPage(config.nodeName, payload.message_uid));
+      return reply
+        .code(202)
+        .type("text/html; charset=utf-8")
+        .send(renderAcceptedPage(config.nodeName, payload.message_uid));
     }
     return reply.code(202).send({ message_uid: payload.message_uid, served_by: config.nodeName });
   });
@@ -135,7 +142,10 @@ export function buildServer(deps: ServerDeps) {
     const query = request.query as Record<string, unknown>;
     const page = parseIntParam(query.page, 1, 1, 1_000_000);
     if (page === null) return reject(request, reply, 400, ["page must be a positive integer"]);
-    const data = await reader.list({ limit: ADMIN_PAGE_SIZE, offset: (page - 1) * ADMIN_PAGE_SIZE });
+    const data = await reader.list({
+      limit: ADMIN_PAGE_SIZE,
+      offset: (page - 1) * ADMIN_PAGE_SIZE,
+    });
     return reply
       .type("text/html; charset=utf-8")
       .send(renderAdminPage(config.nodeName, { ...data, page, pageSize: ADMIN_PAGE_SIZE }));
@@ -149,7 +159,13 @@ export function buildServer(deps: ServerDeps) {
       return reject(request, reply, 400, ["limit must be 1-10000 and offset >= 0"]);
     }
     const data = await reader.list({ limit, offset });
-    return reply.send({ served_by: config.nodeName, total: data.total, limit, offset, messages: data.messages });
+    return reply.send({
+      served_by: config.nodeName,
+      total: data.total,
+      limit,
+      offset,
+      messages: data.messages,
+    });
   });
 
   app.get("/healthz", async (_request, reply) =>

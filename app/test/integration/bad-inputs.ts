@@ -42,7 +42,8 @@ export const BAD_INPUTS: BadInput[] = [
   json("top-level string", "ok"),
   json("top-level null", null),
   { name: "truncated JSON", contentType: "application/json", body: '{"body":', status: 400 },
-  { name: "plain text", contentType: "text/plain", body: "hello", status: 415 },
+  { name: "plain text", contentType: "text/plain", body: "hello", status: 400 },
+  { name: "XML", contentType: "application/xml", body: "<body>hi</body>", status: 415 },
   {
     name: "request over MAX_BODY_BYTES",
     contentType: "application/json",

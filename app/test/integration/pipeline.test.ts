@@ -214,7 +214,11 @@ describe("pipeline: HTTP -> Kafka -> PostgreSQL (real servers)", () => {
       process.stdout.write(`# node loss: ${report}\n`);
       assert.ok(pause < 20000, `pause ${pause} ms must stay far below the paper's ~30 s`);
       await holder.start();
-      await waitFor(`${holderName} ready`, async () => (await fetch(`${holder.url}/readyz`)).ok, 30000);
+      await waitFor(
+        `${holderName} ready`,
+        async () => (await fetch(`${holder.url}/readyz`)).ok,
+        30000,
+      );
     });
   }
 });

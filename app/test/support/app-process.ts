@@ -31,7 +31,8 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -49,7 +50,7 @@ export function appEnv(opts: AppProcessOptions): Record<string, string> {
     PG_PASSWORD: opts.pg.password,
     KAFKA_BROKERS: opts.kafkaBrokers,
     KAFKA_TOPIC: "messages",
-    LOG_LEVEL: "info",
+    LOG_LEVEL: "debug",
     ...opts.env,
   };
 }
@@ -63,12 +64,16 @@ export function createAppProcess(opts: AppProcessOptions): AppProcess {
     url,
     async start() {
       const out = openSync(join(opts.logDir, `${opts.nodeName}.log`), "a");
-      child = spawn(process.execPath, [serverJs], { env: appEnv(opts), stdio: ["ignore", out, out] });
+      child = spawn(process.execPath, [serverJs], {
+        env: appEnv(opts),
+        stdio: ["ignore", out, out],
+      });
       const started = child;
       await waitFor(
         `${opts.nodeName} /healthz`,
         async () => {
-          if (started.exitCode !== null) throw new Error(`${opts.nodeName} exited ${started.exitCode}`);
+          if (started.exitCode !== null)
+            throw new Error(`${opts.nodeName} exited ${started.exitCode}`);
           return (await fetch(`${url}/healthz`)).ok;
         },
         20000,

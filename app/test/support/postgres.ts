@@ -23,7 +23,9 @@ export interface PostgresServer {
 }
 
 function asPostgres(cmd: string, args: string[]): string[] {
-  return process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", cmd, ...args] : [cmd, ...args];
+  return process.getuid?.() === 0
+    ? ["runuser", "-u", "postgres", "--", cmd, ...args]
+    : [cmd, ...args];
 }
 
 function run(cmd: string, args: string[]): void {

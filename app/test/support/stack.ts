@@ -58,7 +58,11 @@ export async function startStack(opts: {
     await Promise.all(started.apps.map((a) => a.start()));
     // Ready = database migrated and Kafka answering on every node.
     for (const app of started.apps) {
-      await waitFor(`${app.nodeName} /readyz`, async () => (await fetch(`${app.url}/readyz`)).ok, 30000);
+      await waitFor(
+        `${app.nodeName} /readyz`,
+        async () => (await fetch(`${app.url}/readyz`)).ok,
+        30000,
+      );
     }
     return { pg: started.pg, kafka: started.kafka, apps: started.apps, logDir, stop };
   } catch (error) {

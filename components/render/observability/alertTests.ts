@@ -47,6 +47,7 @@ const target = (job: string, node: string, role: string, vmid: number, port: num
 function cases(t: AlertThresholds): AlertCase[] {
   const lb = target("node", "lb", "nginx", 100, 9100);
   const web1 = target("app", "webserver1", "app", 101, 3000);
+  const web2 = target("app", "webserver2", "app", 102, 3000);
   const pg1 = target("postgres", "pg1", "pg-primary", 103, 9187);
   const pg2 = target("postgres", "pg2", "pg-standby", 104, 9187);
   const kafka = (n: number, controller: boolean): Labels => ({
@@ -63,9 +64,9 @@ function cases(t: AlertThresholds): AlertCase[] {
     state: "streaming",
   };
   const pgproxy = target("haproxy", "pgproxy", "haproxy", 105, 8404);
-  const rwDown = { ...pgproxy, proxy: "pg_rw", state: "DOWN" };
-  const rwUp = { ...pgproxy, proxy: "pg_rw", state: "UP" };
-  const roUp = { ...pgproxy, proxy: "pg_ro", state: "UP" };
+  const rwDown = { ...pgproxy, proxy: "pg_read_write", state: "DOWN" };
+  const rwUp = { ...pgproxy, proxy: "pg_read_write", state: "UP" };
+  const roUp = { ...pgproxy, proxy: "pg_read_only", state: "UP" };
   const lag = { consumergroup: "pve-ha-app", topic: "messages", partition: "0" };
   return [
     {
@@ -207,6 +208,17 @@ function cases(t: AlertThresholds): AlertCase[] {
         },
       ],
       firing: [{ consumergroup: lag.consumergroup, topic: lag.topic }],
+    },
+    {
+      alert: "AppConsumerLagHigh",
+      series: [
+        {
+          series: seriesName("app_consumer_lag", { ...web1, partition: "0" }),
+          values: healthyThen(0, t.consumerLag * 2),
+        },
+        { series: seriesName("app_consumer_lag", { ...web2, partition: "0" }), values: "0x20" },
+      ],
+      firing: [{ node: "webserver1" }],
     },
     {
       alert: "NodeMemoryLow",

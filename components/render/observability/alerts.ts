@@ -149,6 +149,14 @@ export function alertRules(t: AlertThresholds): AlertRule[] {
       description: `The group is more than ${t.consumerLag} messages behind.`,
     },
     {
+      alert: "AppConsumerLagHigh",
+      expr: `sum by (node) (app_consumer_lag) > ${t.consumerLag}`,
+      for: "2m",
+      severity: "warning",
+      summary: "The app consumer on {{ $labels.node }} lags",
+      description: `The consumer of {{ $labels.node }} is more than ${t.consumerLag} records behind.`,
+    },
+    {
       alert: "NodeMemoryLow",
       expr:
         "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < " +

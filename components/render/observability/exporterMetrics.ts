@@ -4,8 +4,8 @@ import type { ScrapeJobName } from "./targets";
  * Metric names each scrape job's exporter exposes, limited to the ones dashboards and alerts may
  * use. node, postgres (with our extra queries), nginx, haproxy and kafka-jmx (with our rule set)
  * were read from the running Debian 12 exporters / HAProxy 2.6 / Kafka 4 with JMX agent 1.0.1;
- * kafka_exporter's names are those of its documentation; app names are the app's contract
- * (docs/DESIGN.md "Metrics"). A dashboard or alert that uses any other name fails the tests.
+ * app names come from the app's own registry (app/src/metrics.ts); kafka_exporter's are those of
+ * its documentation. A dashboard or alert that uses any other name fails the tests.
  */
 export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
   node: [
@@ -105,9 +105,17 @@ export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
     "kafka_consumergroup_members",
   ],
   app: [
-    "http_requests_total",
-    "http_request_duration_seconds_bucket",
-    "http_request_duration_seconds_count",
+    "app_http_requests_total",
+    "app_http_request_duration_seconds_bucket",
+    "app_http_request_duration_seconds_count",
+    "app_messages_produced_total",
+    "app_produce_failures_total",
+    "app_messages_consumed_total",
+    "app_messages_stored_total",
+    "app_duplicates_skipped_total",
+    "app_consumer_lag",
+    "app_consumer_restarts_total",
+    "app_db_pool_connections",
     "process_cpu_seconds_total",
     "nodejs_eventloop_lag_seconds",
   ],

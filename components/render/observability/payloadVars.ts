@@ -40,6 +40,8 @@ export interface ObservabilityInput {
   settings: ObservabilitySettings;
   /** Database role and OS user of postgres_exporter. */
   postgresExporterRole: string;
+  /** Whether kafka_exporter is installed (and scraped). */
+  kafkaExporter: boolean;
   alertmanagerWebhookUrl?: string;
 }
 
@@ -82,7 +84,10 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
     "obs-prometheus": {
       PROMETHEUS_YML: renderPrometheusConfig(
         plans,
-        prometheusOptionsFor(settings.scrapeIntervalSeconds, settings.grafanaEnabled),
+        prometheusOptionsFor(settings.scrapeIntervalSeconds, {
+          grafana: settings.grafanaEnabled,
+          kafkaExporter: input.kafkaExporter,
+        }),
       ),
       RULES_YML: renderAlertRules(alertRules(DEFAULT_ALERT_THRESHOLDS)),
       PROMETHEUS_DEFAULTS: renderPrometheusDefaults(settings.prometheusRetention),

@@ -15,6 +15,8 @@ export interface PrometheusOptions {
   evaluationInterval: string;
   /** Scrape Grafana's own /metrics (only where Grafana is installed). */
   grafana: boolean;
+  /** Scrape kafka_exporter on the monitor node (only where it is installed). */
+  kafkaExporter: boolean;
   ruleFiles?: string[];
 }
 
@@ -23,12 +25,13 @@ export const DEFAULT_PROMETHEUS_OPTIONS: PrometheusOptions = {
   scrapeTimeout: "10s",
   evaluationInterval: "15s",
   grafana: true,
+  kafkaExporter: true,
 };
 
 /** Options from the stack's scrape interval: timeout 10 s, or the interval when shorter. */
 export function prometheusOptionsFor(
   scrapeIntervalSeconds: number,
-  grafana: boolean,
+  installed: Pick<PrometheusOptions, "grafana" | "kafkaExporter">,
 ): PrometheusOptions {
   if (!Number.isInteger(scrapeIntervalSeconds) || scrapeIntervalSeconds < 1) {
     throw new Error(
@@ -40,7 +43,7 @@ export function prometheusOptionsFor(
     scrapeInterval: interval,
     scrapeTimeout: `${Math.min(10, scrapeIntervalSeconds)}s`,
     evaluationInterval: interval,
-    grafana,
+    ...installed,
   };
 }
 
@@ -88,7 +91,7 @@ export function renderPrometheusConfig(plans: NodePlan[], opts: PrometheusOption
       ],
     },
     rule_files: opts.ruleFiles ?? [`${PROMETHEUS_RULES_DIR}/*.yml`],
-    scrape_configs: planScrapeJobs(nodes, { grafana: opts.grafana }).map(scrapeConfig),
+    scrape_configs: planScrapeJobs(nodes, opts).map(scrapeConfig),
   };
   return stringify(config, { lineWidth: 0 });
 }

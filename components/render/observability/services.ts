@@ -10,7 +10,12 @@ function defaults(args: string[]): string {
 }
 
 export function renderNodeExporterDefaults(): string {
-  return defaults([`--web.listen-address=:${METRICS_PORTS.nodeExporter}`]);
+  return defaults([
+    `--web.listen-address=:${METRICS_PORTS.nodeExporter}`,
+    // Debian enables the systemd collector; over D-Bus it is ~80 % of a scrape (14 of 17 ms
+    // measured in an LXC node) and no dashboard or alert uses it.
+    "--no-collector.systemd",
+  ]);
 }
 
 export function renderNginxExporterDefaults(): string {

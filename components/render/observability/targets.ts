@@ -40,6 +40,8 @@ export interface ScrapeJob {
 export interface ScrapePlanOptions {
   /** Grafana's own /metrics is scraped only where Grafana is installed. */
   grafana: boolean;
+  /** kafka_exporter runs on the monitor node (it needs its artifact). */
+  kafkaExporter: boolean;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -127,7 +129,11 @@ export function planScrapeJobs(nodes: ObservedNode[], opts: ScrapePlanOptions): 
         target(n, P.jmxAgent, kafkaLabels(n)),
       ),
     },
-    { name: "kafka", metricsPath: "/metrics", targets: [target(monitor, P.kafkaExporter)] },
+    {
+      name: "kafka",
+      metricsPath: "/metrics",
+      targets: opts.kafkaExporter ? [target(monitor, P.kafkaExporter)] : [],
+    },
     { name: "prometheus", metricsPath: "/metrics", targets: [target(monitor, P.prometheus)] },
     { name: "alertmanager", metricsPath: "/metrics", targets: [target(monitor, P.alertmanager)] },
   ];

@@ -8,10 +8,14 @@ export interface ChartFiles {
   warning?: string;
 }
 
-/** Writes <base>.svg and converts it to <base>.png with rsvg-convert (Debian: librsvg2-bin). */
+/**
+ * Writes the recorded data (<base>.json), the chart (<base>.svg) and converts it to <base>.png
+ * with rsvg-convert (Debian: librsvg2-bin).
+ */
 export function writeTimeline(data: TimelineData, base: string): ChartFiles {
   const svg = `${base}.svg`;
   const png = `${base}.png`;
+  writeFileSync(`${base}.json`, `${JSON.stringify(data)}\n`);
   writeFileSync(svg, renderTimelineSvg(data));
   const r = spawnSync("rsvg-convert", ["--format", "png", "--output", png, svg], {
     encoding: "utf8",

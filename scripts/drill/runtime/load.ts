@@ -89,7 +89,8 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
   };
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    let guard: NodeJS.Timeout | undefined;
+    // Hard time bound whatever the options say; `instance` is read only when the timer fires.
+    const guard = setTimeout(() => instance.stop(), HARD_LIMIT_S * 1000);
     const instance = autocannon(
       {
         url: spec.url,
@@ -130,6 +131,5 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
       },
     );
     instance.on("reqError", () => responses.push([Date.now() - t0, 0]));
-    guard = setTimeout(() => instance.stop(), HARD_LIMIT_S * 1000);
   });
 }

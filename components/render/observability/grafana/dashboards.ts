@@ -45,7 +45,7 @@ export function overviewDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries("Request split per node", "reqps", [
         {
-          expr: `sum by (node) (rate(http_requests_total{job="app"}[${RATE}]))`,
+          expr: `sum by (node) (rate(app_http_requests_total{job="app"}[${RATE}]))`,
           legend: "{{node}}",
         },
         { expr: `sum(rate(nginx_http_requests_total[${RATE}]))`, legend: "nginx total" },
@@ -55,9 +55,35 @@ export function overviewDashboard(): dashboard.Dashboard {
       timeSeries("Request share per node", "percentunit", [
         {
           expr:
-            `sum by (node) (rate(http_requests_total{job="app"}[${RATE}])) / ignoring(node) ` +
-            `group_left sum(rate(http_requests_total{job="app"}[${RATE}]))`,
+            `sum by (node) (rate(app_http_requests_total{job="app"}[${RATE}])) / ignoring(node) ` +
+            `group_left sum(rate(app_http_requests_total{job="app"}[${RATE}]))`,
           legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Request latency p99", "s", [
+        {
+          expr:
+            "histogram_quantile(0.99, sum by (node, le) " +
+            `(rate(app_http_request_duration_seconds_bucket{job="app"}[${RATE}])))`,
+          legend: "{{node}}",
+        },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Messages produced / stored / duplicates skipped", "short", [
+        {
+          expr: `sum by (node) (rate(app_messages_produced_total[${RATE}]))`,
+          legend: "{{node}} produced",
+        },
+        {
+          expr: `sum by (node) (rate(app_messages_stored_total[${RATE}]))`,
+          legend: "{{node}} stored",
+        },
+        {
+          expr: `sum by (node) (rate(app_duplicates_skipped_total[${RATE}]))`,
+          legend: "{{node}} duplicates",
         },
       ]),
     )
@@ -76,8 +102,9 @@ export function overviewDashboard(): dashboard.Dashboard {
       timeSeries("Kafka consumer lag", "none", [
         {
           expr: "sum by (consumergroup, topic) (kafka_consumergroup_lag)",
-          legend: "{{consumergroup}} / {{topic}}",
+          legend: "{{consumergroup}} / {{topic}} (kafka_exporter)",
         },
+        { expr: "sum by (node) (app_consumer_lag)", legend: "{{node}} (app)" },
       ]),
     )
     .withRow(new dashboard.RowBuilder("Monitoring overhead"))

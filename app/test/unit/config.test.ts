@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "../../src/config";
+
+const minimal = { NODE_NAME: "webserver1", PG_PASSWORD: "secret", KAFKA_BROKERS: "10.0.0.16:9092" };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("applies the contract defaults", () => {
+    const c = loadConfig(minimal);
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, "0.0.0.0");
+    assert.equal(c.pg.port, 5432);
+    assert.equal(c.kafka.topic, "messages");
+    assert.equal(c.kafka.groupId, "pve-ha-app");
+    assert.equal(c.kafka.clientId, "webserver1", "KAFKA_CLIENT_ID defaults to NODE_NAME");
+    assert.equal(c.kafka.sessionTimeoutMs, 6000);
+    assert.equal(c.logLevel, "info");
+  });
+
+  it("splits and trims the broker list", () => {
+    const c = loadConfig({ ...minimal, KAFKA_BROKERS: "10.0.0.16:9092, 10.0.0.17:9092" });
+    assert.deepEqual(c.kafka.brokers, ["10.0.0.16:9092", "10.0.0.17:9092"]);
+  });
+
+  it("names every missing required variable at once", () => {
+    assert.deepEqual(problems({}), [
+      "NODE_NAME is required",
+      "PG_PASSWORD is required",
+      "KAFKA_BROKERS is required",
+    ]);
+  });
+
+  it("names the bad variable and its value", () => {
+    assert.deepEqual(problems({ ...minimal, PORT: "80a" }), [
+      'PORT must be an integer from 1 to 65535 (got "80a")',
+    ]);
+    assert.deepEqual(problems({ ...minimal, KAFKA_BROKERS: "kafka1" }), [
+      'KAFKA_BROKERS has an invalid entry (got "kafka1")',
+    ]);
+    assert.deepEqual(problems({ ...minimal, LOG_LEVEL: "loud" }), [
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace (got "loud")',
+    ]);
+    assert.deepEqual(problems({ ...minimal, NODE_NAME: "web server" }), [
+      'NODE_NAME has an invalid value (got "web server")',
+    ]);
+  });
+
+  it("keeps the heartbeat at most a third of the session timeout", () => {
+    const [problem] = problems({
+      ...minimal,
+      KAFKA_SESSION_TIMEOUT_MS: "6000",
+      KAFKA_HEARTBEAT_INTERVAL_MS: "3000",
+    });
+    assert.match(problem ?? "", /KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third/);
+  });
+
+  it("never echoes the password", () => {
+    const error = (() => {
+      try {
+        loadConfig({ ...minimal, PORT: "0" });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(error);
+    assert.doesNotMatch(error.message, /secret/);
+  });
+});

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Checks what the program would deploy for the example stack with the real tools:
+#   nginx -t on the LB's nginx.conf, haproxy -c on haproxy.cfg, shellcheck on every rendered
+#   payload, and a throwaway PostgreSQL 15 (loopback, temp dir) that must accept the rendered
+#   settings and pg_hba.conf, run the primary setup SQL twice, serve a streaming standby made with
+#   pg_basebackup -R -S, and answer the role-check agent as HAProxy would ask it.
+# Then scripts/ci/check-observability.sh if present.
+# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck; run as root.
+set -Eeuo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export PATH="$root/node_modules/.bin:$PATH"
+readonly PG_BIN=/usr/lib/postgresql/15/bin
+readonly PG_PORT="${CHECK_PG_PORT:-55432}"
+readonly STANDBY_PORT=$((PG_PORT + 1))
+
+log() { printf 'check-rendered: %s\n' "$*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+for tool in nginx haproxy shellcheck runuser "$PG_BIN/initdb"; do
+  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install nginx haproxy postgresql-15 shellcheck)"
+done
+[[ $EUID -eq 0 ]] || fail "run as root (nginx -t and the PostgreSQL user switch need it)"
+
+work=$(mktemp -d /tmp/check-rendered.XXXXXX)
+chmod 0755 "$work"
+cleanup() {
+  local dir
+  for dir in "$work/standby" "$work/primary"; do
+    [[ -f "$dir/postmaster.pid" ]] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ts-node scripts/ci/render-example.ts "$work/out" >&2
+payloads="$work/out/payloads"
+
+# The value of a readonly variable of a rendered payload (exactly what the container receives).
+payload_var() {
+  local file="$1" name="$2"
+  [[ -f "$file" ]] || fail "missing rendered payload $file"
+  bash -c "$(sed -n '/^set -Eeuo pipefail$/,/^# --- lib.sh ---$/p' "$file")"$'\n'"printf '%s' \"\$$name\""
+}
+
+passed=0
+pass() {
+  passed=$((passed + 1))
+  log "ok: $*"
+}
+
+# --- shellcheck on every rendered payload --------------------------------------------------
+count=0
+for script in "$payloads"/*.sh; do
+  shellcheck -s bash "$script" || fail "shellcheck $(basename "$script")"
+  count=$((count + 1))
+done
+((count >= 20)) || fail "only $count payloads rendered"
+payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SCRIPT >"$work/role-check"
+shellcheck -s bash "$work/role-check" || fail "shellcheck role-check agent"
+pass "shellcheck: $count rendered payloads + the role-check agent"
+
+# --- nginx -t ------------------------------------------------------------------------------
+payload_var "$payloads/lb-nginx-configure.sh" NGINX_CONF >"$work/nginx.conf"
+nginx -t -q -c "$work/nginx.conf" || fail "nginx -t"
+pass "nginx -t: $(grep -c '^    server ' "$work/nginx.conf") upstream servers"
+
+# --- haproxy -c ------------------------------------------------------------------------------
+payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy.cfg"
+haproxy -c -q -f "$work/haproxy.cfg" || fail "haproxy -c"
+haproxy -vv | grep -q "prometheus-exporter" || fail "this haproxy has no prometheus-exporter service"
+pass "haproxy -c (with the prometheus-exporter service)"
+
+# --- PostgreSQL 15 -------------------------------------------------------------------------
+psql_at() {
+  local port="$1"
+  shift
+  runuser -u postgres -- "$PG_BIN/psql" -h "$work" -p "$port" -d postgres -XAtq -v ON_ERROR_STOP=1 "$@"
+}
+expect() {
+  local what="$1" want="$2" got="$3"
+  [[ "$got" == "$want" ]] || fail "$what: want '$want', got '$got'"
+}
+
+primary="$work/primary"
+install -d -o postgres -g postgres -m 0700 "$primary"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$primary" --data-checksums -A peer -U postgres >/dev/null
+install -d -o postgres -g postgres "$primary/conf.d"
+payload_var "$payloads/pg1-pg-configure.sh" PG_CONF >"$primary/conf.d/pve-ha.conf"
+payload_var "$payloads/pg1-pg-configure.sh" PG_HBA >"$primary/pg_hba.conf"
+# Test-only additions: the rendered rules name the containers' addresses, this check is loopback.
+printf 'host replication replicator 127.0.0.1/32 scram-sha-256\n' >>"$primary/pg_hba.conf"
+echo "include_dir = 'conf.d'" >>"$primary/postgresql.conf"
+chown -R postgres:postgres "$primary"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$primary" -l "$work/primary.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$work" start >/dev/null \
+  || { cat "$work/primary.log" >&2; fail "PostgreSQL did not start with the rendered settings"; }
+expect "settings errors" 0 "$(psql_at "$PG_PORT" -c 'SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL')"
+expect "pg_hba errors" 0 "$(psql_at "$PG_PORT" -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')"
+expect "wal_level" replica "$(psql_at "$PG_PORT" -c 'SHOW wal_level')"
+expect "wal_log_hints" on "$(psql_at "$PG_PORT" -c 'SHOW wal_log_hints')"
+expect "max_slot_wal_keep_size" 1GB "$(psql_at "$PG_PORT" -c 'SHOW max_slot_wal_keep_size')"
+expect "data_checksums" on "$(psql_at "$PG_PORT" -c 'SHOW data_checksums')"
+applied=$(psql_at "$PG_PORT" -c "SELECT count(*) FROM pg_file_settings WHERE sourcefile LIKE '%pve-ha.conf' AND applied")
+pass "PostgreSQL 15 accepts the rendered settings ($applied applied from pve-ha.conf) and pg_hba.conf"
+
+setup_sql=$(payload_var "$payloads/pg1-pg-primary-setup.sh" SETUP_SQL)
+for round in 1 2; do
+  printf '%s' "$setup_sql" | psql_at "$PG_PORT" -v superuser_password=su-pw \
+    -v replication_password=repl-pw -v app_password=app-pw -f - >/dev/null \
+    || fail "primary setup SQL (round $round)"
+done
+expect "app database owner" app "$(psql_at "$PG_PORT" -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'messages'")"
+expect "replication role" t "$(psql_at "$PG_PORT" -c "SELECT rolreplication FROM pg_roles WHERE rolname = 'replicator'")"
+expect "slot" standby1 "$(psql_at "$PG_PORT" -c 'SELECT slot_name FROM pg_replication_slots')"
+pass "primary setup SQL runs twice (idempotent): roles, database, slot"
+
+standby="$work/standby"
+PGPASSWORD=repl-pw runuser -u postgres --preserve-environment -- "$PG_BIN/pg_basebackup" -h 127.0.0.1 \
+  -p "$PG_PORT" -U replicator -D "$standby" -X stream -S standby1 -R -c fast -w \
+  || fail "pg_basebackup -R -S standby1"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$standby" -l "$work/standby.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$STANDBY_PORT -c unix_socket_directories=$work" start >/dev/null \
+  || { cat "$work/standby.log" >&2; fail "the standby did not start"; }
+streaming=""
+for _ in $(seq 1 30); do
+  streaming=$(psql_at "$PG_PORT" -c "SELECT state || '/' || sync_state FROM pg_stat_replication") || true
+  [[ "$streaming" == streaming/async ]] && break
+  sleep 1
+done
+expect "pg_stat_replication on the primary" streaming/async "$streaming"
+pass "standby from pg_basebackup -R -S streams asynchronously"
+
+# The role-check agent, pointed at the throwaway servers (socket dir and port substituted).
+role_check() {
+  local port="$1" path="$2" agent="$work/role-check-$port"
+  sed "s#-h /run/postgresql -p 5432#-h $work -p $port#" "$work/role-check" >"$agent"
+  grep -q -- "-h $work -p $port" "$agent" || fail "role-check agent: connection options not found"
+  chmod 0755 "$agent"
+  printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "$path" | runuser -u postgres -- "$agent" | head -1 | tr -d '\r'
+}
+expect "primary /primary" "HTTP/1.0 200 OK" "$(role_check "$PG_PORT" /primary)"
+expect "primary /replica" "HTTP/1.0 503 Service Unavailable" "$(role_check "$PG_PORT" /replica)"
+expect "standby /primary" "HTTP/1.0 503 Service Unavailable" "$(role_check "$STANDBY_PORT" /primary)"
+expect "standby /replica" "HTTP/1.0 200 OK" "$(role_check "$STANDBY_PORT" /replica)"
+expect "standby /health" "HTTP/1.0 200 OK" "$(role_check "$STANDBY_PORT" /health)"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$standby" -m fast -w stop >/dev/null
+expect "stopped /health" "HTTP/1.0 503 Service Unavailable" "$(role_check "$STANDBY_PORT" /health)"
+pass "role-check agent tells primary from standby (and a stopped server)"
+
+log "$passed checks passed"
+if [[ -f scripts/ci/check-observability.sh ]]; then
+  bash scripts/ci/check-observability.sh
+fi

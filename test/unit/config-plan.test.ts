@@ -1,0 +1,143 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import {
+  SCALAR_SETTINGS,
+  hostAddress,
+  inCidr,
+  parseCidr,
+  parseConfig,
+  planNodes,
+  stackEndpoints,
+  type RawConfig,
+  type StackConfig,
+} from "../../components/config";
+import { REPO_ROOT, exampleRaw } from "./program-harness";
+
+function configOf(changes: RawConfig = {}): StackConfig {
+  const { config, errors } = parseConfig({ ...exampleRaw(), ...changes });
+  if (!config) throw new Error(errors.join("\n"));
+  return config;
+}
+
+describe("config: planNodes", () => {
+  it("derives the paper's layout from the network and the VMID base", () => {
+    const plans = planNodes(configOf());
+    assert.deepStrictEqual(
+      plans.map((p) => [p.name, p.role, p.vmid, p.ip, p.kafkaRoles?.join("+") ?? ""]),
+      [
+        ["lb", "nginx", 200, "192.168.100.10", ""],
+        ["webserver1", "app", 201, "192.168.100.11", ""],
+        ["webserver2", "app", 202, "192.168.100.12", ""],
+        ["pg1", "pg-primary", 203, "192.168.100.13", ""],
+        ["pg2", "pg-standby", 204, "192.168.100.14", ""],
+        ["pgproxy", "haproxy", 205, "192.168.100.15", ""],
+        ["kafka1", "kafka", 206, "192.168.100.16", "broker+controller"],
+        ["kafka2", "kafka", 207, "192.168.100.17", "broker+controller"],
+        ["kafka3", "kafka", 208, "192.168.100.18", "controller"],
+        ["monitor", "monitor", 209, "192.168.100.19", ""],
+      ],
+    );
+    for (const p of plans) {
+      assert.strictEqual(p.cidrPrefix, 24);
+      assert.strictEqual(p.gateway, "192.168.100.1");
+      assert.strictEqual(p.proxmoxNode, "pve");
+    }
+  });
+
+  it("applies per-node overrides and sizes", () => {
+    const plans = planNodes(configOf({ nodes: { pg1: { cores: 4, proxmoxNode: "pve2" } } }));
+    const pg1 = plans.find((p) => p.name === "pg1");
+    assert.strictEqual(pg1?.cores, 4);
+    assert.strictEqual(pg1?.proxmoxNode, "pve2");
+    // `nodes` replaces the example stack's overrides (monitor: 3072) as a whole.
+    assert.strictEqual(plans.find((p) => p.name === "monitor")?.memoryMb, 2048);
+    assert.strictEqual(plans.find((p) => p.name === "kafka3")?.memoryMb, 1024);
+  });
+
+  it("scales app replicas and Kafka roles", () => {
+    const plans = planNodes(
+      configOf({ appReplicas: "3", kafkaBrokers: "4", kafkaControllerVoters: "3" }),
+    );
+    assert.deepStrictEqual(
+      plans.filter((p) => p.role === "app").map((p) => p.name),
+      ["webserver1", "webserver2", "webserver3"],
+    );
+    assert.deepStrictEqual(
+      plans.filter((p) => p.role === "kafka").map((p) => `${p.kafkaNodeId}:${p.kafkaRoles}`),
+      ["1:broker,controller", "2:broker,controller", "3:broker,controller", "4:broker"],
+    );
+  });
+});
+
+describe("config: network helpers", () => {
+  it("parses CIDRs and addresses hosts", () => {
+    const cidr = parseCidr("10.20.0.0/16");
+    assert.ok(cidr);
+    assert.strictEqual(hostAddress(cidr, 258), "10.20.1.2");
+    assert.ok(inCidr("10.20.255.254", cidr));
+    assert.ok(!inCidr("10.20.255.255", cidr), "broadcast address");
+    assert.ok(!inCidr("10.20.0.0", cidr), "network address");
+    assert.strictEqual(parseCidr("10.20.0.1/16"), undefined);
+    assert.strictEqual(parseCidr("300.1.1.0/24"), undefined);
+  });
+});
+
+describe("config: endpoints", () => {
+  it("lists every endpoint the drills read", () => {
+    const cfg = configOf();
+    const e = stackEndpoints(cfg, planNodes(cfg));
+    assert.strictEqual(e.lbUrl, "http://192.168.100.10/");
+    assert.strictEqual(e.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(e.haproxyReadWrite, "192.168.100.15:5000");
+    assert.strictEqual(e.haproxyReadOnly, "192.168.100.15:5001");
+    assert.strictEqual(e.haproxyStatsUrl, "http://192.168.100.15:8404/stats");
+    assert.strictEqual(e.pgPrimary, "192.168.100.13:5432");
+    assert.strictEqual(e.pgStandby, "192.168.100.14:5432");
+    assert.strictEqual(e.kafkaBootstrapServers, "192.168.100.16:9092,192.168.100.17:9092");
+    assert.strictEqual(e.prometheusUrl, "http://192.168.100.19:9090");
+    assert.strictEqual(e.proxmoxHost, "pve.example.internal");
+    assert.deepStrictEqual(e.nodes.kafka3, {
+      vmid: 208,
+      ip: "192.168.100.18",
+      role: "kafka",
+      proxmoxNode: "pve",
+      kafkaRoles: ["controller"],
+    });
+  });
+});
+
+describe("config: Pulumi.yaml", () => {
+  const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    config: Record<
+      string,
+      { type: string; description: string; default?: unknown; secret?: boolean }
+    >;
+  };
+
+  it("declares every scalar setting with type, description and default as the code does", () => {
+    assert.strictEqual(project.name, "pve-ha-stack");
+    assert.deepStrictEqual(Object.keys(project.config).sort(), Object.keys(SCALAR_SETTINGS).sort());
+    for (const [key, setting] of Object.entries(SCALAR_SETTINGS)) {
+      const declared = project.config[key];
+      assert.strictEqual(declared.type, setting.type, key);
+      assert.strictEqual(declared.description, setting.description, key);
+      assert.strictEqual(declared.default, "default" in setting ? setting.default : undefined, key);
+      assert.strictEqual(declared.secret, "secret" in setting ? setting.secret : undefined, key);
+    }
+  });
+
+  it("keeps secrets out of the example stack file in clear", () => {
+    const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+    const stack = parse(text) as { config: Record<string, unknown> };
+    for (const key of ["proxmoxve:apiToken", "pve-ha-stack:proxmoxSshPrivateKey"]) {
+      const value = stack.config[key];
+      assert.ok(
+        value === undefined || (typeof value === "object" && value !== null && "secure" in value),
+        `${key} is in clear`,
+      );
+    }
+  });
+});

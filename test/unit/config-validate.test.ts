@@ -1,0 +1,223 @@
+import * as assert from "assert";
+import {
+  formatConfigErrors,
+  loadConfig,
+  validateConfig,
+  type RawConfig,
+} from "../../components/config";
+import { exampleRaw } from "./program-harness";
+import * as pulumi from "@pulumi/pulumi";
+import { runtimeConfigOf } from "../../components/config";
+
+/** The example stack with some settings changed (undefined removes a setting). */
+function withSettings(changes: RawConfig): RawConfig {
+  const raw = { ...exampleRaw(), ...changes };
+  for (const [key, value] of Object.entries(changes)) if (value === undefined) delete raw[key];
+  return raw;
+}
+
+const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
+  {
+    what: "duplicate VMIDs",
+    changes: { nodes: { pg2: { vmid: 203 } } },
+    errors: ["nodes.pg2.vmid: duplicate VMID, also used by pg1 (got 203)"],
+  },
+  {
+    what: "duplicate IPs",
+    changes: { nodes: { pg2: { ip: "192.168.100.13" } } },
+    errors: ['nodes.pg2.ip: duplicate IP, also used by pg1 (got "192.168.100.13")'],
+  },
+  {
+    what: "an IP outside the CIDR",
+    changes: { nodes: { pg2: { ip: "10.0.0.5" } } },
+    errors: ['nodes.pg2.ip: outside 192.168.100.0/24 (got "10.0.0.5")'],
+  },
+  {
+    what: "an IP equal to the gateway",
+    changes: { nodes: { lb: { ip: "192.168.100.1" } } },
+    errors: ['nodes.lb.ip: equals the gateway (got "192.168.100.1")'],
+  },
+  {
+    what: "replication factor > brokers",
+    changes: { kafkaReplicationFactor: "3" },
+    errors: ["kafkaReplicationFactor: exceeds kafkaBrokers (2) (got 3)"],
+  },
+  {
+    what: "min.insync.replicas > RF",
+    changes: { kafkaMinInsyncReplicas: "3" },
+    errors: ["kafkaMinInsyncReplicas: exceeds kafkaReplicationFactor (2) (got 3)"],
+  },
+  {
+    what: "fewer than 3 controller voters",
+    changes: { kafkaControllerVoters: "2" },
+    errors: ["kafkaControllerVoters: needs at least 3 voters to survive losing one (got 2)"],
+  },
+  {
+    what: "an even number of voters",
+    changes: { kafkaControllerVoters: "4" },
+    errors: [
+      "kafkaControllerVoters: must be odd (an even voter count adds no fault tolerance) (got 4)",
+    ],
+  },
+  {
+    what: "cores, memory and disk out of range",
+    changes: { nodes: { pg1: { cores: 64, memoryMb: 100, diskGb: 1 } } },
+    errors: [
+      "nodes.pg1.cores: must be between 1 and 32 (got 64)",
+      "nodes.pg1.memoryMb: must be between 256 and 262144 (got 100)",
+      "nodes.pg1.diskGb: must be between 4 and 4096 (got 1)",
+    ],
+  },
+  {
+    what: "an unknown LB algorithm",
+    changes: { lbAlgorithm: "random" },
+    errors: ['lbAlgorithm: must be one of round_robin, least_conn, ip_hash (got "random")'],
+  },
+  {
+    what: "a missing SSH key secret",
+    changes: { proxmoxSshPrivateKey: undefined },
+    errors: [
+      "proxmoxSshPrivateKey: required secret is missing (set it with `pulumi config set --secret proxmoxSshPrivateKey`)",
+    ],
+  },
+  {
+    what: "a missing API token secret",
+    changes: { "proxmoxve:apiToken": "" },
+    errors: [
+      "proxmoxve:apiToken: required secret is missing (set it with `pulumi config set --secret proxmoxve:apiToken`)",
+    ],
+  },
+  {
+    what: "a CIDR with host bits",
+    changes: { networkCidr: "192.168.100.5/24" },
+    errors: [
+      'networkCidr: must be an IPv4 CIDR a.b.c.d/8..30 with zero host bits (got "192.168.100.5/24")',
+    ],
+  },
+  {
+    what: "a gateway outside the network",
+    changes: { networkGateway: "10.1.1.1" },
+    errors: ['networkGateway: outside networkCidr 192.168.100.0/24 (got "10.1.1.1")'],
+  },
+  {
+    what: "a non-numeric broker count",
+    changes: { kafkaBrokers: "two" },
+    errors: ['kafkaBrokers: must be an integer (got "two")'],
+  },
+  {
+    what: "an override of an unknown node",
+    changes: { nodes: { web9: { cores: 2 } } },
+    errors: [
+      'nodes.web9: unknown node (known: lb, webserver1, webserver2, pg1, pg2, pgproxy, kafka1, kafka2, kafka3, monitor) (got "web9")',
+    ],
+  },
+  {
+    what: "an unknown override field",
+    changes: { nodes: { lb: { color: "red" } } },
+    errors: [
+      'nodes.lb.color: unknown field (known: vmid, ip, cores, memoryMb, diskGb, proxmoxNode) (got "color")',
+    ],
+  },
+  {
+    what: "an artifact URL without a checksum",
+    changes: { artifacts: { kafka: { url: "https://example.org/k.tgz" } } },
+    errors: [
+      'artifacts.kafka: a url needs sha256 or sha512 (got {"url":"https://example.org/k.tgz"})',
+    ],
+  },
+  {
+    what: "a malformed artifact checksum",
+    changes: { artifacts: { kafka: { url: "https://example.org/k.tgz", sha256: "abc" } } },
+    errors: ['artifacts.kafka.sha256: must be 64 lowercase hex digits (got "abc")'],
+  },
+  {
+    what: "a network too small for the nodes",
+    changes: { networkFirstHost: "250" },
+    errors: [
+      "networkFirstHost: 10 nodes from this host number do not fit in 192.168.100.0/24 (got 250)",
+    ],
+  },
+  {
+    what: "a misspelt setting",
+    changes: { kafkaBroker: "3" },
+    errors: ['kafkaBroker: unknown setting (got "3")'],
+  },
+  {
+    what: "an endpoint that is no URL",
+    changes: { "proxmoxve:endpoint": "pve:8006" },
+    errors: ['proxmoxve:endpoint: must be the https URL of the Proxmox API (got "pve:8006")'],
+  },
+  {
+    what: "a heartbeat too close to the session timeout",
+    changes: { appKafkaHeartbeatIntervalMs: "5000" },
+    errors: [
+      "appKafkaHeartbeatIntervalMs: must be at most a third of appKafkaSessionTimeoutMs (10000) (got 5000)",
+    ],
+  },
+  {
+    what: "an app role equal to the replication role",
+    changes: { pgAppUser: "replicator" },
+    errors: ['pgAppUser: must differ from postgres, prometheus, replicator (got "replicator")'],
+  },
+];
+
+describe("config: validateConfig", () => {
+  it("accepts the example stack", () => {
+    assert.deepStrictEqual(validateConfig(exampleRaw()), []);
+  });
+
+  for (const bad of BAD_CONFIGS) {
+    it(`rejects ${bad.what}`, () => {
+      assert.deepStrictEqual(validateConfig(withSettings(bad.changes)), bad.errors);
+    });
+  }
+
+  it("has at least 15 bad configurations", () => {
+    assert.ok(BAD_CONFIGS.length >= 15, `only ${BAD_CONFIGS.length}`);
+  });
+
+  it("reports every problem at once", () => {
+    const errors = validateConfig(
+      withSettings({ lbAlgorithm: "random", kafkaControllerVoters: "2", proxmoxSshPrivateKey: "" }),
+    );
+    assert.strictEqual(errors.length, 3, errors.join("\n"));
+  });
+
+  it("never prints a secret value", () => {
+    const errors = validateConfig(
+      withSettings({ proxmoxSshPrivateKey: 42, "proxmoxve:apiToken": "", lbAlgorithm: "x" }),
+    );
+    assert.ok(errors.length > 0);
+    for (const e of errors) assert.ok(!e.includes("placeholder"), e);
+  });
+});
+
+describe("config: loadConfig", () => {
+  it("throws one error listing every problem", () => {
+    pulumi.runtime.setAllConfig(
+      runtimeConfigOf(withSettings({ lbAlgorithm: "random", kafkaReplicationFactor: "3" })),
+    );
+    assert.throws(
+      () => loadConfig(new pulumi.Config("pve-ha-stack")),
+      (err: Error) =>
+        err.message ===
+        formatConfigErrors([
+          'lbAlgorithm: must be one of round_robin, least_conn, ip_hash (got "random")',
+          "kafkaReplicationFactor: exceeds kafkaBrokers (2) (got 3)",
+        ]),
+    );
+  });
+
+  it("reads the example stack with defaults filled in", () => {
+    pulumi.runtime.setAllConfig(runtimeConfigOf(exampleRaw()));
+    const cfg = loadConfig(new pulumi.Config("pve-ha-stack"));
+    assert.strictEqual(cfg.lb.algorithm, "round_robin");
+    assert.strictEqual(cfg.kafka.brokers, 2);
+    assert.strictEqual(cfg.proxmox.sshHost, "pve.example.internal");
+    assert.deepStrictEqual(cfg.nodes, { monitor: { memoryMb: 3072 } });
+    assert.deepStrictEqual(cfg.artifacts.app, {
+      kind: "local",
+      localPath: ".cache/artifacts/pve-ha-app.tgz",
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { payloadNames, renderPayload, renderVars } from "../../components/render/payload";
+
+/** Runs a rendered payload with bash in a scratch dir; returns status and output. */
+function runBash(script: string, env: Record<string, string> = {}) {
+  const result = spawnSync("bash", ["-c", script], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    timeout: 30000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("payload: renderPayload", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "payload-test-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("quotes any value so bash reads back exactly the same text", () => {
+    const values = [
+      "plain",
+      "it's",
+      "a'b'c",
+      "$HOME `id` $(id) \\n",
+      "line1\nline2\n",
+      "ümlaut ✓",
+      "",
+    ];
+    values.forEach((value, i) => {
+      const script = `${renderVars({ V: value })}\nprintf '%s' "$V"`;
+      const out = runBash(script);
+      assert.strictEqual(out.status, 0, out.stderr);
+      assert.strictEqual(out.stdout, value, `value ${i}`);
+    });
+  });
+
+  it("puts strict mode before the variables, then lib.sh, then the body", () => {
+    const text = renderPayload("ready", { APT_SOURCES: "" });
+    const lines = text.split("\n");
+    assert.strictEqual(lines[0], "#!/usr/bin/env bash");
+    assert.ok(text.indexOf("set -Eeuo pipefail") < text.indexOf("readonly APT_SOURCES=''"));
+    assert.ok(text.indexOf("# --- lib.sh ---") < text.indexOf("# --- ready.sh ---"));
+    assert.strictEqual(text.match(/set -Eeuo pipefail/g)?.length, 1);
+  });
+
+  it("renders every payload as valid bash", () => {
+    const names = payloadNames();
+    assert.ok(names.length >= 12, names.join(" "));
+    for (const name of names) {
+      const file = path.join(dir, `${name}.sh`);
+      fs.writeFileSync(file, renderPayload(name, { PAYLOAD_NAME: name }));
+      execFileSync("bash", ["-n", file]);
+    }
+  });
+
+  it("rejects bad names with the bad value", () => {
+    assert.throws(
+      () => renderVars({ "bad-name": "x" }),
+      /payload variable name is invalid \(got "bad-name"\)/,
+    );
+    assert.throws(() => renderPayload("nope"), /payload "nope" not found/);
+  });
+
+  it("write_file writes only on change and marks the unit for restart", () => {
+    const target = path.join(dir, "etc", "x.conf");
+    const owner = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+    const lib = renderPayload("fetch-artifact", {}).split("# --- fetch-artifact.sh ---")[0];
+    const env = { PVE_HA_RESTART_DIR: path.join(dir, "restart") };
+    const write = (content: string) =>
+      runBash(
+        `${lib}\nprintf '%s' '${content}' | write_file '${target}' 0640 ${owner} demo.service`,
+        env,
+      );
+    assert.strictEqual(write("a=1\n").stdout.trim(), "changed");
+    assert.ok(fs.existsSync(path.join(dir, "restart", "demo.service")));
+    fs.rmSync(path.join(dir, "restart", "demo.service"));
+    assert.strictEqual(write("a=1\n").stdout.trim(), "unchanged");
+    assert.ok(!fs.existsSync(path.join(dir, "restart", "demo.service")));
+    assert.strictEqual(write("a=2\n").stdout.trim(), "changed");
+    assert.strictEqual(fs.readFileSync(target, "utf8"), "a=2\n");
+    assert.strictEqual(fs.statSync(target).mode & 0o777, 0o640);
+  });
+
+  it("fetch_artifact checks the digest of a download", () => {
+    const src = path.join(dir, "artifact.bin");
+    fs.writeFileSync(src, "artifact content");
+    const sha = crypto.createHash("sha256").update("artifact content").digest("hex");
+    const lib = renderPayload("fetch-artifact", {}).split("# --- fetch-artifact.sh ---")[0];
+    const fetch = (digest: string) =>
+      runBash(`${lib}\nfetch_artifact '${dir}/out/a.bin' '' 'file://${src}' '${digest}' ''`);
+    const bad = fetch("0".repeat(64));
+    assert.notStrictEqual(bad.status, 0);
+    assert.match(bad.stderr, /checksum mismatch/);
+    assert.ok(!fs.existsSync(path.join(dir, "out", "a.bin")));
+    const good = fetch(sha);
+    assert.strictEqual(good.status, 0, good.stderr);
+    assert.strictEqual(fs.readFileSync(path.join(dir, "out", "a.bin"), "utf8"), "artifact content");
+  });
+
+  it("unpack-tarball replaces the target once per tarball", () => {
+    fs.mkdirSync(path.join(dir, "src", "node-v1", "bin"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "src", "node-v1", "bin", "node"), "#!/bin/sh\n");
+    execFileSync("tar", [
+      "-czf",
+      path.join(dir, "node.tgz"),
+      "-C",
+      path.join(dir, "src"),
+      "node-v1",
+    ]);
+    const script = renderPayload("unpack-tarball", {
+      TARBALL: path.join(dir, "node.tgz"),
+      TARGET_DIR: path.join(dir, "opt", "node"),
+      CHECK_PATH: "bin/node",
+      RESTART_UNIT: "app.service",
+    });
+    const env = { PVE_HA_RESTART_DIR: path.join(dir, "restart") };
+    const first = runBash(script, env);
+    assert.strictEqual(first.status, 0, first.stderr);
+    assert.match(first.stdout, /^changed: /);
+    assert.ok(fs.existsSync(path.join(dir, "opt", "node", "bin", "node")));
+    assert.ok(fs.existsSync(path.join(dir, "restart", "app.service")));
+    const second = runBash(script, env);
+    assert.match(second.stdout, /^unchanged: /);
+  });
+});

@@ -1,0 +1,236 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  exampleRaw,
+  reveal,
+  secretInput,
+  runProgram,
+  transitiveDeps,
+  type ProgramRun,
+  type Recorded,
+} from "./program-harness";
+
+const CONTAINER = "proxmoxve:index/containerLegacy:ContainerLegacy";
+const COMMAND = "command:remote:Command";
+const MOCK_PASSWORD = /mock-password-/;
+
+function countByType(run: ProgramRun): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return counts;
+}
+
+function dependsOn(run: ProgramRun, r: Recorded, target: pulumi.Resource): boolean {
+  return transitiveDeps(run, r).has(target);
+}
+
+describe("program: the example stack under mocks", function () {
+  this.timeout(60000);
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram(exampleRaw());
+  });
+
+  it("creates the paper's ten containers, unprivileged with nesting and a static IP", () => {
+    const containers = run.resources.filter((r) => r.type === CONTAINER);
+    assert.deepStrictEqual(
+      containers.map((c) => c.name),
+      [
+        "pg1",
+        "pg2",
+        "pgproxy",
+        "kafka1",
+        "kafka2",
+        "kafka3",
+        "webserver1",
+        "webserver2",
+        "lb",
+        "monitor",
+      ],
+    );
+    for (const c of containers) {
+      assert.strictEqual(c.inputs.unprivileged, true, c.name);
+      assert.deepStrictEqual(c.inputs.features, { nesting: true }, c.name);
+      assert.strictEqual(c.inputs.startOnBoot, true, c.name);
+      const init = c.inputs.initialization as { ipConfigs: { ipv4: { address: string } }[] };
+      assert.match(init.ipConfigs[0].ipv4.address, /^192\.168\.100\.\d+\/24$/);
+      const os = c.inputs.operatingSystem as { templateFileId: string };
+      assert.strictEqual(os.templateFileId, "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst");
+    }
+  });
+
+  it("creates the expected number of resources of each kind", () => {
+    const counts = countByType(run);
+    assert.strictEqual(counts[CONTAINER], 10);
+    assert.strictEqual(counts["proxmoxve:download/fileLegacy:FileLegacy"], 1);
+    assert.strictEqual(counts["pve-ha:proxmox:LxcNode"], 10);
+    assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 4);
+    assert.strictEqual(counts["random:index/randomUuid:RandomUuid"], 1);
+    for (const t of [
+      "pve-ha:lb:NginxBalancer",
+      "pve-ha:app:AppNodes",
+      "pve-ha:database:PgReplicatedPair",
+      "pve-ha:messaging:KafkaCluster",
+      "pve-ha:observability:Stack",
+    ]) {
+      assert.strictEqual(counts[t], 1, t);
+    }
+    assert.ok(counts[COMMAND] > 40, `only ${counts[COMMAND]} commands`);
+  });
+
+  it("parents every resource except the components, the host step and the templates", () => {
+    const topLevel = run.resources.filter(
+      (r) => !r.parent || r.parent.constructor.name === "Stack",
+    );
+    assert.deepStrictEqual(topLevel.map((r) => r.name).sort(), [
+      "app",
+      "database",
+      "host-staging-dir",
+      "kafka",
+      "lb",
+      "monitor",
+      "observability",
+      "template-pve",
+    ]);
+    for (const node of run.resources.filter((r) => r.type === "pve-ha:proxmox:LxcNode")) {
+      const children = run.resources.filter((r) => r.parent === node.resource);
+      assert.ok(
+        children.some((c) => c.type === CONTAINER),
+        `${node.name} has no container`,
+      );
+    }
+  });
+
+  it("waits for the container and its ready step before any step inside it", () => {
+    for (const cmd of run.resources.filter(
+      (r) => r.type === COMMAND && r.name !== "host-staging-dir",
+    )) {
+      const nodeName = cmd.name.split("-")[0];
+      const container = run.resources.find((r) => r.type === CONTAINER && r.name === nodeName);
+      assert.ok(container, `no container for ${cmd.name}`);
+      assert.ok(
+        dependsOn(run, cmd, container.resource),
+        `${cmd.name} does not wait for ${nodeName}`,
+      );
+      if (!cmd.name.endsWith("-ready")) {
+        assert.ok(dependsOn(run, cmd, run.byName(`${nodeName}-ready`).resource), cmd.name);
+      }
+    }
+  });
+
+  it("bootstraps the standby after the primary is ready", () => {
+    assert.ok(
+      dependsOn(
+        run,
+        run.byName("pg2-pg-standby-setup"),
+        run.byName("pg1-pg-primary-setup").resource,
+      ),
+    );
+  });
+
+  it("creates the topic after every Kafka voter and broker is up", () => {
+    const topic = run.byName("kafka1-kafka-topic");
+    for (const n of ["kafka1", "kafka2", "kafka3"]) {
+      assert.ok(dependsOn(run, topic, run.byName(`${n}-kafka-configure`).resource), n);
+    }
+  });
+
+  it("starts the apps after the database, the proxy and the topic", () => {
+    for (const n of ["webserver1", "webserver2"]) {
+      const start = run.byName(`${n}-app-configure`);
+      for (const dep of [
+        "pg1-pg-primary-setup",
+        "pgproxy-haproxy-configure",
+        "kafka1-kafka-topic",
+      ]) {
+        assert.ok(dependsOn(run, start, run.byName(dep).resource), `${n} before ${dep}`);
+      }
+    }
+  });
+
+  it("configures the LB after the apps and Prometheus after every exporter", () => {
+    const lb = run.byName("lb-nginx-configure");
+    assert.ok(dependsOn(run, lb, run.byName("webserver1-app-configure").resource));
+    const prometheus = run.byName("monitor-obs-prometheus");
+    const exporters = run.resources.filter(
+      (r) => r.type === COMMAND && /-obs-.*exporter$/.test(r.name),
+    );
+    assert.ok(exporters.length >= 10, `${exporters.length} exporters`);
+    for (const e of exporters) assert.ok(dependsOn(run, prometheus, e.resource), e.name);
+  });
+
+  it("exports every endpoint", () => {
+    const o = run.outputs;
+    assert.strictEqual(o.lbUrl, "http://192.168.100.10/");
+    assert.strictEqual(o.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(o.haproxyReadWrite, "192.168.100.15:5000");
+    assert.strictEqual(o.haproxyReadOnly, "192.168.100.15:5001");
+    assert.strictEqual(o.kafkaBootstrapServers, "192.168.100.16:9092,192.168.100.17:9092");
+    assert.strictEqual(o.kafkaTopic, "messages");
+    assert.strictEqual(o.prometheusUrl, "http://192.168.100.19:9090");
+    assert.strictEqual(o.alertmanagerUrl, "http://192.168.100.19:9093");
+    assert.strictEqual(o.grafanaUrl, "http://192.168.100.19:3000");
+    assert.strictEqual(o.proxmoxHost, "pve.example.internal");
+    assert.match(String(o.kafkaClusterId), /^[A-Za-z0-9_-]{22}$/);
+    const nodes = o.nodes as Record<string, { vmid: number; ip: string; role: string }>;
+    assert.deepStrictEqual(Object.keys(nodes).length, 10);
+    assert.deepStrictEqual(nodes.pg1, {
+      vmid: 203,
+      ip: "192.168.100.13",
+      role: "pg-primary",
+      proxmoxNode: "pve",
+    });
+  });
+
+  it("keeps every password out of plaintext outputs; the Grafana password output is secret", () => {
+    for (const [key, value] of Object.entries(run.outputs)) {
+      if (key === "grafanaAdminPassword") continue;
+      assert.ok(!MOCK_PASSWORD.test(JSON.stringify(value)), `${key} leaks a password`);
+    }
+    assert.deepStrictEqual([...run.secretOutputs], ["grafanaAdminPassword"]);
+  });
+
+  it("turns logging off and marks outputs secret on every Command that carries a secret", () => {
+    const carriers = run.resources.filter(
+      (r) => r.type === COMMAND && MOCK_PASSWORD.test(String(reveal(r.inputs.stdin) ?? "")),
+    );
+    assert.deepStrictEqual(carriers.map((c) => c.name).sort(), [
+      "monitor-obs-grafana",
+      "pg1-pg-primary-setup",
+      "pg2-pg-standby-setup",
+      "webserver1-app-configure",
+      "webserver2-app-configure",
+    ]);
+    for (const c of carriers) {
+      assert.strictEqual(c.inputs.logging, "none", c.name);
+      assert.ok(secretInput(c.inputs.stdin).secret, `${c.name}: stdin is not secret`);
+      assert.deepStrictEqual(c.additionalSecretOutputs.slice(0, 2), ["stdout", "stderr"], c.name);
+    }
+    for (const cmd of run.resources.filter((r) => r.type === COMMAND)) {
+      assert.ok(
+        !MOCK_PASSWORD.test(String(cmd.inputs.create ?? "")),
+        `${cmd.name}: secret in create`,
+      );
+    }
+  });
+
+  it("connects to the Proxmox host with the SSH key and runs payloads through pct", () => {
+    const cmd = run.byName("pg1-pg-configure");
+    // The private key makes the whole connection secret.
+    const connection = secretInput(cmd.inputs.connection);
+    assert.ok(connection.secret, "the connection (private key) is not secret");
+    const conn = reveal(connection.value) as Record<string, unknown>;
+    assert.strictEqual(conn.privateKey, "placeholder-private-key");
+    assert.deepStrictEqual(Object.keys(conn).sort(), [
+      "dialErrorLimit",
+      "host",
+      "perDialTimeout",
+      "port",
+      "privateKey",
+      "user",
+    ]);
+    assert.strictEqual(conn.host, "pve.example.internal");
+    assert.strictEqual(cmd.inputs.create, "pct exec 203 -- bash -s");
+    assert.match(String(cmd.inputs.stdin), /^#!\/usr\/bin\/env bash\n# payload: pg-configure\n/);
+  });
+});

@@ -1,0 +1,59 @@
+import * as assert from "assert";
+import { exampleRaw, reveal, runProgram, type ProgramRun } from "./program-harness";
+import type { RawConfig } from "../../components/config";
+
+/** name -> JSON of the Command's triggers, for every Command and copy step. */
+async function triggersOf(changes: RawConfig = {}): Promise<Map<string, string>> {
+  const run: ProgramRun = await runProgram(exampleRaw(changes));
+  const out = new Map<string, string>();
+  for (const r of run.resources) {
+    if (r.type === "command:remote:Command" || r.type === "command:remote:CopyToRemote") {
+      out.set(r.name, JSON.stringify(reveal(r.inputs.triggers)));
+    }
+  }
+  return out;
+}
+
+function changedNames(a: Map<string, string>, b: Map<string, string>): string[] {
+  assert.deepStrictEqual([...a.keys()].sort(), [...b.keys()].sort(), "the set of steps changed");
+  return [...a.keys()].filter((name) => a.get(name) !== b.get(name)).sort();
+}
+
+describe("program: triggers", function () {
+  this.timeout(120000);
+  let base: Map<string, string>;
+  before(async () => {
+    base = await triggersOf();
+  });
+
+  it("gives every step a sha256 trigger", () => {
+    assert.ok(base.size > 40);
+    for (const [name, trigger] of base) {
+      assert.match(trigger, /^\["(sha256:)?[0-9a-f]{64}"\]$|^\["missing:/, name);
+    }
+  });
+
+  it("changes no trigger when nothing changes", async () => {
+    assert.deepStrictEqual(changedNames(base, await triggersOf()), []);
+  });
+
+  it("re-runs only the LB configuration when the LB algorithm changes", async () => {
+    assert.deepStrictEqual(changedNames(base, await triggersOf({ lbAlgorithm: "least_conn" })), [
+      "lb-nginx-configure",
+    ]);
+  });
+
+  it("re-runs only the PostgreSQL settings step when a PostgreSQL setting changes", async () => {
+    assert.deepStrictEqual(changedNames(base, await triggersOf({ pgMaxSlotWalKeepSize: "2GB" })), [
+      "pg1-pg-configure",
+      "pg2-pg-configure",
+    ]);
+  });
+
+  it("re-runs only the app configuration when an app setting changes", async () => {
+    assert.deepStrictEqual(changedNames(base, await triggersOf({ appLogLevel: "debug" })), [
+      "webserver1-app-configure",
+      "webserver2-app-configure",
+    ]);
+  });
+});
