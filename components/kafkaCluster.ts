@@ -139,6 +139,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
         WRAPPER_TOPICS: wrapper("org.apache.kafka.tools.TopicCommand"),
         WRAPPER_QUORUM: wrapper("org.apache.kafka.tools.MetadataQuorumCommand"),
         WRAPPER_GROUPS: wrapper("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"),
+        WRAPPER_CONFIGS: wrapper("org.apache.kafka.tools.ConfigCommand"),
         FORMAT_COMMAND: shellJoin(kafkaStorageFormatCommand({ ...TOOL_OPTS, clusterId })),
       }));
       nodeUp.push(
@@ -175,6 +176,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
           BOOTSTRAP_SERVERS: this.bootstrapServers,
           TOPIC: kafka.topic,
           TOPIC_COMMAND: shellJoin(topicArgv),
+          MIN_INSYNC_REPLICAS: kafka.minInsyncReplicas,
         },
       },
       { dependsOn: nodeUp },

@@ -32,7 +32,9 @@ export interface ConsumerDeps {
 }
 
 const MAX_BATCH = 500;
-const RESTART_BACKOFF = { baseMs: 250, maxMs: 5000 };
+// Failing fast and recreating the consumer rediscovers a moved group coordinator sooner than
+// retrying against the one that went away.
+const RESTART_BACKOFF = { baseMs: 250, maxMs: 2000 };
 const STORE_RETRY = { baseMs: 100, maxMs: 3000 };
 const COMMIT_TIMEOUT_MS = 10000;
 
@@ -102,8 +104,8 @@ export class MessageConsumer {
       deserializers: stringDeserializers,
       maxWaitTime: 500,
       timeout: 5000,
-      retries: 5,
-      retryDelay: 500,
+      retries: 2,
+      retryDelay: 250,
     });
   }
 

@@ -136,12 +136,12 @@ export const SCALAR_SETTINGS = {
   appPgPoolMax: { type: "integer", default: 10, description: "PostgreSQL pool size per app node." },
   appKafkaSessionTimeoutMs: {
     type: "integer",
-    default: 10000,
+    default: 6000,
     description: "Kafka consumer session.timeout.ms of the app.",
   },
   appKafkaHeartbeatIntervalMs: {
     type: "integer",
-    default: 3000,
+    default: 1000,
     description: "Kafka consumer heartbeat.interval.ms of the app.",
   },
   pgDatabase: { type: "string", default: "messages", description: "Application database name." },

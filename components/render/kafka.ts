@@ -31,6 +31,13 @@ export interface KafkaClusterSpec {
    * 6000). Lowering it lets the app notice a lost member sooner.
    */
   groupMinSessionTimeoutMs?: number;
+  /**
+   * How long the controller waits for a silent broker before fencing it and moving its partition
+   * leadership (broker default 9000); with it, the heartbeat interval (default 2000). Together
+   * they bound how long a killed broker stalls producers and the consumer group.
+   */
+  brokerSessionTimeoutMs?: number;
+  brokerHeartbeatIntervalMs?: number;
   /** Extra properties appended last (they win over the rendered ones). */
   extraProperties?: Record<string, string | number | boolean>;
 }
@@ -106,6 +113,15 @@ export function validateKafkaCluster(cluster: KafkaClusterSpec): void {
   }
   if (cluster.groupInitialRebalanceDelayMs !== undefined) {
     requirePositiveInt("groupInitialRebalanceDelayMs", cluster.groupInitialRebalanceDelayMs, 0);
+  }
+  const session = cluster.brokerSessionTimeoutMs;
+  const heartbeat = cluster.brokerHeartbeatIntervalMs;
+  if (session !== undefined) requirePositiveInt("brokerSessionTimeoutMs", session);
+  if (heartbeat !== undefined) requirePositiveInt("brokerHeartbeatIntervalMs", heartbeat);
+  if ((session ?? 9000) <= (heartbeat ?? 2000)) {
+    fail(
+      `brokerHeartbeatIntervalMs ${heartbeat ?? 2000} must be below brokerSessionTimeoutMs ${session ?? 9000}`,
+    );
   }
 }
 
@@ -190,6 +206,12 @@ export function renderServerProperties(cluster: KafkaClusterSpec, nodeId: number
   }
   if (cluster.groupMinSessionTimeoutMs !== undefined) {
     props.push(["group.min.session.timeout.ms", cluster.groupMinSessionTimeoutMs]);
+  }
+  if (cluster.brokerSessionTimeoutMs !== undefined) {
+    props.push(["broker.session.timeout.ms", cluster.brokerSessionTimeoutMs]);
+  }
+  if (cluster.brokerHeartbeatIntervalMs !== undefined) {
+    props.push(["broker.heartbeat.interval.ms", cluster.brokerHeartbeatIntervalMs]);
   }
   for (const [key, value] of Object.entries(cluster.extraProperties ?? {})) {
     if (!/^[a-z0-9._-]+$/.test(key)) fail(`extraProperties key "${key}" is not a property name`);

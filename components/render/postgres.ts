@@ -34,7 +34,7 @@ create_main_cluster = true
 start_conf = 'auto'
 initdb_options = '--data-checksums'
 # Debian's own createcluster.conf has this line; without it conf.d/*.conf is never read.
-include_dir = 'conf.d'
+add_include_dir = 'conf.d'
 `;
 }
 

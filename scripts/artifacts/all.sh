@@ -23,7 +23,14 @@ step kafka bash "$here/fetch-kafka.sh"
 step jmxAgent bash "$here/fetch-jmx-agent.sh"
 step kafkaExporter bash "$here/build-kafka-exporter.sh"
 step node bash "$here/fetch-node.sh"
-step app npm --prefix "$root/app" run --silent artifact
+# The app builds app/dist/pve-ha-app.tgz; the artifact lives beside the others.
+build_app() {
+  local out="${ARTIFACTS_DIR:-$root/.cache/artifacts}/pve-ha-app.tgz"
+  npm --prefix "$root/app" run --silent artifact
+  mkdir -p "$(dirname "$out")"
+  cmp -s "$root/app/dist/pve-ha-app.tgz" "$out" || cp -f "$root/app/dist/pve-ha-app.tgz" "$out"
+}
+step app build_app
 
 if ((${#failed[@]} > 0)); then
   echo "artifacts not built: ${failed[*]}" >&2

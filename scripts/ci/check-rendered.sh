@@ -4,7 +4,7 @@
 #   payload, and a throwaway PostgreSQL 15 (loopback, temp dir) that must accept the rendered
 #   settings and pg_hba.conf, run the primary setup SQL twice, serve a streaming standby made with
 #   pg_basebackup -R -S, and answer the role-check agent as HAProxy would ask it.
-# Then scripts/ci/check-observability.sh if present.
+# Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
 # Needs (Debian 12): nginx haproxy postgresql-15 shellcheck; run as root.
 set -Eeuo pipefail
 
@@ -28,14 +28,28 @@ done
 
 work=$(mktemp -d /tmp/check-rendered.XXXXXX)
 chmod 0755 "$work"
-cleanup() {
-  local dir
-  for dir in "$work/standby" "$work/primary"; do
-    [[ -f "$dir/postmaster.pid" ]] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1
-  done
-  rm -rf "$work"
+stop_lb() {
+  local pid lb_conf="$work/out/nginx-loopback/nginx.conf"
+  [[ ! -f "$work/out/nginx-loopback/nginx.pid" ]] || nginx -c "$lb_conf" -s stop 2>/dev/null || true
+  for pid in "${backend_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  backend_pids=()
 }
-trap cleanup EXIT
+stop_postgres() {
+  local dir
+  for dir in "$work/pg/standby" "$work/pg/primary"; do
+    if [[ -f "$dir/postmaster.pid" ]]; then
+      runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
+    fi
+  done
+}
+backend_pids=()
+# Every server this script started stops; CHECK_KEEP=1 keeps the files for debugging.
+on_exit() {
+  stop_lb
+  stop_postgres
+  [[ -n "${CHECK_KEEP:-}" ]] || rm -rf "$work"
+}
+trap on_exit EXIT
 
 ts-node scripts/ci/render-example.ts "$work/out" >&2
 payloads="$work/out/payloads"
@@ -45,6 +59,11 @@ payload_var() {
   local file="$1" name="$2"
   [[ -f "$file" ]] || fail "missing rendered payload $file"
   bash -c "$(sed -n '/^set -Eeuo pipefail$/,/^# --- lib.sh ---$/p' "$file")"$'\n'"printf '%s' \"\$$name\""
+}
+
+expect() {
+  local what="$1" want="$2" got="$3"
+  [[ "$got" == "$want" ]] || fail "$what: want '$want', got '$got'"
 }
 
 passed=0
@@ -69,24 +88,70 @@ payload_var "$payloads/lb-nginx-configure.sh" NGINX_CONF >"$work/nginx.conf"
 nginx -t -q -c "$work/nginx.conf" || fail "nginx -t"
 pass "nginx -t: $(grep -c '^    server ' "$work/nginx.conf") upstream servers"
 
+# --- the LB on loopback: round robin, and no failed request while a node is down ----------
+lb_dir="$work/out/nginx-loopback"
+readonly LB_URL=http://127.0.0.1:38080
+start_backend() {
+  local name="$1" port="$2"
+  node -e '
+    const [name, port] = process.argv.slice(1);
+    require("http").createServer((req, res) => {
+      req.resume();
+      req.on("end", () => { res.setHeader("X-Served-By", name); res.end(name + "\n"); });
+    }).listen(Number(port), "127.0.0.1");
+  ' "$name" "$port" &
+  backend_pids+=($!)
+}
+# served_by <n> <method>: the X-Served-By of n sequential requests, counted per node.
+served_by() {
+  local n="$1" method="$2" i
+  for ((i = 0; i < n; i++)); do
+    curl -s -o /dev/null -m 5 -X "$method" -d "body=$i" -w '%{http_code} %header{x-served-by}\n' "$LB_URL/"
+  done | sort | uniq -c | awk '{ printf "%s:%s:%s ", $2, $3, $1 }'
+}
+start_backend webserver1 33001
+start_backend webserver2 33002
+backends_up=false
+for _ in $(seq 1 100); do
+  if curl -sf -o /dev/null http://127.0.0.1:33001/ && curl -sf -o /dev/null http://127.0.0.1:33002/; then
+    backends_up=true
+    break
+  fi
+  sleep 0.2
+done
+[[ "$backends_up" == true ]] || fail "the two app stand-ins did not start"
+nginx -t -q -c "$lb_dir/nginx.conf" || fail "nginx -t (loopback variant)"
+nginx -c "$lb_dir/nginx.conf" || fail "nginx did not start with the rendered config"
+for _ in $(seq 1 50); do
+  curl -sf -o /dev/null "$LB_URL/" && break
+  sleep 0.2
+done
+expect "round robin over 10 GETs" "200:webserver1:5 200:webserver2:5 " "$(served_by 10 GET)"
+expect "stub_status" "Active connections:" "$(curl -s http://127.0.0.1:38081/stub_status | head -1 | cut -d' ' -f1-2)"
+kill "${backend_pids[0]}"
+wait "${backend_pids[0]}" 2>/dev/null || true
+expect "10 POSTs with webserver1 down" "200:webserver2:10 " "$(served_by 10 POST)"
+expect "10 GETs with webserver1 down" "200:webserver2:10 " "$(served_by 10 GET)"
+stop_lb
+pass "nginx on loopback: 5/5 round robin; with one node down 20/20 requests (POST and GET) succeed"
+
 # --- haproxy -c ------------------------------------------------------------------------------
 payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy.cfg"
 haproxy -c -q -f "$work/haproxy.cfg" || fail "haproxy -c"
-haproxy -vv | grep -q "prometheus-exporter" || fail "this haproxy has no prometheus-exporter service"
+[[ "$(haproxy -vv 2>&1)" == *prometheus-exporter* ]] || fail "this haproxy has no prometheus-exporter service"
 pass "haproxy -c (with the prometheus-exporter service)"
 
 # --- PostgreSQL 15 -------------------------------------------------------------------------
 psql_at() {
   local port="$1"
   shift
-  runuser -u postgres -- "$PG_BIN/psql" -h "$work" -p "$port" -d postgres -XAtq -v ON_ERROR_STOP=1 "$@"
-}
-expect() {
-  local what="$1" want="$2" got="$3"
-  [[ "$got" == "$want" ]] || fail "$what: want '$want', got '$got'"
+  runuser -u postgres -- "$PG_BIN/psql" -h "$pg" -p "$port" -d postgres -XAtq -v ON_ERROR_STOP=1 "$@"
 }
 
-primary="$work/primary"
+# Data dirs, logs and sockets live in a directory the postgres user owns.
+pg="$work/pg"
+install -d -o postgres -g postgres -m 0700 "$pg"
+primary="$pg/primary"
 install -d -o postgres -g postgres -m 0700 "$primary"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$primary" --data-checksums -A peer -U postgres >/dev/null
 install -d -o postgres -g postgres "$primary/conf.d"
@@ -96,10 +161,14 @@ payload_var "$payloads/pg1-pg-configure.sh" PG_HBA >"$primary/pg_hba.conf"
 printf 'host replication replicator 127.0.0.1/32 scram-sha-256\n' >>"$primary/pg_hba.conf"
 echo "include_dir = 'conf.d'" >>"$primary/postgresql.conf"
 chown -R postgres:postgres "$primary"
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$primary" -l "$work/primary.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$work" start >/dev/null \
-  || { cat "$work/primary.log" >&2; fail "PostgreSQL did not start with the rendered settings"; }
-expect "settings errors" 0 "$(psql_at "$PG_PORT" -c 'SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL')"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$primary" -l "$pg/primary.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$pg" start >/dev/null \
+  || { cat "$pg/primary.log" >&2; fail "PostgreSQL did not start with the rendered settings"; }
+# listen_addresses and port are overridden on the command line (loopback, free port), so
+# PostgreSQL reports them as "could not be applied"; any other error is a real one.
+settings_errors=$(psql_at "$PG_PORT" -c "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL
+  AND NOT (name IN ('listen_addresses', 'port') AND error = 'setting could not be applied')")
+expect "settings errors" 0 "$settings_errors"
 expect "pg_hba errors" 0 "$(psql_at "$PG_PORT" -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')"
 expect "wal_level" replica "$(psql_at "$PG_PORT" -c 'SHOW wal_level')"
 expect "wal_log_hints" on "$(psql_at "$PG_PORT" -c 'SHOW wal_log_hints')"
@@ -119,13 +188,13 @@ expect "replication role" t "$(psql_at "$PG_PORT" -c "SELECT rolreplication FROM
 expect "slot" standby1 "$(psql_at "$PG_PORT" -c 'SELECT slot_name FROM pg_replication_slots')"
 pass "primary setup SQL runs twice (idempotent): roles, database, slot"
 
-standby="$work/standby"
+standby="$pg/standby"
 PGPASSWORD=repl-pw runuser -u postgres --preserve-environment -- "$PG_BIN/pg_basebackup" -h 127.0.0.1 \
   -p "$PG_PORT" -U replicator -D "$standby" -X stream -S standby1 -R -c fast -w \
   || fail "pg_basebackup -R -S standby1"
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$standby" -l "$work/standby.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -c port=$STANDBY_PORT -c unix_socket_directories=$work" start >/dev/null \
-  || { cat "$work/standby.log" >&2; fail "the standby did not start"; }
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$standby" -l "$pg/standby.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$STANDBY_PORT -c unix_socket_directories=$pg" start >/dev/null \
+  || { cat "$pg/standby.log" >&2; fail "the standby did not start"; }
 streaming=""
 for _ in $(seq 1 30); do
   streaming=$(psql_at "$PG_PORT" -c "SELECT state || '/' || sync_state FROM pg_stat_replication") || true
@@ -137,9 +206,10 @@ pass "standby from pg_basebackup -R -S streams asynchronously"
 
 # The role-check agent, pointed at the throwaway servers (socket dir and port substituted).
 role_check() {
-  local port="$1" path="$2" agent="$work/role-check-$port"
-  sed "s#-h /run/postgresql -p 5432#-h $work -p $port#" "$work/role-check" >"$agent"
-  grep -q -- "-h $work -p $port" "$agent" || fail "role-check agent: connection options not found"
+  local port="$1" path="$2"
+  local agent="$work/role-check-$port"
+  sed "s#-h /run/postgresql -p 5432#-h $pg -p $port#" "$work/role-check" >"$agent"
+  grep -q -- "-h $pg -p $port" "$agent" || fail "role-check agent: connection options not found"
   chmod 0755 "$agent"
   printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "$path" | runuser -u postgres -- "$agent" | head -1 | tr -d '\r'
 }

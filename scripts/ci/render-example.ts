@@ -3,11 +3,44 @@
  * mocks and writes what it would send to the Proxmox host into <out-dir>:
  *   payloads/<step>.sh   every script run with `pct exec <vmid> -- bash -s` (exact stdin)
  *   files/<step>         every file pushed with `pct push` from stdin
+ *   nginx-loopback/      the LB config for a loopback run (see loopbackNginxConf)
  * The real-tool checks (scripts/ci/check-rendered.sh) read the deployed configs out of these.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseConfig } from "../../components/config";
+import { renderNginxConf } from "../../components/render/nginx";
 import { exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
+
+/** Ports of the loopback LB check (check-rendered.sh starts the two app stand-ins on them). */
+export const LOOPBACK_LB = { listen: 38080, stubStatus: 38081, backends: [33001, 33002] };
+
+/**
+ * The example stack's LB settings rendered for loopback: same renderer and settings, upstreams
+ * replaced by two local ports, pid and logs in the output dir.
+ */
+function loopbackNginxConf(out: string): string {
+  const { config, errors } = parseConfig(exampleRaw());
+  if (!config) throw new Error(errors.join("\n"));
+  return renderNginxConf({
+    upstreams: LOOPBACK_LB.backends.map((port, i) => ({
+      name: `webserver${i + 1}`,
+      host: "127.0.0.1",
+      port,
+    })),
+    algorithm: config.lb.algorithm,
+    maxFails: config.lb.maxFails,
+    failTimeoutSeconds: config.lb.failTimeoutSeconds,
+    connectTimeoutMs: config.lb.connectTimeoutMs,
+    listenPort: LOOPBACK_LB.listen,
+    stubStatusPort: LOOPBACK_LB.stubStatus,
+    pidFile: path.join(out, "nginx-loopback", "nginx.pid"),
+    logDir: path.join(out, "nginx-loopback"),
+  }).replace(
+    `listen ${LOOPBACK_LB.listen} default_server;`,
+    `listen 127.0.0.1:${LOOPBACK_LB.listen} default_server;`,
+  );
+}
 
 async function main(): Promise<void> {
   const out = process.argv[2];
@@ -20,7 +53,11 @@ async function main(): Promise<void> {
     const create = String(reveal(r.inputs.create) ?? "");
     const stdin = reveal(r.inputs.stdin);
     if (typeof stdin !== "string") continue;
-    const kind = /^pct exec \d+ -- bash -s$/.test(create) ? "payloads" : /pct push/.test(create) ? "files" : "";
+    const kind = /^pct exec \d+ -- bash -s$/.test(create)
+      ? "payloads"
+      : /pct push/.test(create)
+        ? "files"
+        : "";
     if (!kind) continue;
     const file = path.join(out, kind, kind === "payloads" ? `${r.name}.sh` : r.name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -28,6 +65,8 @@ async function main(): Promise<void> {
     if (kind === "payloads") payloads++;
     else files++;
   }
+  fs.mkdirSync(path.join(out, "nginx-loopback"), { recursive: true });
+  fs.writeFileSync(path.join(out, "nginx-loopback", "nginx.conf"), loopbackNginxConf(out));
   console.log(`rendered ${payloads} payloads and ${files} pushed files into ${out}`);
 }
 

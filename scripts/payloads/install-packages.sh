@@ -3,7 +3,6 @@
 # $CREATECLUSTER_CONF is written first, so the cluster created at install time has checksums.
 set -Eeuo pipefail
 
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
 wait_network
 if [[ -n "$CREATECLUSTER_CONF" ]]; then
   printf '%s' "$CREATECLUSTER_CONF" | write_file /etc/postgresql-common/createcluster.conf 0644 root:root >/dev/null

@@ -15,6 +15,7 @@ printf '%s' "$KAFKA_UNIT" | write_file /etc/systemd/system/kafka.service 0644 ro
 printf '%s' "$WRAPPER_TOPICS" | write_file /usr/local/bin/kafka-topics 0755 root:root >/dev/null
 printf '%s' "$WRAPPER_QUORUM" | write_file /usr/local/bin/kafka-metadata-quorum 0755 root:root >/dev/null
 printf '%s' "$WRAPPER_GROUPS" | write_file /usr/local/bin/kafka-consumer-groups 0755 root:root >/dev/null
+printf '%s' "$WRAPPER_CONFIGS" | write_file /usr/local/bin/kafka-configs 0755 root:root >/dev/null
 
 if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
   # FORMAT_COMMAND is a rendered, shell-quoted argument list (kafkaStorageFormatCommand).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the app topic (--if-not-exists) once every voter and broker is up, then shows it.
+# Creates the app topic (--if-not-exists) once every voter and broker is up, sets its
+# min.insync.replicas (also on a topic that already existed), then shows it.
 set -Eeuo pipefail
 
 IFS=',' read -r -a brokers <<<"$BOOTSTRAP_SERVERS"
@@ -16,4 +17,6 @@ for _ in $(seq 1 30); do
   sleep 5
 done
 [[ "$ok" == true ]] || die "could not create topic $TOPIC"
+kafka-configs --bootstrap-server "$BOOTSTRAP_SERVERS" --entity-type topics --entity-name "$TOPIC" \
+  --alter --add-config "min.insync.replicas=$MIN_INSYNC_REPLICAS" >&2
 kafka-topics --bootstrap-server "$BOOTSTRAP_SERVERS" --describe --topic "$TOPIC"

@@ -3,6 +3,9 @@
 # variables) to each payload body; payloads run as root inside a container via `pct exec`.
 set -Eeuo pipefail
 
+# pct exec passes little environment; make PATH and the locale independent of the caller.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
 export DEBIAN_FRONTEND=noninteractive
 # Overridable from the environment so the functions can be tested outside a container.
 : "${PVE_HA_STATE_DIR:=/var/lib/pve-ha}"

@@ -21,6 +21,7 @@ export interface CheckResult {
 }
 
 const HTTP_TIMEOUT_MS = 5000;
+const PROMETHEUS_FIRST_SCRAPE_MS = 90_000;
 
 async function httpGet(url: string): Promise<{ status: number; servedBy: string; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
@@ -208,9 +209,15 @@ export async function checkKafkaTopic(paths: SandboxPaths, t: Topology): Promise
   };
 }
 
+/** Waits (bounded) until Prometheus has scraped every target once, then reports their health. */
 export async function checkPrometheus(t: Topology): Promise<CheckResult> {
-  const r = await httpGet(`${t.prometheusUrl.replace(/\/$/, "")}/api/v1/targets?state=active`);
-  const targets = parsePromTargets(r.body);
+  const url = `${t.prometheusUrl.replace(/\/$/, "")}/api/v1/targets?state=active`;
+  const deadline = Date.now() + PROMETHEUS_FIRST_SCRAPE_MS;
+  let targets = parsePromTargets((await httpGet(url)).body);
+  while (targets.some((x) => x.health === "unknown") && Date.now() < deadline) {
+    await sleep(2000);
+    targets = parsePromTargets((await httpGet(url)).body);
+  }
   const down = targets.filter((x) => x.health !== "up");
   return {
     name: "Prometheus: every target up",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the stack in local LXC containers: `up` (which ends with the status checks),
-# `status` once more, then `down` -- also when a step fails. Needs root, lxc and debootstrap.
+# a warm re-run that must change nothing, `status` once more, then `down` -- also when a step
+# fails. Needs root, lxc and debootstrap; removes any sandbox that is already up.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,19 +12,29 @@ sandbox() {
   npm run --silent sandbox -- "$@"
 }
 
+warm_log="$(mktemp)"
+
 cleanup() {
   local rc=$?
+  rm -f "$warm_log"
   echo "==> e2e: down (exit status so far: $rc)"
   sandbox down || rc=1
   exit "$rc"
 }
 trap cleanup EXIT
 
+# Start from nothing: a sandbox left over from an earlier run is removed first.
+sandbox down
 started=$SECONDS
 sandbox up
 echo "==> e2e: cold up took $((SECONDS - started)) s"
 warm=$SECONDS
-sandbox up
+sandbox up | tee "$warm_log"
 echo "==> e2e: warm re-run took $((SECONDS - warm)) s"
+# A second `up` must change nothing.
+grep -q "resources performed: 0," "$warm_log" || {
+  echo "e2e: the warm re-run performed resources again" >&2
+  exit 1
+}
 sandbox status
 echo "e2e: passed"

@@ -48,7 +48,11 @@ export async function ensureContainer(
   const isNew = !fs.existsSync(spec.upperDir);
   const old = fs.existsSync(configFile) ? fs.readFileSync(configFile, "utf8") : undefined;
   const changed = old !== config;
-  if (changed && old !== undefined && (await containerState(lxcPath, spec.vmid)) !== "STOPPED") {
+  // A new root filesystem or a changed config takes effect only on a fresh start.
+  if (
+    (isNew || (changed && old !== undefined)) &&
+    (await containerState(lxcPath, spec.vmid)) === "RUNNING"
+  ) {
     await runChecked("lxc-stop", ["-P", lxcPath, "-n", String(spec.vmid), "-t", "30"]);
   }
   fs.mkdirSync(path.join(spec.upperDir, "etc"), { recursive: true });

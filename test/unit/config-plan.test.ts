@@ -129,6 +129,13 @@ describe("config: Pulumi.yaml", () => {
     }
   });
 
+  it("is documented in the README's configuration reference", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    for (const key of Object.keys(SCALAR_SETTINGS)) {
+      assert.ok(readme.includes(`| \`${key}\``), `README lacks ${key}`);
+    }
+  });
+
   it("keeps secrets out of the example stack file in clear", () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
     const stack = parse(text) as { config: Record<string, unknown> };

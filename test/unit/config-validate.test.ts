@@ -149,9 +149,9 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
   },
   {
     what: "a heartbeat too close to the session timeout",
-    changes: { appKafkaHeartbeatIntervalMs: "5000" },
+    changes: { appKafkaHeartbeatIntervalMs: "2500" },
     errors: [
-      "appKafkaHeartbeatIntervalMs: must be at most a third of appKafkaSessionTimeoutMs (10000) (got 5000)",
+      "appKafkaHeartbeatIntervalMs: must be at most a third of appKafkaSessionTimeoutMs (6000) (got 2500)",
     ],
   },
   {

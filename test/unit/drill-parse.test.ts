@@ -70,7 +70,7 @@ describe("drill parsers: Kafka", () => {
     const t = parseTopicDescribe(fixture("kafka-topics-describe.txt"), "messages");
     assert.equal(t.partitionCount, 1);
     assert.equal(t.replicationFactor, 2);
-    assert.equal(t.configs, "min.insync.replicas=1");
+    assert.equal(t.configs, "min.insync.replicas=1,segment.bytes=1073741824,unclean.leader.election.enable=false");
     assert.deepEqual(t.partitions, [{ partition: 0, leader: 1, replicas: [1, 2], isr: [1, 2] }]);
     const d = parseTopicDescribe(fixture("kafka-topics-describe-degraded.txt"), "messages");
     assert.deepEqual(d.partitions[0], { partition: 0, leader: 2, replicas: [1, 2], isr: [2] });

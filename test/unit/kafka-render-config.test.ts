@@ -109,6 +109,8 @@ describe("kafka render: server.properties", () => {
         controllerPort: 19093,
         groupInitialRebalanceDelayMs: 0,
         groupMinSessionTimeoutMs: 2000,
+        brokerSessionTimeoutMs: 4000,
+        brokerHeartbeatIntervalMs: 1000,
         extraProperties: { "log.retention.hours": 24 },
       },
       2,
@@ -119,6 +121,8 @@ describe("kafka render: server.properties", () => {
     );
     assert.match(text, /^group\.initial\.rebalance\.delay\.ms=0$/m);
     assert.match(text, /^group\.min\.session\.timeout\.ms=2000$/m);
+    assert.match(text, /^broker\.session\.timeout\.ms=4000$/m);
+    assert.match(text, /^broker\.heartbeat\.interval\.ms=1000$/m);
     assert.ok(text.trimEnd().endsWith("log.retention.hours=24"));
   });
 
@@ -166,6 +170,11 @@ describe("kafka render: server.properties", () => {
     ],
     ["zero partitions", (c) => ({ ...c, numPartitions: 0 }), /numPartitions .*got 0/],
     ["bad port", (c) => ({ ...c, brokerPort: 70000 }), /brokerPort .*got 70000/],
+    [
+      "a broker heartbeat not below the session timeout",
+      (c) => ({ ...c, brokerSessionTimeoutMs: 2000 }),
+      /brokerHeartbeatIntervalMs 2000 must be below brokerSessionTimeoutMs 2000/,
+    ],
     [
       "a host with spaces",
       (c) => ({ ...c, nodes: [{ ...c.nodes[0], host: "a b" }, ...c.nodes.slice(1)] }),

@@ -22,7 +22,10 @@ import {
   renderPrometheusConfig,
 } from "../../components/render/observability/prometheus";
 import {
+  renderAlertmanagerDefaults,
   renderKafkaExporterUnit,
+  renderNginxExporterDefaults,
+  renderNodeExporterDefaults,
   renderPrometheusDefaults,
 } from "../../components/render/observability/services";
 
@@ -317,5 +320,18 @@ describe("observability: alertmanager, exporters, JMX", () => {
       () => renderPrometheusDefaults("forever"),
       /retention must be a duration like 15d \(got "forever"\)/,
     );
+  });
+
+  it("renders the Debian units' ARGS: ports, retention, fast node scrapes, no gossip port", () => {
+    assert.equal(
+      renderNodeExporterDefaults(),
+      'ARGS="--web.listen-address=:9100 --no-collector.systemd"\n',
+    );
+    assert.match(
+      renderNginxExporterDefaults(),
+      /-nginx.scrape-uri=http:\/\/127.0.0.1:8081\/stub_status/,
+    );
+    assert.match(renderPrometheusDefaults("30d"), /--storage.tsdb.retention.time=30d"/);
+    assert.match(renderAlertmanagerDefaults(), /--cluster.listen-address="$/m);
   });
 });

@@ -34,11 +34,25 @@ function payloadVar(stdin: string, name: string): string {
   return m[1].replace(/'\\''/g, "'");
 }
 
+/** The example stack with the given kafka_exporter artifact (independent of .cache/). */
+function withKafkaExporter(source: object, extra: Record<string, string> = {}) {
+  const artifacts = {
+    ...(JSON.parse(String(exampleRaw().artifacts ?? "{}")) as object),
+    kafkaExporter: source,
+  };
+  return exampleRaw({ artifacts: JSON.stringify(artifacts), ...extra });
+}
+
+const EXPORTER_URL = {
+  url: "https://downloads.example.internal/kafka_exporter-1.9.0.linux-amd64.tar.gz",
+  sha256: "0".repeat(64),
+};
+
 describe("observability: ObservabilityStack under Pulumi mocks", function () {
   this.timeout(60000);
   let run: ProgramRun;
   before(async () => {
-    run = await runProgram(exampleRaw());
+    run = await runProgram(withKafkaExporter(EXPORTER_URL));
   });
 
   it("installs node_exporter on every node and the role exporters where they belong", () => {
@@ -131,11 +145,23 @@ describe("observability: ObservabilityStack under Pulumi mocks", function () {
   });
 
   it("installs no Grafana when grafanaEnabled is false", async () => {
-    const without = await runProgram(exampleRaw({ grafanaEnabled: "false" }));
+    const without = await runProgram(withKafkaExporter(EXPORTER_URL, { grafanaEnabled: "false" }));
     assert.equal(commands(without, "obs-grafana").length, 0);
     assert.equal(without.resources.filter((r) => r.name.includes("grafana-dashboard")).length, 0);
     assert.equal(without.outputs.grafanaUrl, "");
     const stdin = await stdinOf(without, "monitor-obs-prometheus");
     assert.ok(!payloadVar(stdin, "PROMETHEUS_YML").includes("job_name: grafana"));
+  });
+
+  it("leaves kafka_exporter out, and unscraped, when its local artifact does not exist", async () => {
+    const missing = await runProgram(withKafkaExporter({ localPath: "no/such/kafka_exporter" }));
+    assert.equal(commands(missing, "obs-kafka-exporter").length, 0);
+    assert.equal(commands(missing, "kafka-exporter-artifact").length, 0);
+    const stdin = await stdinOf(missing, "monitor-obs-prometheus");
+    const jobs = (
+      parse(payloadVar(stdin, "PROMETHEUS_YML")) as { scrape_configs: { job_name: string }[] }
+    ).scrape_configs.map((j) => j.job_name);
+    assert.ok(!jobs.includes("kafka"));
+    assert.ok(jobs.includes("kafka-jmx"));
   });
 });

@@ -1,31 +1,47 @@
 /**
- * A single-node KRaft Kafka on loopback, configured and started with the project's own renderers
+ * KRaft Kafka on loopback, configured and started with the project's own renderers
  * (components/render/kafka.ts) from the jars scripts/artifacts/fetch-kafka.sh resolved.
+ * One node for the pipeline tests; the paper's layout (two brokers + a controller-only third
+ * voter, each on its own 127.0.0.x address) for the broker failover test.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   type KafkaClusterSpec,
+  type KafkaNodeSpec,
+  kafkaBootstrapServers,
   kafkaJavaArgs,
   kafkaStorageFormatCommand,
   kafkaTopicCreateCommand,
+  kafkaTopicDescribeCommand,
   renderLog4j2,
   renderServerProperties,
   toKafkaClusterId,
 } from "../../../components/render/kafka";
 
+export interface KafkaNode {
+  nodeId: number;
+  host: string;
+  isBroker: boolean;
+  /** SIGKILL: the node dies without a clean shutdown. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+}
+
 export interface KafkaServer {
   bootstrap: string;
-  createTopic(name: string, partitions: number): void;
-  /** SIGKILL: the broker dies without a clean shutdown. */
+  nodes: KafkaNode[];
+  createTopic(name: string, partitions: number, replicationFactor?: number): void;
+  /** Node id of the partition's leader, from TopicCommand --describe. */
+  leaderOf(topic: string, partition: number): number;
+  /** Shortcuts for a one-node cluster. */
   kill(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
-  logFile: string;
 }
 
 /** The repository root: the nearest parent holding scripts/artifacts/fetch-kafka.sh. */
@@ -46,18 +62,19 @@ export function kafkaLibsDir(): string {
   return libs;
 }
 
-export function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolvePromise, reject) => {
     const attempt = (): void => {
-      const socket = connect({ host: "127.0.0.1", port });
+      const socket = connect({ host, port });
       socket.once("connect", () => {
         socket.destroy();
         resolvePromise();
       });
       socket.once("error", () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`port ${port} not open after ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`${host}:${port} not open after ${timeoutMs} ms`));
         else setTimeout(attempt, 100);
       });
     };
@@ -65,68 +82,105 @@ export function waitForPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startKafka(brokerPort: number, controllerPort: number): Promise<KafkaServer> {
+/** A port that is free on every one of the given loopback addresses. */
+async function portFreeOn(hosts: string[]): Promise<number> {
+  const tryListen = (host: string, port: number): Promise<number> =>
+    new Promise((res, rej) => {
+      const server = createServer();
+      server.once("error", rej);
+      server.listen(port, host, () => {
+        const address = server.address();
+        const bound = typeof address === "object" && address ? address.port : 0;
+        server.close(() => res(bound));
+      });
+    });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [first, ...rest] = hosts;
+    const port = await tryListen(first as string, 0);
+    const ok = await Promise.all(
+      rest.map((h) =>
+        tryListen(h, port).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (ok.every(Boolean)) return port;
+  }
+  throw new Error(`no port free on all of ${hosts.join(", ")}`);
+}
+
+export interface ClusterTuning {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  brokerSessionTimeoutMs?: number;
+  brokerHeartbeatIntervalMs?: number;
+}
+
+export async function startKafkaCluster(
+  layout: { host: string; roles: KafkaNodeSpec["roles"] }[],
+  tuning: ClusterTuning,
+): Promise<KafkaServer> {
   const dir = mkdtempSync(join(tmpdir(), "pve-ha-app-kafka-"));
   const libsDir = kafkaLibsDir();
-  const configPath = join(dir, "server.properties");
   const log4jConfigPath = join(dir, "log4j2.properties");
+  writeFileSync(log4jConfigPath, renderLog4j2({ level: "WARN" }));
+  const hosts = layout.map((n) => n.host);
   const cluster: KafkaClusterSpec = {
     clusterId: toKafkaClusterId(randomUUID()),
-    nodes: [{ nodeId: 1, host: "127.0.0.1", roles: ["broker", "controller"] }],
+    nodes: layout.map((n, i) => ({ nodeId: i + 1, host: n.host, roles: n.roles })),
     numPartitions: 1,
-    defaultReplicationFactor: 1,
-    minInsyncReplicas: 1,
-    dataDir: join(dir, "data"),
-    brokerPort,
-    controllerPort,
+    defaultReplicationFactor: tuning.replicationFactor,
+    minInsyncReplicas: tuning.minInsyncReplicas,
+    dataDir: join(dir, "data"), // each node gets its own below
+    brokerPort: await portFreeOn(hosts),
+    controllerPort: await portFreeOn(hosts),
     groupInitialRebalanceDelayMs: 0,
+    ...(tuning.brokerSessionTimeoutMs
+      ? { brokerSessionTimeoutMs: tuning.brokerSessionTimeoutMs }
+      : {}),
+    ...(tuning.brokerHeartbeatIntervalMs
+      ? { brokerHeartbeatIntervalMs: tuning.brokerHeartbeatIntervalMs }
+      : {}),
   };
-  writeFileSync(configPath, renderServerProperties(cluster, 1));
-  writeFileSync(log4jConfigPath, renderLog4j2({ level: "WARN" }));
   const tool = { javaBin: "java", libsDir, log4jConfigPath };
-  const [formatBin, ...formatArgs] = kafkaStorageFormatCommand({
-    ...tool,
-    clusterId: cluster.clusterId,
-    configPath,
+  const bootstrap = kafkaBootstrapServers(cluster);
+  const children = new Map<number, ChildProcess>();
+
+  const nodes: KafkaNode[] = cluster.nodes.map((spec) => {
+    const nodeDir = join(dir, `node${spec.nodeId}`);
+    mkdirSync(nodeDir);
+    const configPath = join(nodeDir, "server.properties");
+    const perNode = { ...cluster, dataDir: join(nodeDir, "data") };
+    writeFileSync(configPath, renderServerProperties(perNode, spec.nodeId));
+    const [formatBin, ...formatArgs] = kafkaStorageFormatCommand({
+      ...tool,
+      clusterId: cluster.clusterId,
+      configPath,
+    });
+    execFileSync(formatBin as string, formatArgs, { stdio: "pipe" });
+    const isBroker = spec.roles.includes("broker");
+    const port = isBroker ? (cluster.brokerPort as number) : (cluster.controllerPort as number);
+    return {
+      nodeId: spec.nodeId,
+      host: spec.host,
+      isBroker,
+      async start() {
+        const heapMb = isBroker ? 512 : 256;
+        const [javaBin, ...args] = kafkaJavaArgs({ ...tool, heapMb, configPath });
+        const out = openSync(join(nodeDir, "kafka.log"), "a");
+        children.set(spec.nodeId, spawn(javaBin as string, args, { stdio: ["ignore", out, out] }));
+        await waitForPort(spec.host, port, 90000);
+      },
+      async kill() {
+        await signalAndWait(spec.nodeId, "SIGKILL");
+      },
+    };
   });
-  execFileSync(formatBin as string, formatArgs, { stdio: "pipe" });
 
-  const logFile = join(dir, "kafka.log");
-  let child: ChildProcess | undefined;
-  const bootstrap = `127.0.0.1:${brokerPort}`;
-
-  const server: KafkaServer = {
-    bootstrap,
-    logFile,
-    async start() {
-      const [javaBin, ...args] = kafkaJavaArgs({ ...tool, heapMb: 512, configPath });
-      const out = openSync(logFile, "a");
-      child = spawn(javaBin as string, args, { stdio: ["ignore", out, out] });
-      await waitForPort(brokerPort, 60000);
-    },
-    createTopic(name: string, partitions: number) {
-      const [bin, ...args] = kafkaTopicCreateCommand({
-        ...tool,
-        bootstrapServers: bootstrap,
-        topic: { name, partitions, replicationFactor: 1 },
-      });
-      execFileSync(bin as string, args, { stdio: "pipe", timeout: 60000 });
-    },
-    async kill() {
-      await signalAndWait("SIGKILL");
-    },
-    async stop() {
-      try {
-        await signalAndWait("SIGTERM");
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-
-  async function signalAndWait(signal: NodeJS.Signals): Promise<void> {
-    const running = child;
-    child = undefined;
+  async function signalAndWait(nodeId: number, signal: NodeJS.Signals): Promise<void> {
+    const running = children.get(nodeId);
+    children.delete(nodeId);
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise<void>((r) => running.once("exit", () => r()));
     running.kill(signal);
@@ -135,6 +189,59 @@ export async function startKafka(brokerPort: number, controllerPort: number): Pr
     clearTimeout(timer);
   }
 
-  await server.start();
+  const only = (): KafkaNode => {
+    if (nodes.length !== 1) throw new Error("kill()/start() are for a one-node cluster");
+    return nodes[0] as KafkaNode;
+  };
+
+  const server: KafkaServer = {
+    bootstrap,
+    nodes,
+    createTopic(name, partitions, replicationFactor = tuning.replicationFactor) {
+      const [bin, ...args] = kafkaTopicCreateCommand({
+        ...tool,
+        bootstrapServers: bootstrap,
+        topic: { name, partitions, replicationFactor },
+      });
+      execFileSync(bin as string, args, { stdio: "pipe", timeout: 90000 });
+    },
+    leaderOf(topic, partition) {
+      const [bin, ...args] = kafkaTopicDescribeCommand({
+        ...tool,
+        bootstrapServers: bootstrap,
+        topic,
+      });
+      const out = execFileSync(bin as string, args, { stdio: "pipe", timeout: 60000 }).toString();
+      const line = out.split("\n").find((l) => new RegExp(`Partition: ${partition}\\s`).test(l));
+      const leader = /Leader: (-?\d+)/.exec(line ?? "")?.[1];
+      if (leader === undefined) throw new Error(`no leader in TopicCommand output:\n${out}`);
+      return Number(leader);
+    },
+    kill: () => only().kill(),
+    start: () => only().start(),
+    async stop() {
+      try {
+        // The data is thrown away: no need for a controlled shutdown.
+        await Promise.all(nodes.map((n) => signalAndWait(n.nodeId, "SIGKILL")));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+
+  try {
+    await Promise.all(nodes.map((n) => n.start()));
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
   return server;
+}
+
+/** One combined broker+controller on 127.0.0.1. */
+export function startKafka(): Promise<KafkaServer> {
+  return startKafkaCluster([{ host: "127.0.0.1", roles: ["broker", "controller"] }], {
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+  });
 }

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppProcess, createAppProcess, waitFor } from "./app-process";
-import { type KafkaServer, startKafka } from "./kafka";
+import { type KafkaServer, startKafka, startKafkaCluster } from "./kafka";
 import { type PostgresServer, startPostgres } from "./postgres";
 
 export interface Stack {
@@ -27,9 +27,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The paper's Kafka layout on loopback: two combined broker+controller nodes and a
+ * controller-only third voter; topic replication 2 with min.insync.replicas 1; a killed broker
+ * is fenced after 4 s of silence (Kafka's default is 9 s).
+ */
+export const PAPER_KAFKA_TUNING = {
+  replicationFactor: 2,
+  minInsyncReplicas: 1,
+  brokerSessionTimeoutMs: 4000,
+  brokerHeartbeatIntervalMs: 1000,
+};
+export const PAPER_KAFKA_LAYOUT = [
+  { host: "127.0.0.11", roles: ["broker", "controller"] as ("broker" | "controller")[] },
+  { host: "127.0.0.12", roles: ["broker", "controller"] as ("broker" | "controller")[] },
+  { host: "127.0.0.13", roles: ["controller"] as ("broker" | "controller")[] },
+];
+
 export async function startStack(opts: {
   apps: number;
   appEnv?: Record<string, string>;
+  kafka?: "single" | "paper";
 }): Promise<Stack> {
   const logDir = mkdtempSync(join(tmpdir(), "pve-ha-app-logs-"));
   const started: { pg?: PostgresServer; kafka?: KafkaServer; apps: AppProcess[] } = { apps: [] };
@@ -42,7 +60,13 @@ export async function startStack(opts: {
   };
   try {
     started.pg = await startPostgres(await freePort());
-    started.kafka = await startKafka(await freePort(), await freePort());
+    started.kafka =
+      opts.kafka === "paper"
+        ? await startKafkaCluster(PAPER_KAFKA_LAYOUT, {
+            replicationFactor: 2,
+            minInsyncReplicas: 1,
+          })
+        : await startKafka();
     started.kafka.createTopic("messages", 1);
     for (let i = 1; i <= opts.apps; i++) {
       const app = createAppProcess({
