@@ -355,8 +355,8 @@ export function kafkaStorageFormatCommand(
   return [
     ...toolPrefix(opts, "kafka.tools.StorageTool"),
     "format",
-    "--cluster-id",
-    opts.clusterId,
+    // One token: an id may start with "-" (base64url), which the tool would read as an option.
+    `--cluster-id=${opts.clusterId}`,
     "--config",
     opts.configPath ?? KAFKA_SERVER_PROPERTIES,
     "--ignore-formatted",

@@ -71,8 +71,7 @@ describe("kafka render: tool commands", () => {
     assert.ok(argv.includes("kafka.tools.StorageTool"));
     assert.deepEqual(argv.slice(argv.indexOf("kafka.tools.StorageTool") + 1), [
       "format",
-      "--cluster-id",
-      "Dx4tPEtaaXiHlqW0w9Lh8A",
+      "--cluster-id=Dx4tPEtaaXiHlqW0w9Lh8A",
       "--config",
       "/etc/kafka/server.properties",
       "--ignore-formatted",

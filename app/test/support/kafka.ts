@@ -224,7 +224,8 @@ export async function startKafkaCluster(
         // The data is thrown away: no need for a controlled shutdown.
         await Promise.all(nodes.map((n) => signalAndWait(n.nodeId, "SIGKILL")));
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        if (process.env.KEEP_TEST_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
+        else process.stderr.write(`kafka logs kept in ${dir}\n`);
       }
     },
   };
