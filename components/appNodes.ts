@@ -2,9 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactIdentity } from "./artifacts";
 import type { AppSettings, ArtifactSource, NodePlan } from "./config/types";
-import type { NodeFactory } from "./lxcNodes";
+import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import { APP_DIR, renderAppEnv, renderAppUnit } from "./render/app";
-import { debianPackages } from "./render/packages";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 const NODE_TARBALL = "/var/lib/pve-ha/artifacts/node.tgz";
@@ -41,10 +40,7 @@ export class AppNodes extends pulumi.ComponentResource {
     this.started = [];
     this.nodes = args.plans.map((plan) => {
       const node = args.createNode(plan, this);
-      const install = node.runPayload("install", {
-        payload: "install-packages",
-        vars: { PACKAGES: debianPackages(plan.role).join(" "), CREATECLUSTER_CONF: "" },
-      });
+      const install = installRolePackages(node);
       const runtime = node.runPayload(
         "node-runtime-unpack",
         {

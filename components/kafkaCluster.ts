@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { artifactIdentity } from "./artifacts";
 import type { ArtifactSource, KafkaSettings, NodePlan } from "./config/types";
-import type { NodeFactory } from "./lxcNodes";
+import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import {
   KAFKA_BROKER_PORT,
   KAFKA_CONTROLLER_PORT,
@@ -25,7 +25,6 @@ import {
   JMX_RULES_PATH,
   renderJmxAgentConfig,
 } from "./render/observability/jmx";
-import { debianPackages } from "./render/packages";
 import { renderJavaToolWrapper } from "./render/systemd";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
@@ -91,10 +90,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
     const nodeUp: command.remote.Command[] = [];
     this.nodes = args.plans.map((plan) => {
       const node = args.createNode(plan, this);
-      const install = node.runPayload("install", {
-        payload: "install-packages",
-        vars: { PACKAGES: debianPackages(plan.role).join(" "), CREATECLUSTER_CONF: "" },
-      });
+      const install = installRolePackages(node);
       const pushKafka = node.pushArtifact("kafka-artifact", {
         artifact: args.kafkaArtifact,
         dest: KAFKA_TARBALL,

@@ -3,11 +3,29 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan, StackConfig } from "./config/types";
 import { commandTrigger } from "./render/hash";
+import { debianPackages } from "./render/packages";
 import { shellQuote } from "./render/payload";
 import { ProxmoxLxcNode, type HostAccess } from "./proxmoxLxcNode";
 
 /** Creates the ProxmoxLxcNode of one plan entry under the given parent (none: top level). */
 export type NodeFactory = (plan: NodePlan, parent?: pulumi.Resource) => ProxmoxLxcNode;
+
+/**
+ * The "install" step of a node: the Debian packages of its role. `createClusterConf` is the
+ * createcluster.conf the PostgreSQL nodes need before their package is installed.
+ */
+export function installRolePackages(
+  node: ProxmoxLxcNode,
+  createClusterConf = "",
+): command.remote.Command {
+  return node.runPayload("install", {
+    payload: "install-packages",
+    vars: {
+      PACKAGES: debianPackages(node.plan.role).join(" "),
+      CREATECLUSTER_CONF: createClusterConf,
+    },
+  });
+}
 
 export function hostConnection(cfg: StackConfig): command.types.input.remote.ConnectionArgs {
   return {

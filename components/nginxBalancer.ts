@@ -2,9 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PORTS } from "./config/ports";
 import type { LbSettings, NodePlan } from "./config/types";
-import type { NodeFactory } from "./lxcNodes";
+import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import { renderNginxConf } from "./render/nginx";
-import { debianPackages } from "./render/packages";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 export interface NginxBalancerArgs {
@@ -27,10 +26,7 @@ export class NginxBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: NginxBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-ha:lb:NginxBalancer", name, {}, opts);
     this.node = args.createNode(args.plan, this);
-    this.install = this.node.runPayload("install", {
-      payload: "install-packages",
-      vars: { PACKAGES: debianPackages(args.plan.role).join(" "), CREATECLUSTER_CONF: "" },
-    });
+    this.install = installRolePackages(this.node);
     this.configure = this.node.runPayload(
       "nginx-configure",
       {

@@ -3,9 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PORTS } from "./config/ports";
 import type { NodePlan, PgSettings } from "./config/types";
-import type { NodeFactory } from "./lxcNodes";
+import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import { renderHaproxyCfg } from "./render/haproxy";
-import { debianPackages } from "./render/packages";
 import {
   renderCreateClusterConf,
   renderPgHba,
@@ -14,7 +13,7 @@ import {
   renderRoleCheckScript,
 } from "./render/postgres";
 import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";
-import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
+import type { ProxmoxLxcNode, RunPayloadArgs } from "./proxmoxLxcNode";
 
 export interface PgReplicatedPairArgs {
   primary: NodePlan;
@@ -24,6 +23,14 @@ export interface PgReplicatedPairArgs {
   appClients: NodePlan[];
   pg: PgSettings;
   createNode: NodeFactory;
+}
+
+/** The payload that makes a configured PostgreSQL node a primary or a standby. */
+interface PgSetup {
+  payload: "pg-primary-setup" | "pg-standby-setup";
+  vars: RunPayloadArgs["vars"];
+  /** Steps of other nodes the setup waits for. */
+  after?: pulumi.Resource[];
 }
 
 function password(name: string, parent: pulumi.Resource): random.RandomPassword {
@@ -76,71 +83,59 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
       ROLE_CHECK_SERVICE: renderRoleCheckService(),
     };
 
-    const setUp = (plan: NodePlan) => {
+    /** A PostgreSQL node: install, configure, then its role's (secret) setup payload. */
+    const setUp = (plan: NodePlan, setup: PgSetup) => {
       const node = args.createNode(plan, this);
-      const install = node.runPayload("install", {
-        payload: "install-packages",
-        vars: {
-          PACKAGES: debianPackages(plan.role).join(" "),
-          CREATECLUSTER_CONF: renderCreateClusterConf(),
-        },
-      });
+      const install = installRolePackages(node, renderCreateClusterConf());
       const configure = node.runPayload(
         "pg-configure",
         { payload: "pg-configure", vars: configureVars },
         { dependsOn: [install] },
       );
-      return { node, configure };
+      const ready = node.runPayload(
+        setup.payload,
+        { payload: setup.payload, secret: true, vars: setup.vars },
+        { dependsOn: [configure, ...(setup.after ?? [])] },
+      );
+      return { node, ready };
     };
 
-    const primary = setUp(args.primary);
-    this.primary = primary.node;
-    this.primaryReady = this.primary.runPayload(
-      "pg-primary-setup",
-      {
-        payload: "pg-primary-setup",
-        secret: true,
-        vars: {
-          SETUP_SQL: renderPrimarySetupSql({
-            database: pg.database,
-            appUser: pg.appUser,
-            replicationUser: pg.replicationUser,
-            slot: pg.replicationSlot,
-          }),
-          SLOT: pg.replicationSlot,
-          SUPERUSER_PASSWORD: this.superuserPassword,
-          REPLICATION_PASSWORD: this.replicationPassword,
-          APP_PASSWORD: this.appPassword,
-        },
+    const primary = setUp(args.primary, {
+      payload: "pg-primary-setup",
+      vars: {
+        SETUP_SQL: renderPrimarySetupSql({
+          database: pg.database,
+          appUser: pg.appUser,
+          replicationUser: pg.replicationUser,
+          slot: pg.replicationSlot,
+        }),
+        SLOT: pg.replicationSlot,
+        SUPERUSER_PASSWORD: this.superuserPassword,
+        REPLICATION_PASSWORD: this.replicationPassword,
+        APP_PASSWORD: this.appPassword,
       },
-      { dependsOn: [primary.configure] },
-    );
+    });
+    this.primary = primary.node;
+    this.primaryReady = primary.ready;
 
-    const standby = setUp(args.standby);
-    this.standby = standby.node;
-    this.standbyReady = this.standby.runPayload(
-      "pg-standby-setup",
-      {
-        payload: "pg-standby-setup",
-        secret: true,
-        vars: {
-          PRIMARY_HOST: args.primary.ip,
-          PG_PORT: PORTS.postgres,
-          DATABASE: pg.database,
-          REPLICATION_USER: pg.replicationUser,
-          REPLICATION_PASSWORD: this.replicationPassword,
-          SLOT: pg.replicationSlot,
-        },
+    const standby = setUp(args.standby, {
+      payload: "pg-standby-setup",
+      vars: {
+        PRIMARY_HOST: args.primary.ip,
+        PG_PORT: PORTS.postgres,
+        DATABASE: pg.database,
+        REPLICATION_USER: pg.replicationUser,
+        REPLICATION_PASSWORD: this.replicationPassword,
+        SLOT: pg.replicationSlot,
       },
       // The base backup needs the primary's replication role and slot.
-      { dependsOn: [standby.configure, this.primaryReady] },
-    );
+      after: [this.primaryReady],
+    });
+    this.standby = standby.node;
+    this.standbyReady = standby.ready;
 
     this.proxy = args.createNode(args.proxy, this);
-    const proxyInstall = this.proxy.runPayload("install", {
-      payload: "install-packages",
-      vars: { PACKAGES: debianPackages(args.proxy.role).join(" "), CREATECLUSTER_CONF: "" },
-    });
+    const proxyInstall = installRolePackages(this.proxy);
     this.proxyReady = this.proxy.runPayload(
       "haproxy-configure",
       {

@@ -136,12 +136,12 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     args: RunPayloadArgs,
     opts?: pulumi.CustomResourceOptions,
   ): command.remote.Command {
-    const vars = pulumi
+    const script = pulumi
       .output(args.vars ?? {})
       .apply((v: PayloadVars) => renderPayload(args.payload, { PAYLOAD_NAME: args.payload, ...v }));
     return this.command(resourceName, {
       create: pctExecScript(this.vmid),
-      stdin: args.secret ? pulumi.secret(vars) : vars,
+      stdin: script,
       secret: args.secret ?? false,
       opts,
     });
@@ -153,10 +153,9 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     args: PushFileArgs,
     opts?: pulumi.CustomResourceOptions,
   ): command.remote.Command {
-    const content = pulumi.output(args.content);
     return this.command(resourceName, {
       create: pctPushStdin(this.vmid, args.path, { mode: args.mode, owner: args.owner }),
-      stdin: args.secret ? pulumi.secret(content) : content,
+      stdin: pulumi.output(args.content),
       secret: args.secret ?? false,
       opts,
     });
@@ -220,6 +219,7 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     spec: {
       create: string;
       stdin: pulumi.Output<string>;
+      /** Marks stdin (and so the trigger) secret, turns logging off, hides stdout/stderr. */
       secret: boolean;
       dependsOn?: pulumi.Resource[];
       opts?: pulumi.CustomResourceOptions;
@@ -227,13 +227,14 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
   ): command.remote.Command {
     const { opts } = spec;
     const ownDeps = spec.dependsOn ?? [this.ready];
-    const trigger = spec.stdin.apply((stdin) => commandTrigger(stdin, spec.create));
+    const stdin = spec.secret ? pulumi.secret(spec.stdin) : spec.stdin;
+    const trigger = stdin.apply((text) => commandTrigger(text, spec.create));
     return new command.remote.Command(
       `${this.plan.name}-${resourceName}`,
       {
         connection: this.host.connection,
         create: spec.create,
-        stdin: spec.stdin,
+        stdin,
         triggers: [trigger],
         addPreviousOutputInEnv: false,
         ...(spec.secret ? { logging: "none" as const } : {}),

@@ -2,16 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppNodes } from "./appNodes";
 import { artifactSource } from "./artifacts";
 import { stackEndpoints, type StackEndpoints } from "./config/endpoints";
-import {
-  HAPROXY_NAME,
-  LB_NAME,
-  MONITOR_NAME,
-  PG_PRIMARY_NAME,
-  PG_STANDBY_NAME,
-  nodeNamed,
-  nodesByRole,
-  planNodes,
-} from "./config/plan";
+import { nodesByRole, planNodes, singleNodes } from "./config/plan";
 import { PORTS } from "./config/ports";
 import type { NodePlan, StackConfig } from "./config/types";
 import { KafkaCluster } from "./kafkaCluster";
@@ -39,13 +30,14 @@ export interface DeployedStack {
  */
 export function deployStack(cfg: StackConfig): DeployedStack {
   const plans = planNodes(cfg);
+  const single = singleNodes(plans);
   const createNode = nodeFactory(cfg, plans);
   const appPlans = nodesByRole(plans, "app");
 
   const database = new PgReplicatedPair("database", {
-    primary: nodeNamed(plans, PG_PRIMARY_NAME),
-    standby: nodeNamed(plans, PG_STANDBY_NAME),
-    proxy: nodeNamed(plans, HAPROXY_NAME),
+    primary: single.pgPrimary,
+    standby: single.pgStandby,
+    proxy: single.pgProxy,
     appClients: appPlans,
     pg: cfg.pg,
     createNode,
@@ -59,11 +51,10 @@ export function deployStack(cfg: StackConfig): DeployedStack {
     createNode,
   });
 
-  const proxy = nodeNamed(plans, HAPROXY_NAME);
   const apps = new AppNodes("app", {
     plans: appPlans,
     app: cfg.app,
-    pgHost: proxy.ip,
+    pgHost: single.pgProxy.ip,
     pgPort: PORTS.haproxyReadWrite,
     pgDatabase: cfg.pg.database,
     pgUser: cfg.pg.appUser,
@@ -77,7 +68,7 @@ export function deployStack(cfg: StackConfig): DeployedStack {
   });
 
   const lb = new NginxBalancer("lb", {
-    plan: nodeNamed(plans, LB_NAME),
+    plan: single.lb,
     upstreams: appPlans,
     appPort: cfg.app.port,
     lb: cfg.lb,
@@ -86,7 +77,7 @@ export function deployStack(cfg: StackConfig): DeployedStack {
   });
 
   // The monitor node belongs to no other component; the stack parents it at the top level.
-  const monitor = createNode(nodeNamed(plans, MONITOR_NAME));
+  const monitor = createNode(single.monitor);
   const nodes = [
     lb.node,
     ...apps.nodes,
@@ -97,11 +88,11 @@ export function deployStack(cfg: StackConfig): DeployedStack {
     monitor,
   ];
   const ready: Record<string, pulumi.Resource[]> = {
-    [LB_NAME]: [lb.configure],
-    [PG_PRIMARY_NAME]: [database.primaryReady],
-    [PG_STANDBY_NAME]: [database.standbyReady],
-    [HAPROXY_NAME]: [database.proxyReady],
-    [MONITOR_NAME]: [monitor.ready],
+    [lb.node.plan.name]: [lb.configure],
+    [database.primary.plan.name]: [database.primaryReady],
+    [database.standby.plan.name]: [database.standbyReady],
+    [database.proxy.plan.name]: [database.proxyReady],
+    [monitor.plan.name]: [monitor.ready],
   };
   apps.nodes.forEach((node, i) => (ready[node.plan.name] = [apps.started[i]]));
   for (const node of kafka.nodes) ready[node.plan.name] = [kafka.topicReady];
@@ -126,22 +117,12 @@ export function deployStack(cfg: StackConfig): DeployedStack {
 
 /** Everything index.ts exports; the drills and the sandbox read these names. */
 export function stackOutputs(stack: DeployedStack) {
-  const e = stack.endpoints;
   return {
-    lbUrl: e.lbUrl,
-    adminUrl: e.adminUrl,
-    haproxyReadWrite: e.haproxyReadWrite,
-    haproxyReadOnly: e.haproxyReadOnly,
-    haproxyStatsUrl: e.haproxyStatsUrl,
-    pgPrimary: e.pgPrimary,
-    pgStandby: e.pgStandby,
-    kafkaBootstrapServers: e.kafkaBootstrapServers,
-    kafkaTopic: e.kafkaTopic,
+    ...stack.endpoints,
+    // The monitor's URLs as the observability component serves them (same keys, same order).
     prometheusUrl: stack.observability.prometheusUrl,
     alertmanagerUrl: stack.observability.alertmanagerUrl,
     grafanaUrl: stack.observability.grafanaUrl,
-    proxmoxHost: e.proxmoxHost,
-    nodes: e.nodes,
     kafkaClusterId: stack.kafka.clusterId,
     /** Secret: the Grafana admin login. */
     grafanaAdminPassword: pulumi.secret(stack.observability.grafanaAdminPassword),

@@ -1,11 +1,4 @@
-import {
-  HAPROXY_NAME,
-  LB_NAME,
-  MONITOR_NAME,
-  PG_PRIMARY_NAME,
-  PG_STANDBY_NAME,
-  nodeNamed,
-} from "./plan";
+import { singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
 
@@ -40,9 +33,7 @@ export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
 }
 
 export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): StackEndpoints {
-  const lb = nodeNamed(plans, LB_NAME);
-  const proxy = nodeNamed(plans, HAPROXY_NAME);
-  const monitor = nodeNamed(plans, MONITOR_NAME);
+  const { lb, pgPrimary, pgStandby, pgProxy, monitor } = singleNodes(plans);
   const nodes: Record<string, NodeEndpoint> = {};
   for (const p of plans) {
     nodes[p.name] = {
@@ -56,11 +47,11 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
   return {
     lbUrl: `http://${lb.ip}/`,
     adminUrl: `http://${lb.ip}/admin`,
-    haproxyReadWrite: `${proxy.ip}:${PORTS.haproxyReadWrite}`,
-    haproxyReadOnly: `${proxy.ip}:${PORTS.haproxyReadOnly}`,
-    haproxyStatsUrl: `http://${proxy.ip}:${PORTS.haproxyStats}/stats`,
-    pgPrimary: `${nodeNamed(plans, PG_PRIMARY_NAME).ip}:${PORTS.postgres}`,
-    pgStandby: `${nodeNamed(plans, PG_STANDBY_NAME).ip}:${PORTS.postgres}`,
+    haproxyReadWrite: `${pgProxy.ip}:${PORTS.haproxyReadWrite}`,
+    haproxyReadOnly: `${pgProxy.ip}:${PORTS.haproxyReadOnly}`,
+    haproxyStatsUrl: `http://${pgProxy.ip}:${PORTS.haproxyStats}/stats`,
+    pgPrimary: `${pgPrimary.ip}:${PORTS.postgres}`,
+    pgStandby: `${pgStandby.ip}:${PORTS.postgres}`,
     kafkaBootstrapServers: kafkaBrokerPlans(plans)
       .map((p) => `${p.ip}:${PORTS.kafka}`)
       .join(","),

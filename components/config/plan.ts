@@ -128,3 +128,22 @@ export function nodeNamed(plans: readonly NodePlan[], name: string): NodePlan {
   if (!plan) throw new Error(`no node named "${name}" in the plan`);
   return plan;
 }
+
+/** The nodes the stack has exactly one of, which components and outputs wire by name. */
+export interface SingleNodes {
+  lb: NodePlan;
+  pgPrimary: NodePlan;
+  pgStandby: NodePlan;
+  pgProxy: NodePlan;
+  monitor: NodePlan;
+}
+
+export function singleNodes(plans: readonly NodePlan[]): SingleNodes {
+  return {
+    lb: nodeNamed(plans, LB_NAME),
+    pgPrimary: nodeNamed(plans, PG_PRIMARY_NAME),
+    pgStandby: nodeNamed(plans, PG_STANDBY_NAME),
+    pgProxy: nodeNamed(plans, HAPROXY_NAME),
+    monitor: nodeNamed(plans, MONITOR_NAME),
+  };
+}

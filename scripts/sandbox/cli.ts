@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { removeBridge } from "./bridge";
+import { bridgeExists, removeBridge } from "./bridge";
 import { runChecks } from "./checks";
 import { runProgram } from "./executor";
 import { destroyContainer, listContainers } from "./lxc";
@@ -71,6 +71,11 @@ async function status(paths: SandboxPaths): Promise<void> {
     pgDatabase: scalarSetting(config, "pgDatabase"),
     kafkaReplicationFactor: Number(scalarSetting(config, "kafkaReplicationFactor")),
   });
+  if (!(await bridgeExists(SANDBOX_BRIDGE.name))) {
+    throw new Error(
+      `the sandbox bridge ${SANDBOX_BRIDGE.name} does not exist: no check traffic is sent`,
+    );
+  }
   const ok = await step("status checks", () => runChecks(paths, topology));
   if (!ok) throw new Error("some status checks failed");
 }

@@ -36,7 +36,8 @@ export async function runProgram(
   // A failed resource rejects the registrations that depend on it; the monitor already recorded
   // the cause, so these rejections are reported once below instead of crashing the process.
   const rejections: unknown[] = [];
-  process.on("unhandledRejection", (reason) => rejections.push(reason));
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", onRejection);
   await pulumi.runtime.setMocks(monitor, "pve-ha-stack", "sandbox", false);
   pulumi.runtime.setAllConfig(config, secretKeys);
   let outputs: Record<string, unknown> = {};
@@ -55,6 +56,7 @@ export async function runProgram(
   await monitor.idle();
   await pulumi.runtime.disconnect();
   await monitor.idle();
+  process.off("unhandledRejection", onRejection);
   const failure = monitor.firstFailure ?? exportError ?? rejections[0];
   if (failure) {
     const message = failure instanceof Error ? failure.message : String(failure);

@@ -92,6 +92,12 @@ export async function prepareHost(
   );
   await step(`bridge ${SANDBOX_BRIDGE.name} ${SANDBOX_BRIDGE.subnet}`, async () => {
     logLine(`    ${await ensureBridge(SANDBOX_BRIDGE)}`);
+    // The sandbox never enables forwarding or NAT; say so if the host forwards on its own.
+    if (fs.readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0") {
+      logLine(
+        "    WARNING: this host forwards IPv4 (net.ipv4.ip_forward=1); the containers' gateway is this host",
+      );
+    }
   });
   return { baseRootfs };
 }

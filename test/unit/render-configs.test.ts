@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { renderHaproxyCfg } from "../../components/render/haproxy";
+import { renderHaproxyCfg, type HaproxyOptions } from "../../components/render/haproxy";
 import { renderNginxConf, type NginxConfOptions } from "../../components/render/nginx";
 import { allDebianPackages, debianPackages } from "../../components/render/packages";
 import { pctExec, pctExecScript, pctPushFile, pctPushStdin } from "../../components/render/pct";
@@ -62,7 +62,7 @@ describe("render: nginx.conf", () => {
 });
 
 describe("render: haproxy.cfg", () => {
-  const cfg = renderHaproxyCfg({
+  const options: HaproxyOptions = {
     primary: { name: "pg1", host: "10.0.0.13" },
     standby: { name: "pg2", host: "10.0.0.14" },
     pgPort: 5432,
@@ -70,7 +70,8 @@ describe("render: haproxy.cfg", () => {
     readWritePort: 5000,
     readOnlyPort: 5001,
     statsPort: 8404,
-  });
+  };
+  const cfg = renderHaproxyCfg(options);
 
   it("sends read-write traffic only to the node that reports primary", () => {
     const rw = cfg.slice(cfg.indexOf("listen pg_read_write"), cfg.indexOf("listen pg_read_only"));
@@ -95,16 +96,7 @@ describe("render: haproxy.cfg", () => {
 
   it("rejects clashing ports", () => {
     assert.throws(
-      () =>
-        renderHaproxyCfg({
-          primary: { name: "pg1", host: "10.0.0.13" },
-          standby: { name: "pg2", host: "10.0.0.14" },
-          pgPort: 5432,
-          roleCheckPort: 8008,
-          readWritePort: 5000,
-          readOnlyPort: 5000,
-          statsPort: 8404,
-        }),
+      () => renderHaproxyCfg({ ...options, readOnlyPort: 5000 }),
       /listen ports must differ \(got 5000, 5000, 8404\)/,
     );
   });

@@ -50,7 +50,7 @@ export function appEnv(opts: AppProcessOptions): Record<string, string> {
     PG_PASSWORD: opts.pg.password,
     KAFKA_BROKERS: opts.kafkaBrokers,
     KAFKA_TOPIC: "messages",
-    LOG_LEVEL: "debug",
+    LOG_LEVEL: "info",
     ...opts.env,
   };
 }

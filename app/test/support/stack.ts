@@ -62,10 +62,7 @@ export async function startStack(opts: {
     started.pg = await startPostgres(await freePort());
     started.kafka =
       opts.kafka === "paper"
-        ? await startKafkaCluster(PAPER_KAFKA_LAYOUT, {
-            replicationFactor: 2,
-            minInsyncReplicas: 1,
-          })
+        ? await startKafkaCluster(PAPER_KAFKA_LAYOUT, PAPER_KAFKA_TUNING)
         : await startKafka();
     started.kafka.createTopic("messages", 1);
     for (let i = 1; i <= opts.apps; i++) {

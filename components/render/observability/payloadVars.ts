@@ -40,7 +40,7 @@ export interface ObservabilityInput {
   settings: ObservabilitySettings;
   /** Database role and OS user of postgres_exporter. */
   postgresExporterRole: string;
-  /** Whether kafka_exporter is installed (and scraped). */
+  /** Whether kafka_exporter is installed (and scraped); needs at least one broker. */
   kafkaExporter: boolean;
   alertmanagerWebhookUrl?: string;
 }
@@ -68,11 +68,6 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
       EXPORTER_QUERIES: renderPostgresExporterQueries(),
       QUERIES_PATH: POSTGRES_EXPORTER_QUERIES_PATH,
     },
-    "obs-kafka-exporter": {
-      ARTIFACT_PATH: KAFKA_EXPORTER_ARTIFACT_PATH,
-      SERVICE_USER: KAFKA_EXPORTER_USER,
-      UNIT_FILE: renderKafkaExporterUnit(brokers, KAFKA_EXPORTER_USER),
-    },
     "obs-alertmanager": {
       ALERTMANAGER_YML: renderAlertmanagerConfig({
         repeatInterval: "4h",
@@ -94,6 +89,15 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
       CONFIG_PATH: PROMETHEUS_CONFIG_PATH,
       RULES_PATH: PROMETHEUS_RULES_FILE,
     },
+    ...(input.kafkaExporter
+      ? {
+          "obs-kafka-exporter": {
+            ARTIFACT_PATH: KAFKA_EXPORTER_ARTIFACT_PATH,
+            SERVICE_USER: KAFKA_EXPORTER_USER,
+            UNIT_FILE: renderKafkaExporterUnit(brokers, KAFKA_EXPORTER_USER),
+          },
+        }
+      : {}),
     "obs-grafana": {
       DEB_PATH: GRAFANA_DEB_PATH,
       DATASOURCE_YML: renderGrafanaDatasource(`${settings.scrapeIntervalSeconds}s`),
