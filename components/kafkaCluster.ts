@@ -58,6 +58,8 @@ export function kafkaClusterSpec(
     minInsyncReplicas: kafka.minInsyncReplicas,
     dataDir: KAFKA_DATA_DIR,
     groupMinSessionTimeoutMs: kafka.groupMinSessionTimeoutMs,
+    brokerSessionTimeoutMs: kafka.brokerSessionTimeoutMs,
+    brokerHeartbeatIntervalMs: kafka.brokerHeartbeatIntervalMs,
   };
 }
 

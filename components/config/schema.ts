@@ -191,6 +191,16 @@ export const SCALAR_SETTINGS = {
     default: 6000,
     description: "Broker group.min.session.timeout.ms.",
   },
+  kafkaBrokerSessionTimeoutMs: {
+    type: "integer",
+    default: 4000,
+    description: "broker.session.timeout.ms: how fast the controller fences a dead broker.",
+  },
+  kafkaBrokerHeartbeatIntervalMs: {
+    type: "integer",
+    default: 1000,
+    description: "broker.heartbeat.interval.ms (below kafkaBrokerSessionTimeoutMs).",
+  },
   grafanaEnabled: {
     type: "boolean",
     default: true,

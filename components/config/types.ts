@@ -109,6 +109,8 @@ export interface KafkaSettings {
   minInsyncReplicas: number;
   heapMb: number;
   groupMinSessionTimeoutMs: number;
+  brokerSessionTimeoutMs: number;
+  brokerHeartbeatIntervalMs: number;
 }
 
 export interface ObservabilitySettings {

@@ -317,6 +317,13 @@ function checkKafka(cfg: StackConfig, p: Problems): void {
       cfg.app.kafkaHeartbeatIntervalMs,
     );
   }
+  if (k.brokerHeartbeatIntervalMs >= k.brokerSessionTimeoutMs) {
+    p.add(
+      "kafkaBrokerHeartbeatIntervalMs",
+      `must be below kafkaBrokerSessionTimeoutMs (${k.brokerSessionTimeoutMs})`,
+      k.brokerHeartbeatIntervalMs,
+    );
+  }
   if (cfg.app.kafkaSessionTimeoutMs < k.groupMinSessionTimeoutMs) {
     p.add(
       "appKafkaSessionTimeoutMs",
@@ -459,6 +466,8 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       minInsyncReplicas: readInt(raw, "kafkaMinInsyncReplicas", 1, 9, p),
       heapMb: readInt(raw, "kafkaHeapMb", 128, 65536, p),
       groupMinSessionTimeoutMs: readInt(raw, "kafkaGroupMinSessionTimeoutMs", 1000, 300000, p),
+      brokerSessionTimeoutMs: readInt(raw, "kafkaBrokerSessionTimeoutMs", 1000, 300000, p),
+      brokerHeartbeatIntervalMs: readInt(raw, "kafkaBrokerHeartbeatIntervalMs", 100, 60000, p),
     },
     observability: {
       grafanaEnabled: readBool(raw, "grafanaEnabled", p),

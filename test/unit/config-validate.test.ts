@@ -148,6 +148,13 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     errors: ['proxmoxve:endpoint: must be the https URL of the Proxmox API (got "pve:8006")'],
   },
   {
+    what: "a broker heartbeat not below the broker session timeout",
+    changes: { kafkaBrokerSessionTimeoutMs: "3000", kafkaBrokerHeartbeatIntervalMs: "3000" },
+    errors: [
+      "kafkaBrokerHeartbeatIntervalMs: must be below kafkaBrokerSessionTimeoutMs (3000) (got 3000)",
+    ],
+  },
+  {
     what: "a heartbeat too close to the session timeout",
     changes: { appKafkaHeartbeatIntervalMs: "2500" },
     errors: [
