@@ -18,12 +18,25 @@ export const DEFAULT_ARTIFACT_FILES: Readonly<Record<ArtifactName, string>> = {
   grafana: "grafana.deb",
 };
 
+/**
+ * Defaults that are downloads rather than local files: kafka_exporter's release tarball (the Go
+ * module proxy does not serve the module everywhere, so `go install` is not a default).
+ */
+export const DEFAULT_ARTIFACT_URLS: Readonly<Partial<Record<ArtifactName, ArtifactSource>>> = {
+  kafkaExporter: {
+    kind: "url",
+    url: "https://github.com/danielqsj/kafka_exporter/releases/download/v1.9.0/kafka_exporter-1.9.0.linux-amd64.tar.gz",
+    sha256: "c722518ad71c53b3988ea26ae2bd387bb596ce7a98fc639d08bf639a537699a1",
+  },
+};
+
 export function artifactSource(
   cfg: Pick<StackConfig, "artifacts">,
   name: ArtifactName,
 ): ArtifactSource {
   return (
-    cfg.artifacts[name] ?? {
+    cfg.artifacts[name] ??
+    DEFAULT_ARTIFACT_URLS[name] ?? {
       kind: "local",
       localPath: `${LOCAL_ARTIFACT_DIR}/${DEFAULT_ARTIFACT_FILES[name]}`,
     }

@@ -1,10 +1,8 @@
 import type * as command from "@pulumi/command";
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { artifactSource } from "./artifacts";
-import type { ArtifactSource, StackConfig } from "./config/types";
+import type { StackConfig } from "./config/types";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 import { allDashboards, renderDashboardJson } from "./render/observability/grafana/dashboards";
 import {
@@ -22,11 +20,6 @@ import { POSTGRES_EXPORTER_ROLE } from "./render/observability/postgresExporter"
 
 export const OBSERVABILITY_STACK_TYPE = "pve-ha:observability:Stack";
 
-/** A URL artifact is fetched at deploy time; a local one must exist on the Pulumi host now. */
-function artifactAvailable(source: ArtifactSource): boolean {
-  return source.kind === "url" || fs.existsSync(path.resolve(source.localPath));
-}
-
 export interface ObservabilityStackArgs {
   /** Every node of the stack (exactly one with the role "monitor"). */
   nodes: ProxmoxLxcNode[];
@@ -41,11 +34,6 @@ export interface ObservabilityStackArgs {
   postgresExporterRole?: string;
   /** Optional webhook receiving Alertmanager notifications. */
   alertmanagerWebhookUrl?: string;
-  /**
-   * Install kafka_exporter. Default: yes, unless its artifact is a local file that does not exist
-   * (it cannot be built everywhere); then it is left out, with a warning, and not scraped.
-   */
-  kafkaExporter?: boolean;
 }
 
 /**
@@ -71,15 +59,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     }
     const monitor = monitors[0];
     const exporterSource = artifactSource(args.config, "kafkaExporter");
-    const kafkaExporter = args.kafkaExporter ?? artifactAvailable(exporterSource);
-    if (!kafkaExporter) {
-      pulumi.log.warn(
-        "kafka_exporter is not installed: its artifact is missing " +
-          `(${exporterSource.kind === "local" ? exporterSource.localPath : exporterSource.url}); ` +
-          "consumer lag comes from the app's app_consumer_lag only",
-        this,
-      );
-    }
+    const kafkaExporter = settings.kafkaExporterEnabled;
     const vars = observabilityPayloadVars({
       plans,
       settings,

@@ -206,6 +206,11 @@ export const SCALAR_SETTINGS = {
     default: true,
     description: "Install Grafana on the monitor node (needs the grafana artifact).",
   },
+  kafkaExporterEnabled: {
+    type: "boolean",
+    default: true,
+    description: "Install kafka_exporter (consumer-group lag) on the monitor node.",
+  },
   prometheusRetention: {
     type: "string",
     default: "15d",

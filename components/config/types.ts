@@ -115,6 +115,7 @@ export interface KafkaSettings {
 
 export interface ObservabilitySettings {
   grafanaEnabled: boolean;
+  kafkaExporterEnabled: boolean;
   prometheusRetention: string;
   scrapeIntervalSeconds: number;
 }

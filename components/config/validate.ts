@@ -471,6 +471,7 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
     },
     observability: {
       grafanaEnabled: readBool(raw, "grafanaEnabled", p),
+      kafkaExporterEnabled: readBool(raw, "kafkaExporterEnabled", p),
       prometheusRetention: readMatching(
         raw,
         "prometheusRetention",

@@ -67,7 +67,7 @@ export function lbSplitChecks(r: LbSplitResult, t: Thresholds = DEFAULT_THRESHOL
     ),
     check(
       1,
-      `load direct to ${r.direct.label}: every request successful`,
+      `load ${r.direct.label}: every request successful`,
       failures(r.direct) === 0 && r.direct.ok === r.direct.requests,
       `ok=${r.direct.ok}/${r.direct.requests}, non-2xx=${r.direct.non2xx}, errors=${r.direct.errors}`,
     ),

@@ -209,12 +209,15 @@ export async function checkKafkaTopic(paths: SandboxPaths, t: Topology): Promise
   };
 }
 
-/** Waits (bounded) until Prometheus has scraped every target once, then reports their health. */
+/** Waits (bounded) until Prometheus has loaded its targets and scraped each once, then reports their health. */
 export async function checkPrometheus(t: Topology): Promise<CheckResult> {
   const url = `${t.prometheusUrl.replace(/\/$/, "")}/api/v1/targets?state=active`;
   const deadline = Date.now() + PROMETHEUS_FIRST_SCRAPE_MS;
   let targets = parsePromTargets((await httpGet(url)).body);
-  while (targets.some((x) => x.health === "unknown") && Date.now() < deadline) {
+  while (
+    (targets.length === 0 || targets.some((x) => x.health === "unknown")) &&
+    Date.now() < deadline
+  ) {
     await sleep(2000);
     targets = parsePromTargets((await httpGet(url)).body);
   }

@@ -37,4 +37,9 @@ grep -q "resources performed: 0," "$warm_log" || {
   exit 1
 }
 sandbox status
+# Optional: the drills against the sandbox, e.g. E2E_DRILL_ARGS="--scenarios 1,2,3,4 --requests 2000".
+if [[ -n "${E2E_DRILL_ARGS:-}" ]]; then
+  # shellcheck disable=SC2086 # the options are meant to split into words
+  npm run --silent drill -- --target sandbox $E2E_DRILL_ARGS
+fi
 echo "e2e: passed"

@@ -30,7 +30,7 @@ export function sandboxPaths(repoRoot: string): SandboxPaths {
     cacheDir,
     aptRepoDir: path.join(cacheDir, "apt-repo"),
     artifactsDir: path.join(repoRoot, ".cache", "artifacts"),
-    shimDir: path.join(repoRoot, "scripts", "sandbox", "bin"),
+    shimDir: path.join(repoRoot, "scripts", "sandbox", "shim"),
     hostScriptsDir: path.join(repoRoot, "scripts", "sandbox", "host"),
   };
 }

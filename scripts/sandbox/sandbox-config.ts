@@ -40,6 +40,9 @@ export function sandboxOverlay(paths: SandboxPaths): Record<string, string> {
     [`${NS}:dnsServers`]: "",
     [`${NS}:hostStagingDir`]: paths.stagingDir,
     [`${NS}:grafanaEnabled`]: "false",
+    // The Go module proxy reachable here refuses github.com/danielqsj/kafka_exporter (403), and
+    // the containers cannot download its release: consumer lag comes from the app's metrics.
+    [`${NS}:kafkaExporterEnabled`]: "false",
     [`${NS}:aptSources`]: `deb [trusted=yes] file:${APT_REPO_MOUNT_POINT} ./\n`,
     [`${NS}:artifacts`]: JSON.stringify(artifacts),
     // pct runs on this machine through the shim: no SSH and no Proxmox API are used.

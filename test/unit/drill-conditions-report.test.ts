@@ -29,7 +29,7 @@ describe("drill pass conditions", () => {
     assert.deepEqual(failed(lbSplitChecks(r)), [
       "sequential trial 2: 6 requests split evenly, all successful",
       "load via the LB: each app node serves 50 % ± 10 points",
-      "load direct to direct to webserver1 (c=32): every request successful",
+      "load direct to webserver1 (c=32): every request successful",
     ]);
     assert.match(lbSplitChecks(r)[4].detail, /unknown X-Served-By: webserver3/);
   });

@@ -70,7 +70,10 @@ describe("drill parsers: Kafka", () => {
     const t = parseTopicDescribe(fixture("kafka-topics-describe.txt"), "messages");
     assert.equal(t.partitionCount, 1);
     assert.equal(t.replicationFactor, 2);
-    assert.equal(t.configs, "min.insync.replicas=1,segment.bytes=1073741824,unclean.leader.election.enable=false");
+    assert.equal(
+      t.configs,
+      "min.insync.replicas=1,segment.bytes=1073741824,unclean.leader.election.enable=false",
+    );
     assert.deepEqual(t.partitions, [{ partition: 0, leader: 1, replicas: [1, 2], isr: [1, 2] }]);
     const d = parseTopicDescribe(fixture("kafka-topics-describe-degraded.txt"), "messages");
     assert.deepEqual(d.partitions[0], { partition: 0, leader: 2, replicas: [1, 2], isr: [2] });
@@ -189,7 +192,7 @@ describe("drill parsers: Prometheus", () => {
 
 describe("drill parsers: app pages, env file, cgroup, ssh", () => {
   it("reads the admin table rendered by the app", () => {
-    const html = fixture("admin-page.html");
+    const html = fixture("admin-page.html.txt");
     const rows = parseAdminRows(html);
     assert.equal(rows.length, 2);
     assert.deepEqual(rows[0], {
@@ -209,12 +212,16 @@ describe("drill parsers: app pages, env file, cgroup, ssh", () => {
     assert.throws(() => parseEnvFile("not a line"), /cannot parse line "not a line"/);
   });
 
-  it("reads cgroup v2 cpu.stat", () => {
+  it("reads cgroup v2 cpu.stat and the v1 cpuacct usage", () => {
     assert.equal(
       parseCpuStatUsec("usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n"),
       123456,
     );
-    assert.throws(() => parseCpuStatUsec("user_usec 1\n"), /no usage_usec line/);
+    assert.equal(parseCpuStatUsec("cpuacct_usage_ns 123456789\n"), 123456.789);
+    assert.throws(
+      () => parseCpuStatUsec("user_usec 1\n"),
+      /no usage_usec or cpuacct_usage_ns line/,
+    );
   });
 
   it("quotes pct arguments for the remote shell", () => {

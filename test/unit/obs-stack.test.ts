@@ -153,8 +153,10 @@ describe("observability: ObservabilityStack under Pulumi mocks", function () {
     assert.ok(!payloadVar(stdin, "PROMETHEUS_YML").includes("job_name: grafana"));
   });
 
-  it("leaves kafka_exporter out, and unscraped, when its local artifact does not exist", async () => {
-    const missing = await runProgram(withKafkaExporter({ localPath: "no/such/kafka_exporter" }));
+  it("leaves kafka_exporter out, and unscraped, when kafkaExporterEnabled is false", async () => {
+    const missing = await runProgram(
+      withKafkaExporter(EXPORTER_URL, { kafkaExporterEnabled: "false" }),
+    );
     assert.equal(commands(missing, "obs-kafka-exporter").length, 0);
     assert.equal(commands(missing, "kafka-exporter-artifact").length, 0);
     const stdin = await stdinOf(missing, "monitor-obs-prometheus");

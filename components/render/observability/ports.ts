@@ -1,20 +1,22 @@
+import { PORTS } from "../../config/ports";
+
 /** Ports of every metrics endpoint (docs/DESIGN.md "Ports"). */
 export const METRICS_PORTS = {
   nodeExporter: 9100,
   nginxExporter: 9113,
-  app: 3000,
-  haproxy: 8404,
+  app: PORTS.app,
+  haproxy: PORTS.haproxyStats,
   postgresExporter: 9187,
   jmxAgent: 7071,
   kafkaExporter: 9308,
-  prometheus: 9090,
-  alertmanager: 9093,
-  grafana: 3000,
+  prometheus: PORTS.prometheus,
+  alertmanager: PORTS.alertmanager,
+  grafana: PORTS.grafana,
 } as const;
 
 /** nginx stub_status, bound to loopback on the LB (docs/DESIGN.md). */
-export const NGINX_STUB_STATUS_URL = "http://127.0.0.1:8081/stub_status";
-export const NGINX_STUB_STATUS_PORT = 8081;
+export const NGINX_STUB_STATUS_PORT = PORTS.nginxStubStatus;
+export const NGINX_STUB_STATUS_URL = `http://127.0.0.1:${NGINX_STUB_STATUS_PORT}/stub_status`;
 
 /** Kafka PLAINTEXT listener kafka_exporter connects to. */
-export const KAFKA_BROKER_PORT_FOR_EXPORTER = 9092;
+export const KAFKA_BROKER_PORT_FOR_EXPORTER = PORTS.kafka;
