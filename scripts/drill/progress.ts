@@ -73,3 +73,26 @@ export function ackedBy(ackTimesMs: readonly number[], t: number): number {
   for (const a of ackTimesMs) if (a <= t) n++;
   return n;
 }
+
+/**
+ * The longest time (s) without a successful (2xx) response from `fromMs` on, counted from the last
+ * success before it; a stall still running at the last response counts up to that response.
+ */
+export function longestAckGap(
+  responses: ReadonlyArray<readonly [number, number]>,
+  fromMs = 0,
+): number {
+  const sorted = [...responses].sort((a, b) => a[0] - b[0]);
+  const ok = sorted.filter(([, s]) => s >= 200 && s < 300).map(([t]) => t);
+  let prev = fromMs;
+  for (const t of ok) if (t < fromMs) prev = t;
+  let gap = 0;
+  for (const t of ok) {
+    if (t < fromMs) continue;
+    gap = Math.max(gap, t - prev);
+    prev = t;
+  }
+  const last = sorted[sorted.length - 1];
+  if (last && last[0] > prev) gap = Math.max(gap, last[0] - prev);
+  return gap / 1000;
+}

@@ -97,7 +97,10 @@ export interface FaultRun {
   stored: number;
   missing: string[];
   maxLag: number;
+  /** longest consumer pause: stored count standing still with a backlog */
   pauseS: number;
+  /** longest time without an acknowledged (2xx) request after the fault: the producer-side stall */
+  ackGapS: number;
   recoveryS: number | null;
   timelinePng: string | null;
   timelineSvg: string | null;

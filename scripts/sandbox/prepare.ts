@@ -41,8 +41,10 @@ export async function prepareArtifacts(paths: SandboxPaths): Promise<void> {
   logLine(tail(r.stdout, 10).replace(/^/gm, "    "));
   const missing = Object.entries(artifactFiles(paths)).filter(([, f]) => !fs.existsSync(f));
   for (const [name, file] of missing) {
+    const what =
+      name === "kafkaExporter" ? "not deployed (optional)" : "steps that push it will fail";
     logLine(
-      `    WARNING: artifact ${name} is missing (${path.relative(paths.repoRoot, file)}); see ${path.relative(paths.repoRoot, path.join(paths.logDir, "artifacts.log"))}`,
+      `    WARNING: artifact ${name} is missing (${path.relative(paths.repoRoot, file)}): ${what}`,
     );
   }
 }

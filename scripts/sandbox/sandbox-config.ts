@@ -40,9 +40,10 @@ export function sandboxOverlay(paths: SandboxPaths): Record<string, string> {
     [`${NS}:dnsServers`]: "",
     [`${NS}:hostStagingDir`]: paths.stagingDir,
     [`${NS}:grafanaEnabled`]: "false",
-    // The Go module proxy reachable here refuses github.com/danielqsj/kafka_exporter (403), and
-    // the containers cannot download its release: consumer lag comes from the app's metrics.
-    [`${NS}:kafkaExporterEnabled`]: "false",
+    // kafka_exporter only where build-kafka-exporter.sh could build it: the Go module proxy may
+    // refuse the module, and the containers cannot download its release. Without it, consumer lag
+    // comes from the app's metrics.
+    [`${NS}:kafkaExporterEnabled`]: String(fs.existsSync(artifactFiles(paths).kafkaExporter)),
     [`${NS}:aptSources`]: `deb [trusted=yes] file:${APT_REPO_MOUNT_POINT} ./\n`,
     [`${NS}:artifacts`]: JSON.stringify(artifacts),
     // pct runs on this machine through the shim: no SSH and no Proxmox API are used.

@@ -146,7 +146,7 @@ describe("drill report", () => {
     assert.match(md, /\| paper 2 \| heartbeat delay \| 2 \| 30 s \|/);
     assert.match(
       md,
-      /\| ours 2 \| partition leader kafka1 stopped \| 37 \| 5.1 s \| 4.1 s \| 1600 \/ 1600 \| none \|/,
+      /\| ours 2 \| partition leader kafka1 stopped \| 37 \| 5.1 s \| 4.1 s \| 0.3 s \| 0 \| 1600 \/ 1600 \| none \|/,
     );
     assert.match(md, /\| kafka-jmx \| 1\/1 \| 85.0 ms \| 140.0 ms \| < 360 ms \| yes \|/);
     assert.match(

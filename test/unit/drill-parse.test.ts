@@ -218,9 +218,10 @@ describe("drill parsers: app pages, env file, cgroup, ssh", () => {
       123456,
     );
     assert.equal(parseCpuStatUsec("cpuacct_usage_ns 123456789\n"), 123456.789);
+    assert.equal(parseCpuStatUsec("proc_ticks 250 100\n"), 2_500_000);
     assert.throws(
       () => parseCpuStatUsec("user_usec 1\n"),
-      /no usage_usec or cpuacct_usage_ns line/,
+      /no usage_usec, cpuacct_usage_ns or proc_ticks line/,
     );
   });
 

@@ -38,6 +38,19 @@ describe("sandbox config overlay", () => {
     assert.equal(artifacts.kafka.localPath, "/repo/.cache/artifacts/kafka.tgz");
   });
 
+  it("enables kafka_exporter only when its artifact was built", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-config-"));
+    try {
+      const local = sandboxPaths(dir);
+      assert.equal(sandboxOverlay(local)["pve-ha-stack:kafkaExporterEnabled"], "false");
+      fs.mkdirSync(local.artifactsDir, { recursive: true });
+      fs.writeFileSync(path.join(local.artifactsDir, "kafka_exporter"), "binary");
+      assert.equal(sandboxOverlay(local)["pve-ha-stack:kafkaExporterEnabled"], "true");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads plain values of a stack file, lists encrypted keys, and requires the overlay to cover them", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-config-"));
     try {

@@ -145,6 +145,8 @@ function faultRow(run: FaultRun, trial: string): string[] {
     String(run.maxLag),
     run.recoveryS === null ? "not resumed" : `${num(run.recoveryS)} s`,
     `${num(run.pauseS)} s`,
+    `${num(run.ackGapS)} s`,
+    String(run.load.non2xx + run.load.errors),
     `${run.acked} / ${run.stored}`,
     run.missing.length === 0 ? "none" : `${run.missing.length} lost`,
   ];
@@ -167,7 +169,9 @@ function table3(r: DrillResults): string[] {
     "trigger",
     "max lag (msgs)",
     "recovery",
-    "longest pause",
+    "consumer pause",
+    "no-ack gap",
+    "failed requests",
     "acked / stored",
     "data loss",
   ];
@@ -176,6 +180,8 @@ function table3(r: DrillResults): string[] {
     p.trigger,
     String(p.maxLag),
     `${p.recoveryS} s`,
+    "–",
+    "–",
     "–",
     "–",
     p.dataLoss,
@@ -187,7 +193,7 @@ function table3(r: DrillResults): string[] {
     "",
     table(header, rows),
     "",
-    "Recovery = from the fault until the consumer lag is back to normal; longest pause = longest time the stored count stood still with a backlog (sampled every second).",
+    "Recovery = from the fault until the consumer lag is back to normal; consumer pause = longest time the stored count stood still with a backlog (sampled every second); no-ack gap = longest time after the fault without an acknowledged (HTTP 202) request, the producer side of the outage; failed requests = non-2xx answers and timeouts (not acknowledged, so the client knows to retry).",
     "",
     table(
       ["figure", "paper", "ours"],
@@ -246,7 +252,7 @@ function scenario5(r: DrillResults): string[] {
       }),
     ),
     "",
-    `Scrape durations from Prometheus' own \`scrape_duration_seconds\` over the last ${num(o.windowS / 60)} min.`,
+    `Scrape durations of successful scrapes from Prometheus' own \`scrape_duration_seconds\` over the last ${num(o.windowS / 60)} min (scenario 5 runs before the fault drills).`,
     "",
   ];
 }
@@ -281,7 +287,7 @@ function table4(r: DrillResults): string[] {
           "webserver CPU",
           pct(p.webserverCpuPct),
           cpu || "–",
-          "container CPU (cgroup cpu.stat) during the scenario-1 load via the LB, % of one core",
+          "container CPU time during the scenario-1 load via the LB (cgroup accounting, else the sum over the container's processes), % of one core",
         ],
         [
           "system load",
@@ -334,6 +340,7 @@ function scenario6(r: DrillResults): string[] {
     String(run.missing.length),
     String(run.maxLag),
     `${num(run.pauseS)} s`,
+    `${num(run.ackGapS)} s`,
     run.recoveryS === null ? "not resumed" : `${num(run.recoveryS)} s`,
   ]);
   const out = [
@@ -347,7 +354,8 @@ function scenario6(r: DrillResults): string[] {
         "acked / stored",
         "lost",
         "max lag",
-        "longest pause",
+        "consumer pause",
+        "no-ack gap",
         "recovery",
       ],
       rows,

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { writeTimeline } from "../chart/png";
 import type { StackNode } from "../outputs";
-import { lagSeries, longestStall, maxLag, recoverySeconds } from "../progress";
+import { lagSeries, longestAckGap, longestStall, maxLag, recoverySeconds } from "../progress";
 import type { FaultRun, ProgressSample } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
@@ -148,7 +148,13 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     missing,
     maxLag: maxLag(samples),
     pauseS: stall ? (stall.endMs - stall.startMs) / 1000 : 0,
-    recoveryS: recoverySeconds(samples, fromMs, Math.max(2, baseline)),
+    ackGapS: longestAckGap(rec.responses, fromMs),
+    // Without a fault there is nothing to recover from: 0 when everything got stored.
+    recoveryS: plan.stop
+      ? recoverySeconds(samples, fromMs, Math.max(2, baseline))
+      : missing.length === 0
+        ? 0
+        : null,
     timelinePng: chart.png ? path.basename(chart.png) : null,
     timelineSvg: path.basename(chart.svg),
   };

@@ -6,6 +6,8 @@ import { getJson } from "../runtime/http";
 
 const WINDOW_S = 15 * 60;
 const STEP_S = 15;
+/** Durations of successful scrapes only: a stopped container's failed scrapes say nothing of cost. */
+export const SUCCESSFUL_SCRAPES = "scrape_duration_seconds and on (job, instance) up == 1";
 
 async function queryRange(
   ctx: DrillContext,
@@ -29,10 +31,7 @@ export async function observabilityDrill(ctx: DrillContext): Promise<Observabili
   const targets = parseTargets(await getJson(`${base}/api/v1/targets?state=active`));
   const endS = Math.floor(Date.now() / 1000);
   const startS = endS - WINDOW_S;
-  const durations = samplesByLabel(
-    await queryRange(ctx, "scrape_duration_seconds", startS, endS),
-    "job",
-  );
+  const durations = samplesByLabel(await queryRange(ctx, SUCCESSFUL_SCRAPES, startS, endS), "job");
   const scrape: ScrapeFigure[] = Object.entries(durations)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([job, values]) => {
