@@ -71,6 +71,8 @@ http {
 
   upstream app_nodes {
 ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
+    # Shared memory: every worker sees one round-robin position and one failure state.
+    zone app_nodes 64k;
     keepalive 16;
   }
 

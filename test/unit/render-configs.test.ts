@@ -40,6 +40,7 @@ describe("render: nginx.conf", () => {
     assert.ok(conf.includes("proxy_connect_timeout 500ms;"));
     assert.ok(conf.includes("listen 127.0.0.1:8081;"));
     assert.ok(conf.includes("stub_status;"));
+    assert.ok(conf.includes("    zone app_nodes 64k;\n"), "workers share one upstream state");
   });
 
   it("renders least_conn and ip_hash as the first upstream directive", () => {
