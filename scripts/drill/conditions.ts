@@ -179,8 +179,8 @@ export function faultRunChecks(
       `${run.name}: consumption resumed`,
       run.recoveryS !== null,
       run.recoveryS === null
-        ? `lag still above normal at the end (max ${run.maxLag})`
-        : `lag back to normal ${run.recoveryS.toFixed(1)} s after the fault; longest pause ${run.pauseS.toFixed(1)} s; max lag ${run.maxLag}`,
+        ? `consumption still paused at the end (max lag ${run.maxLag})`
+        : `consumption resumed ${run.recoveryS.toFixed(1)} s after the fault; longest pause ${run.pauseS.toFixed(1)} s; max lag ${run.maxLag}`,
     ),
   ];
   if (requireNoFailedRequests) {

@@ -49,24 +49,6 @@ export function longestStall(samples: readonly ProgressSample[], fromMs = 0): St
   return best;
 }
 
-/**
- * Seconds from the fault until the lag fell to `threshold` or below for good (null when it was
- * still above at the last sample). 0 when the lag never exceeded the threshold after the fault.
- */
-export function recoverySeconds(
-  samples: readonly ProgressSample[],
-  faultMs: number,
-  threshold: number,
-): number | null {
-  const after = lagSeries(samples).filter(([t]) => t >= faultMs);
-  if (after.length === 0) return null;
-  if (after[after.length - 1][1] > threshold) return null;
-  let lastAbove: number | null = null;
-  for (let i = 0; i < after.length; i++) if (after[i][1] > threshold) lastAbove = i;
-  if (lastAbove === null) return 0;
-  return (after[lastAbove + 1][0] - faultMs) / 1000;
-}
-
 /** acked(t): how many uids had been acknowledged by time t, from the acknowledgement times. */
 export function ackedBy(ackTimesMs: readonly number[], t: number): number {
   let n = 0;
@@ -95,4 +77,19 @@ export function longestAckGap(
   const last = sorted[sorted.length - 1];
   if (last && last[0] > prev) gap = Math.max(gap, last[0] - prev);
   return gap / 1000;
+}
+
+/**
+ * Seconds from the fault until consumption resumed: the end of the longest consumer pause after
+ * the fault, 0 when no pause longer than `minPauseMs` happened, null when it had not resumed.
+ */
+export function resumedAfterSeconds(
+  samples: readonly ProgressSample[],
+  faultMs: number,
+  minPauseMs = 1500,
+): number | null {
+  const stall = longestStall(samples, faultMs);
+  if (!stall || stall.endMs - stall.startMs <= minPauseMs) return 0;
+  if (!stall.resumed) return null;
+  return Math.max(0, stall.endMs - faultMs) / 1000;
 }

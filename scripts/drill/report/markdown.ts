@@ -193,7 +193,7 @@ function table3(r: DrillResults): string[] {
     "",
     table(header, rows),
     "",
-    "Recovery = from the fault until the consumer lag is back to normal; consumer pause = longest time the stored count stood still with a backlog (sampled every second); no-ack gap = longest time after the fault without an acknowledged (HTTP 202) request, the producer side of the outage; failed requests = non-2xx answers and timeouts (not acknowledged, so the client knows to retry).",
+    "Recovery = from the fault until consumption resumed (end of the longest consumer pause after it; 0 s when no pause over 1.5 s); consumer pause = longest time the stored count stood still with a backlog (sampled every second); no-ack gap = longest time after the fault without an acknowledged (HTTP 202) request, the producer side of the outage; failed requests = non-2xx answers and timeouts (not acknowledged, so the client knows to retry).",
     "",
     table(
       ["figure", "paper", "ours"],

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { writeTimeline } from "../chart/png";
 import type { StackNode } from "../outputs";
-import { lagSeries, longestAckGap, longestStall, maxLag, recoverySeconds } from "../progress";
+import { lagSeries, longestAckGap, longestStall, maxLag, resumedAfterSeconds } from "../progress";
 import type { FaultRun, ProgressSample } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
@@ -123,7 +123,6 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   const storedUids = await uidsWithPrefix(ctx, ctx.pgPrimary, series.prefix);
   const missing = rec.acked.map(([, uid]) => uid).filter((uid) => !storedUids.has(uid));
   const fromMs = faultAtMs ?? 0;
-  const baseline = maxLag(samples.filter(([t]) => t < fromMs));
   const stall = longestStall(samples, fromMs);
   const durationMs = Date.now() - t0;
   const chart = writeTimeline(
@@ -150,11 +149,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     pauseS: stall ? (stall.endMs - stall.startMs) / 1000 : 0,
     ackGapS: longestAckGap(rec.responses, fromMs),
     // Without a fault there is nothing to recover from: 0 when everything got stored.
-    recoveryS: plan.stop
-      ? recoverySeconds(samples, fromMs, Math.max(2, baseline))
-      : missing.length === 0
-        ? 0
-        : null,
+    recoveryS: plan.stop ? resumedAfterSeconds(samples, fromMs) : missing.length === 0 ? 0 : null,
     timelinePng: chart.png ? path.basename(chart.png) : null,
     timelineSvg: path.basename(chart.svg),
   };

@@ -55,10 +55,11 @@ async function webFailover(
       );
     },
   });
-  const both = await Promise.all(
-    ctx.appNodes.map((n) => servesFrom(ctx, n.name, 2 * ctx.appNodes.length)),
-  );
-  return { web, webBothServingAfter: both.every(Boolean) };
+  // Sequential requests: concurrent probes would interleave on the round robin and each see one node.
+  const seen = new Set<string>();
+  for (let i = 0; i < 4 * ctx.appNodes.length; i++)
+    seen.add((await http(ctx.outputs.lbUrl)).servedBy);
+  return { web, webBothServingAfter: ctx.appNodes.every((n) => seen.has(n.name)) };
 }
 
 async function pgFailover(ctx: DrillContext): Promise<Pick<FailoverResult, "pg" | "pgFacts">> {
