@@ -13,7 +13,7 @@ packages=(
   shellcheck
   openjdk-17-jre-headless maven
   lxc debootstrap iproute2 apt-utils dpkg-dev
-  librsvg2-bin
+  librsvg2-bin fonts-dejavu-core
 )
 
 missing=()
