@@ -90,12 +90,14 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_connect_timeout ${opts.connectTimeoutMs}ms;
       proxy_send_timeout 10s;
-      proxy_read_timeout 10s;
+      # Longer than the app's 15 s wait for a Kafka ack: a slow Kafka leader change must not look
+      # like a dead node (a timeout marks the node down, on every node at once: 502 for all).
+      proxy_read_timeout 20s;
       # A dead or failing node costs no failed request: retry on the next node. POST is retried
       # too (non_idempotent): the app's POST /messages is idempotent by message_uid.
       proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;
       proxy_next_upstream_tries ${opts.upstreams.length};
-      proxy_next_upstream_timeout 15s;
+      proxy_next_upstream_timeout 25s;
       add_header X-Upstream-Addr $upstream_addr always;
     }
   }

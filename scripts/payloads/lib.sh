@@ -57,12 +57,17 @@ wait_dpkg_lock() {
 
 # Waits until systemd finished booting ("degraded" is accepted: it still runs our units).
 wait_systemd() {
-  local state
-  state=$(timeout 180 systemctl is-system-running --wait 2>/dev/null) || true
-  case "$state" in
-    running | degraded) ;;
-    *) die "systemd did not finish booting (state: ${state:-unknown})" ;;
-  esac
+  # Right after a container starts, systemctl may fail at once (no bus yet): retry, bounded.
+  local state="" deadline=$((SECONDS + 180))
+  while ((SECONDS < deadline)); do
+    state=$(timeout 60 systemctl is-system-running --wait 2>/dev/null) || true
+    case "$state" in
+      running | degraded) return 0 ;;
+      "" | initializing | starting) sleep 1 ;;
+      *) break ;;
+    esac
+  done
+  die "systemd did not finish booting (state: ${state:-unknown})"
 }
 
 is_installed() {

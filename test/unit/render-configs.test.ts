@@ -41,6 +41,7 @@ describe("render: nginx.conf", () => {
     assert.ok(conf.includes("listen 127.0.0.1:8081;"));
     assert.ok(conf.includes("stub_status;"));
     assert.ok(conf.includes("    zone app_nodes 64k;\n"), "workers share one upstream state");
+    assert.ok(conf.includes("proxy_read_timeout 20s;"), "outlasts the app's 15 s Kafka ack wait");
   });
 
   it("renders least_conn and ip_hash as the first upstream directive", () => {
