@@ -8,26 +8,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 failed=()
 
+# step NAME CMD...: runs CMD, reports its time; a failure is collected, unless OPTIONAL=1.
 step() {
   local name="$1"
   shift
   local started=$SECONDS
   if "$@" >&2; then
     echo "artifact $name: ok ($((SECONDS - started)) s)"
+  elif [[ ${OPTIONAL:-0} == 1 ]]; then
+    echo "artifact $name: not built, optional ($((SECONDS - started)) s)"
   else
     echo "artifact $name: FAILED ($((SECONDS - started)) s)" >&2
     failed+=("$name")
-  fi
-}
-
-optional_step() {
-  local name="$1"
-  shift
-  local started=$SECONDS
-  if "$@" >&2; then
-    echo "artifact $name: ok ($((SECONDS - started)) s)"
-  else
-    echo "artifact $name: not built, optional ($((SECONDS - started)) s)"
   fi
 }
 
@@ -35,7 +27,7 @@ step kafka bash "$here/fetch-kafka.sh"
 step jmxAgent bash "$here/fetch-jmx-agent.sh"
 # The Go module proxy may refuse kafka_exporter (it does from some networks); the stack's default
 # is then its pinned release URL, or kafkaExporterEnabled=false where nothing can be downloaded.
-optional_step kafkaExporter bash "$here/build-kafka-exporter.sh"
+OPTIONAL=1 step kafkaExporter bash "$here/build-kafka-exporter.sh"
 step node bash "$here/fetch-node.sh"
 # The app builds app/dist/pve-ha-app.tgz; the artifact lives beside the others.
 build_app() {
