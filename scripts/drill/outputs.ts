@@ -1,3 +1,5 @@
+import type { StackEndpoints } from "../../components/config/endpoints";
+
 export interface StackNode {
   name: string;
   vmid: number;
@@ -9,22 +11,14 @@ export interface StackNode {
   kafkaRoles?: string[];
 }
 
-/** The stack outputs the drills use (docs/DESIGN.md, index.ts exports). */
-export interface StackOutputs {
-  lbUrl: string;
-  adminUrl: string;
-  haproxyReadWrite: string;
-  haproxyReadOnly: string;
-  pgPrimary: string;
-  pgStandby: string;
-  kafkaBootstrapServers: string;
-  kafkaTopic: string;
-  prometheusUrl: string;
-  alertmanagerUrl: string;
+/**
+ * The stack outputs the drills use: the program's own StackEndpoints (index.ts exports), with the
+ * nodes as a list and Grafana optional (an older or Grafana-less stack may not export it).
+ */
+export type StackOutputs = Omit<StackEndpoints, "nodes" | "grafanaUrl" | "haproxyStatsUrl"> & {
   grafanaUrl?: string;
-  proxmoxHost: string;
   nodes: StackNode[];
-}
+};
 
 const STRING_KEYS = [
   "lbUrl",
