@@ -93,6 +93,7 @@ export class AppNodes extends pulumi.ComponentResource {
           KAFKA_CLIENT_ID: plan.name,
           KAFKA_SESSION_TIMEOUT_MS: args.app.kafkaSessionTimeoutMs,
           KAFKA_HEARTBEAT_INTERVAL_MS: args.app.kafkaHeartbeatIntervalMs,
+          KAFKA_PUBLISH_DEADLINE_MS: args.app.kafkaPublishDeadlineMs,
           LOG_LEVEL: args.app.logLevel,
         }),
       );

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PORTS } from "./config/ports";
 import type { LbSettings, NodePlan } from "./config/types";
 import { installRolePackages, type NodeFactory } from "./lxcNodes";
-import { renderNginxConf } from "./render/nginx";
+import { nginxReadTimeoutSeconds, renderNginxConf } from "./render/nginx";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 export interface NginxBalancerArgs {
@@ -11,6 +11,8 @@ export interface NginxBalancerArgs {
   upstreams: NodePlan[];
   appPort: number;
   lb: LbSettings;
+  /** The app's Kafka publish deadline (appKafkaPublishDeadlineMs): the read timeout outlasts it. */
+  appPublishDeadlineMs: number;
   /** The LB starts serving only after these (the app nodes). */
   startAfter: pulumi.Resource[];
   createNode: NodeFactory;
@@ -42,6 +44,7 @@ export class NginxBalancer extends pulumi.ComponentResource {
             maxFails: args.lb.maxFails,
             failTimeoutSeconds: args.lb.failTimeoutSeconds,
             connectTimeoutMs: args.lb.connectTimeoutMs,
+            readTimeoutSeconds: nginxReadTimeoutSeconds(args.appPublishDeadlineMs),
             listenPort: PORTS.http,
             stubStatusPort: PORTS.nginxStubStatus,
           }),

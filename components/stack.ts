@@ -72,6 +72,7 @@ export function deployStack(cfg: StackConfig): DeployedStack {
     upstreams: appPlans,
     appPort: cfg.app.port,
     lb: cfg.lb,
+    appPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
     startAfter: apps.started,
     createNode,
   });

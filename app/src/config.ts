@@ -21,6 +21,8 @@ export interface AppConfig {
     clientId: string;
     sessionTimeoutMs: number;
     heartbeatIntervalMs: number;
+    /** How long one POST may wait for the Kafka ack (retrying) before a 503. */
+    publishDeadlineMs: number;
   };
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env): AppConfig {
         : nodeName,
       sessionTimeoutMs: r.int("KAFKA_SESSION_TIMEOUT_MS", 6000, 1000, 300000),
       heartbeatIntervalMs: r.int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000, 100, 60000),
+      publishDeadlineMs: r.int("KAFKA_PUBLISH_DEADLINE_MS", 15000, 1000, 120000),
     },
     logLevel: r.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     maxBodyBytes: r.int("MAX_BODY_BYTES", 16384, 256, 1048576),

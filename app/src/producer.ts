@@ -19,7 +19,10 @@ export interface Publisher {
 }
 
 export interface KafkaPublisherOptions {
-  /** How long one submission may wait for Kafka (while a broker restarts) before a 503. */
+  /**
+   * How long one submission may wait for Kafka (while a broker restarts) before a 503. Defaults to
+   * KAFKA_PUBLISH_DEADLINE_MS; the LB's proxy_read_timeout is derived from the same stack setting.
+   */
   publishDeadlineMs: number;
 }
 
@@ -31,7 +34,9 @@ export class KafkaPublisher implements Publisher {
   constructor(
     private readonly config: AppConfig,
     private readonly logger: Logger,
-    private readonly opts: KafkaPublisherOptions = { publishDeadlineMs: 15000 },
+    private readonly opts: KafkaPublisherOptions = {
+      publishDeadlineMs: config.kafka.publishDeadlineMs,
+    },
   ) {
     this.producer = new Producer<string, string, string, string>({
       clientId: config.kafka.clientId,

@@ -144,6 +144,12 @@ export const SCALAR_SETTINGS = {
     default: 1000,
     description: "Kafka consumer heartbeat.interval.ms of the app.",
   },
+  appKafkaPublishDeadlineMs: {
+    type: "integer",
+    default: 15000,
+    description:
+      "Ms a POST waits for the Kafka ack, then 503; Nginx's proxy_read_timeout is 5 s longer.",
+  },
   pgDatabase: { type: "string", default: "messages", description: "Application database name." },
   pgAppUser: { type: "string", default: "app", description: "PostgreSQL role of the app." },
   pgReplicationUser: {

@@ -89,6 +89,8 @@ export interface AppSettings {
   pgPoolMax: number;
   kafkaSessionTimeoutMs: number;
   kafkaHeartbeatIntervalMs: number;
+  /** How long a POST waits for the Kafka ack before a 503; the LB's read timeout derives from it. */
+  kafkaPublishDeadlineMs: number;
 }
 
 export interface PgSettings {

@@ -436,6 +436,7 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       pgPoolMax: readInt(raw, "appPgPoolMax", 1, 100, p),
       kafkaSessionTimeoutMs: readInt(raw, "appKafkaSessionTimeoutMs", 1000, 300000, p),
       kafkaHeartbeatIntervalMs: readInt(raw, "appKafkaHeartbeatIntervalMs", 100, 60000, p),
+      kafkaPublishDeadlineMs: readInt(raw, "appKafkaPublishDeadlineMs", 1000, 120000, p),
     },
     pg: {
       database: readMatching(raw, "pgDatabase", NAME, "a lowercase SQL identifier", p),

@@ -25,6 +25,8 @@ export interface AppEnvVars {
   KAFKA_CLIENT_ID?: string;
   KAFKA_SESSION_TIMEOUT_MS?: number;
   KAFKA_HEARTBEAT_INTERVAL_MS?: number;
+  /** How long a POST waits for the Kafka ack before a 503; the LB's read timeout must outlast it. */
+  KAFKA_PUBLISH_DEADLINE_MS?: number;
   LOG_LEVEL?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   MAX_BODY_BYTES?: number;
 }
@@ -46,6 +48,7 @@ const ORDER: (keyof AppEnvVars)[] = [
   "KAFKA_CLIENT_ID",
   "KAFKA_SESSION_TIMEOUT_MS",
   "KAFKA_HEARTBEAT_INTERVAL_MS",
+  "KAFKA_PUBLISH_DEADLINE_MS",
   "LOG_LEVEL",
   "MAX_BODY_BYTES",
 ];
@@ -75,6 +78,7 @@ export function renderAppEnv(vars: AppEnvVars): string {
     "PG_POOL_MAX",
     "KAFKA_SESSION_TIMEOUT_MS",
     "KAFKA_HEARTBEAT_INTERVAL_MS",
+    "KAFKA_PUBLISH_DEADLINE_MS",
     "MAX_BODY_BYTES",
   ];
   for (const name of numeric) {

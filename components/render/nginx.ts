@@ -3,6 +3,22 @@ import type { LbAlgorithm } from "../config/types";
 
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
+/** Seconds proxy_read_timeout adds on top of the app's Kafka publish deadline. */
+export const NGINX_READ_TIMEOUT_MARGIN_SECONDS = 5;
+
+/**
+ * proxy_read_timeout for the app's Kafka publish deadline (appKafkaPublishDeadlineMs): the deadline
+ * rounded up to whole seconds plus a margin (15000 ms -> 20 s).
+ * Longer than the app's wait for a Kafka ack: a slow Kafka leader change must not look like a dead
+ * node (a timeout marks the node down, on every node at once: 502 for all).
+ */
+export function nginxReadTimeoutSeconds(publishDeadlineMs: number): number {
+  if (!Number.isInteger(publishDeadlineMs) || publishDeadlineMs <= 0) {
+    fail(`publishDeadlineMs must be a positive integer (got ${publishDeadlineMs})`);
+  }
+  return Math.ceil(publishDeadlineMs / 1000) + NGINX_READ_TIMEOUT_MARGIN_SECONDS;
+}
+
 export interface UpstreamServer {
   name: string;
   host: string;
@@ -15,6 +31,8 @@ export interface NginxConfOptions {
   maxFails: number;
   failTimeoutSeconds: number;
   connectTimeoutMs: number;
+  /** proxy_read_timeout; derive it with nginxReadTimeoutSeconds(publish deadline). */
+  readTimeoutSeconds: number;
   listenPort: number;
   stubStatusPort: number;
   /** Overrides for running the config outside a container (the real-tool check). */
@@ -42,6 +60,9 @@ export function renderNginxConf(opts: NginxConfOptions): string {
     if (!Number.isInteger(u.port) || u.port < 1 || u.port > 65535) {
       fail(`upstream ${u.name} port is invalid (got ${u.port})`);
     }
+  }
+  if (!Number.isInteger(opts.readTimeoutSeconds) || opts.readTimeoutSeconds < 1) {
+    fail(`readTimeoutSeconds must be a positive integer (got ${opts.readTimeoutSeconds})`);
   }
   const logDir = opts.logDir ?? "/var/log/nginx";
   const balancing = BALANCING[opts.algorithm];
@@ -90,14 +111,14 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_connect_timeout ${opts.connectTimeoutMs}ms;
       proxy_send_timeout 10s;
-      # Longer than the app's 15 s wait for a Kafka ack: a slow Kafka leader change must not look
-      # like a dead node (a timeout marks the node down, on every node at once: 502 for all).
-      proxy_read_timeout 20s;
+      # Outlasts the app's wait for a Kafka ack (see nginxReadTimeoutSeconds).
+      proxy_read_timeout ${opts.readTimeoutSeconds}s;
       # A dead or failing node costs no failed request: retry on the next node. POST is retried
       # too (non_idempotent): the app's POST /messages is idempotent by message_uid.
       proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;
       proxy_next_upstream_tries ${opts.upstreams.length};
-      proxy_next_upstream_timeout 25s;
+      # Long enough for one more try on the next node after a read timeout or the app's 503.
+      proxy_next_upstream_timeout ${opts.readTimeoutSeconds + NGINX_READ_TIMEOUT_MARGIN_SECONDS}s;
       add_header X-Upstream-Addr $upstream_addr always;
     }
   }

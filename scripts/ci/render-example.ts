@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../../components/config";
-import { renderNginxConf } from "../../components/render/nginx";
+import { nginxReadTimeoutSeconds, renderNginxConf } from "../../components/render/nginx";
 import { exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
 
 /** Ports of the loopback LB check (check-rendered.sh starts the two app stand-ins on them). */
@@ -32,6 +32,7 @@ function loopbackNginxConf(out: string): string {
     maxFails: config.lb.maxFails,
     failTimeoutSeconds: config.lb.failTimeoutSeconds,
     connectTimeoutMs: config.lb.connectTimeoutMs,
+    readTimeoutSeconds: nginxReadTimeoutSeconds(config.app.kafkaPublishDeadlineMs),
     listenPort: LOOPBACK_LB.listen,
     stubStatusPort: LOOPBACK_LB.stubStatus,
     pidFile: path.join(out, "nginx-loopback", "nginx.pid"),

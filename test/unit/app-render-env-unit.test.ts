@@ -13,6 +13,8 @@ describe("app render: env file", () => {
       PG_HOST: "10.0.0.15",
       PG_PORT: 5000,
       KAFKA_TOPIC: "messages",
+      KAFKA_PUBLISH_DEADLINE_MS: 15000,
+      LOG_LEVEL: "info",
     });
     const lines = text.trimEnd().split("\n").slice(1);
     assert.deepEqual(lines, [
@@ -23,6 +25,8 @@ describe("app render: env file", () => {
       'PG_PASSWORD="s3cret"',
       'KAFKA_BROKERS="10.0.0.16:9092"',
       'KAFKA_TOPIC="messages"',
+      'KAFKA_PUBLISH_DEADLINE_MS="15000"',
+      'LOG_LEVEL="info"',
     ]);
   });
 
@@ -47,6 +51,10 @@ describe("app render: env file", () => {
     assert.throws(
       () => renderAppEnv({ ...minimal(), PORT: -1 }),
       /PORT must be a positive integer \(got -1\)/,
+    );
+    assert.throws(
+      () => renderAppEnv({ ...minimal(), KAFKA_PUBLISH_DEADLINE_MS: 1.5 }),
+      /KAFKA_PUBLISH_DEADLINE_MS must be a positive integer \(got 1\.5\)/,
     );
     const withUnknown = { ...minimal(), PG_PASWORD: "x" } as unknown as AppEnvVars;
     assert.throws(() => renderAppEnv(withUnknown), /unknown variable PG_PASWORD/);

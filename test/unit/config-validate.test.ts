@@ -162,6 +162,16 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     ],
   },
   {
+    what: "a Kafka publish deadline out of range",
+    changes: { appKafkaPublishDeadlineMs: "500" },
+    errors: ["appKafkaPublishDeadlineMs: must be between 1000 and 120000 (got 500)"],
+  },
+  {
+    what: "a Kafka publish deadline that is no integer",
+    changes: { appKafkaPublishDeadlineMs: "15s" },
+    errors: ['appKafkaPublishDeadlineMs: must be an integer (got "15s")'],
+  },
+  {
     what: "an app role equal to the replication role",
     changes: { pgAppUser: "replicator" },
     errors: ['pgAppUser: must differ from postgres, prometheus, replicator (got "replicator")'],

@@ -14,6 +14,7 @@ import {
 import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
 import {
   renderPostgresExporterDefaults,
+  renderPostgresExporterQueries,
   renderPostgresExporterRoleSql,
 } from "../../components/render/observability/postgresExporter";
 import {
@@ -291,6 +292,31 @@ describe("observability: alertmanager, exporters, JMX", () => {
       renderPostgresExporterDefaults("exporter"),
       /^DATA_SOURCE_NAME='user=exporter host=\/run\/postgresql dbname=postgres sslmode=disable'$/m,
     );
+  });
+
+  it("serves max_connections and database sizes from extra queries, not the costly collectors", () => {
+    const args = /^ARGS='(.*)'$/m.exec(renderPostgresExporterDefaults("exporter"))?.[1] ?? "";
+    for (const flag of [
+      "--disable-settings-metrics",
+      "--no-collector.database",
+      "--no-collector.bgwriter",
+    ]) {
+      assert.ok(args.split(" ").includes(flag), `${flag} in ${args}`);
+    }
+    const queries = parse(renderPostgresExporterQueries()) as Record<
+      string,
+      { metrics: Record<string, { usage: string }>[] }
+    >;
+    const names = Object.entries(queries).flatMap(([ns, q]) =>
+      q.metrics.flatMap((m) =>
+        Object.entries(m)
+          .filter(([, v]) => v.usage !== "LABEL")
+          .map(([col]) => `${ns}_${col}`),
+      ),
+    );
+    for (const used of ["pg_settings_max_connections", "pg_database_size_bytes"]) {
+      assert.ok(names.includes(used), `${used} in ${names.join(",")}`);
+    }
   });
 
   it("whitelists MBeans and lowercases names in the JMX agent config", () => {

@@ -56,4 +56,13 @@ describe("program: triggers", function () {
       "webserver2-app-configure",
     ]);
   });
+
+  it("re-runs the app and the LB configuration when the Kafka publish deadline changes", async () => {
+    const changes = { appKafkaPublishDeadlineMs: "30000" };
+    assert.deepStrictEqual(changedNames(base, await triggersOf(changes)), [
+      "lb-nginx-configure",
+      "webserver1-app-configure",
+      "webserver2-app-configure",
+    ]);
+  });
 });

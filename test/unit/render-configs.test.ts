@@ -1,6 +1,10 @@
 import * as assert from "assert";
 import { renderHaproxyCfg, type HaproxyOptions } from "../../components/render/haproxy";
-import { renderNginxConf, type NginxConfOptions } from "../../components/render/nginx";
+import {
+  nginxReadTimeoutSeconds,
+  renderNginxConf,
+  type NginxConfOptions,
+} from "../../components/render/nginx";
 import { allDebianPackages, debianPackages } from "../../components/render/packages";
 import { pctExec, pctExecScript, pctPushFile, pctPushStdin } from "../../components/render/pct";
 import {
@@ -19,6 +23,7 @@ const NGINX: NginxConfOptions = {
   maxFails: 1,
   failTimeoutSeconds: 10,
   connectTimeoutMs: 500,
+  readTimeoutSeconds: nginxReadTimeoutSeconds(15000),
   listenPort: 80,
   stubStatusPort: 8081,
 };
@@ -44,6 +49,19 @@ describe("render: nginx.conf", () => {
     assert.ok(conf.includes("proxy_read_timeout 20s;"), "outlasts the app's 15 s Kafka ack wait");
   });
 
+  it("derives the read timeout from the app's Kafka publish deadline: whole seconds + 5 s", () => {
+    assert.strictEqual(nginxReadTimeoutSeconds(15000), 20);
+    assert.strictEqual(nginxReadTimeoutSeconds(1000), 6);
+    assert.strictEqual(nginxReadTimeoutSeconds(1001), 7, "rounds the deadline up");
+    assert.strictEqual(nginxReadTimeoutSeconds(120000), 125);
+    const conf = renderNginxConf({ ...NGINX, readTimeoutSeconds: nginxReadTimeoutSeconds(30500) });
+    assert.ok(conf.includes("      proxy_read_timeout 36s;\n"), conf);
+    assert.throws(
+      () => nginxReadTimeoutSeconds(0),
+      /nginx: publishDeadlineMs must be a positive integer \(got 0\)/,
+    );
+  });
+
   it("renders least_conn and ip_hash as the first upstream directive", () => {
     for (const algorithm of ["least_conn", "ip_hash"] as const) {
       const conf = renderNginxConf({ ...NGINX, algorithm });
@@ -59,6 +77,10 @@ describe("render: nginx.conf", () => {
     assert.throws(
       () => renderNginxConf({ ...NGINX, upstreams: [{ name: "x", host: "a b", port: 3000 }] }),
       /upstream x host is invalid \(got "a b"\)/,
+    );
+    assert.throws(
+      () => renderNginxConf({ ...NGINX, readTimeoutSeconds: 2.5 }),
+      /readTimeoutSeconds must be a positive integer \(got 2\.5\)/,
     );
   });
 });

@@ -24,6 +24,7 @@ describe("config", () => {
     assert.equal(c.kafka.groupId, "pve-ha-app");
     assert.equal(c.kafka.clientId, "webserver1", "KAFKA_CLIENT_ID defaults to NODE_NAME");
     assert.equal(c.kafka.sessionTimeoutMs, 6000);
+    assert.equal(c.kafka.publishDeadlineMs, 15000);
     assert.equal(c.logLevel, "info");
   });
 
@@ -52,6 +53,17 @@ describe("config", () => {
     ]);
     assert.deepEqual(problems({ ...minimal, NODE_NAME: "web server" }), [
       'NODE_NAME has an invalid value (got "web server")',
+    ]);
+  });
+
+  it("reads the Kafka publish deadline and rejects a bad one, naming it", () => {
+    const c = loadConfig({ ...minimal, KAFKA_PUBLISH_DEADLINE_MS: "30000" });
+    assert.equal(c.kafka.publishDeadlineMs, 30000);
+    assert.deepEqual(problems({ ...minimal, KAFKA_PUBLISH_DEADLINE_MS: "15s" }), [
+      'KAFKA_PUBLISH_DEADLINE_MS must be an integer from 1000 to 120000 (got "15s")',
+    ]);
+    assert.deepEqual(problems({ ...minimal, KAFKA_PUBLISH_DEADLINE_MS: "500" }), [
+      'KAFKA_PUBLISH_DEADLINE_MS must be an integer from 1000 to 120000 (got "500")',
     ]);
   });
 
