@@ -3,7 +3,8 @@
 #   nginx -t on the LB's nginx.conf, haproxy -c on haproxy.cfg, shellcheck on every rendered
 #   payload, and a throwaway PostgreSQL 15 (loopback, temp dir) that must accept the rendered
 #   settings and pg_hba.conf, run the primary setup SQL twice, serve a streaming standby made with
-#   pg_basebackup -R -S, and answer the role-check agent as HAProxy would ask it.
+#   pg_basebackup -R -S, and answer the role-check agent as HAProxy would ask it. The proxy's
+#   config also runs on loopback with no server UP: both ports must end a client at once.
 # Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
 # Needs (Debian 12): nginx haproxy postgresql-15 shellcheck; run as root.
 set -Eeuo pipefail
@@ -43,9 +44,15 @@ stop_postgres() {
   done
 }
 backend_pids=()
+haproxy_pid=""
+stop_haproxy() {
+  [[ -z "$haproxy_pid" ]] || kill "$haproxy_pid" 2>/dev/null || true
+  haproxy_pid=""
+}
 # Every server this script started stops; CHECK_KEEP=1 keeps the files for debugging.
 on_exit() {
   stop_lb
+  stop_haproxy
   stop_postgres
   [[ -n "${CHECK_KEEP:-}" ]] || rm -rf "$work"
 }
@@ -140,6 +147,35 @@ payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy
 haproxy -c -q -f "$work/haproxy.cfg" || fail "haproxy -c"
 [[ "$(haproxy -vv 2>&1)" == *prometheus-exporter* ]] || fail "this haproxy has no prometheus-exporter service"
 pass "haproxy -c (with the prometheus-exporter service)"
+
+# --- haproxy on loopback: with no server UP a client is refused at once ------------------------
+hacfg="$work/out/haproxy-loopback/haproxy.cfg"
+grep -q '^  bind 127.0.0.1:35000$' "$hacfg" || fail "loopback haproxy.cfg does not bind 127.0.0.1:35000"
+haproxy -db -f "$hacfg" >"$work/haproxy.log" 2>&1 &
+haproxy_pid=$!
+# Both servers start UP and go DOWN after "fall" failed checks; wait for that (bounded).
+down=""
+for _ in $(seq 1 40); do
+  down=$(curl -s 'http://127.0.0.1:38404/stats;csv' | awk -F, '$1 ~ /^pg_read_(write|only)$/ && $2 ~ /^pg[12]$/ && $18 ~ /^DOWN/' | wc -l || true)
+  [[ "$down" == 4 ]] && break
+  sleep 0.5
+done
+[[ "$down" == 4 ]] || fail "haproxy on loopback: servers not all DOWN after 20 s ($down of 4); log: $(tail -5 "$work/haproxy.log")"
+# Milliseconds until the proxy ends a new connection (EOF or reset), at most 5 s.
+ms_until_closed() {
+  local start end
+  start=$(date +%s%N)
+  timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && IFS= read -r -t 5 _ <&3" 2>/dev/null || true
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000000))
+}
+for port in 35000 35001; do
+  ms=$(ms_until_closed "$port")
+  ((ms < 1000)) || fail "haproxy on loopback: port $port held a connection ${ms} ms with no server UP (want a refusal at once)"
+  log "port $port with no server UP: connection ended after ${ms} ms"
+done
+stop_haproxy
+pass "haproxy on loopback: with no PostgreSQL server UP both ports refuse at once"
 
 # --- PostgreSQL 15 -------------------------------------------------------------------------
 psql_at() {

@@ -4,11 +4,13 @@
  *   payloads/<step>.sh   every script run with `pct exec <vmid> -- bash -s` (exact stdin)
  *   files/<step>         every file pushed with `pct push` from stdin
  *   nginx-loopback/      the LB config for a loopback run (see loopbackNginxConf)
+ *   haproxy-loopback/    the PostgreSQL proxy config for a loopback run (see loopbackHaproxyCfg)
  * The real-tool checks (scripts/ci/check-rendered.sh) read the deployed configs out of these.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../../components/config";
+import { renderHaproxyCfg } from "../../components/render/haproxy";
 import { nginxReadTimeoutSeconds, renderNginxConf } from "../../components/render/nginx";
 import { exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
 
@@ -43,6 +45,34 @@ function loopbackNginxConf(out: string): string {
   );
 }
 
+/** Ports of the loopback PostgreSQL proxy check; nothing listens on the servers' ports. */
+export const LOOPBACK_PGPROXY = {
+  readWrite: 35000,
+  readOnly: 35001,
+  stats: 38404,
+  pg: 35432,
+  roleCheck: 38008,
+};
+
+/**
+ * The PostgreSQL proxy rendered for loopback: same renderer, both servers on local ports where
+ * nothing answers (every health check fails), binds on 127.0.0.1, socket in the output dir.
+ */
+function loopbackHaproxyCfg(out: string): string {
+  const p = LOOPBACK_PGPROXY;
+  return renderHaproxyCfg({
+    primary: { name: "pg1", host: "127.0.0.1" },
+    standby: { name: "pg2", host: "127.0.0.1" },
+    pgPort: p.pg,
+    roleCheckPort: p.roleCheck,
+    readWritePort: p.readWrite,
+    readOnlyPort: p.readOnly,
+    statsPort: p.stats,
+    statsSocket: path.join(out, "haproxy-loopback", "admin.sock"),
+    user: "root",
+  }).replace(/^ {2}bind :(\d+)$/gm, "  bind 127.0.0.1:$1");
+}
+
 async function main(): Promise<void> {
   const out = process.argv[2];
   if (!out) throw new Error("usage: render-example.ts <out-dir>");
@@ -68,6 +98,8 @@ async function main(): Promise<void> {
   }
   fs.mkdirSync(path.join(out, "nginx-loopback"), { recursive: true });
   fs.writeFileSync(path.join(out, "nginx-loopback", "nginx.conf"), loopbackNginxConf(out));
+  fs.mkdirSync(path.join(out, "haproxy-loopback"), { recursive: true });
+  fs.writeFileSync(path.join(out, "haproxy-loopback", "haproxy.cfg"), loopbackHaproxyCfg(out));
   console.log(`rendered ${payloads} payloads and ${files} pushed files into ${out}`);
 }
 
