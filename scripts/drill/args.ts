@@ -21,7 +21,7 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6] as const;
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
   scenarios: [...ALL_SCENARIOS],
@@ -39,7 +39,7 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
 export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --outputs <file.json>    stack outputs (default: .sandbox/outputs.json for sandbox,
                            \`pulumi stack output --json\` for stack)
-  --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6)
+  --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)
@@ -65,7 +65,7 @@ export function parseScenarioList(raw: string | undefined): number[] {
   for (const part of raw.split(",")) {
     const n = Number(part.trim());
     if (!(ALL_SCENARIOS as readonly number[]).includes(n)) {
-      throw new Error(`--scenarios: unknown scenario "${part}" (valid: 1-6; got ${raw})`);
+      throw new Error(`--scenarios: unknown scenario "${part}" (valid: 1-7; got ${raw})`);
     }
     out.add(n);
   }
@@ -145,4 +145,53 @@ export function parseDrillArgs(
   }
   if (!target) throw new Error(`--target is required (sandbox or stack)\n${USAGE}`);
   return { target, ...opts };
+}
+
+export interface BenchScrapeOptions {
+  target: DrillTarget;
+  outputsFile?: string;
+  /** window in minutes, ending now */
+  minutes: number;
+}
+
+export const BENCH_SCRAPE_MAX_MINUTES = 24 * 60;
+
+export const BENCH_SCRAPE_USAGE = `usage: npm run bench:scrape -- --target sandbox|stack [--outputs file.json] [--minutes N]
+  --outputs <file.json>    stack outputs (default: .sandbox/outputs.json for sandbox,
+                           \`pulumi stack output --json\` for stack)
+  --minutes <n>            window ending now, in minutes (default 15, at most ${BENCH_SCRAPE_MAX_MINUTES})`;
+
+/** Arguments of the scrape benchmark; throws one Error naming the bad value. */
+export function parseBenchScrapeArgs(argv: readonly string[]): BenchScrapeOptions {
+  let target: DrillTarget | undefined;
+  let outputsFile: string | undefined;
+  let minutes = 15;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--target": {
+        const v = value();
+        if (v !== "sandbox" && v !== "stack") {
+          throw new Error(`--target must be sandbox or stack (got ${v})`);
+        }
+        target = v;
+        break;
+      }
+      case "--outputs":
+        outputsFile = value();
+        break;
+      case "--minutes":
+        minutes = positiveInt(flag, value(), BENCH_SCRAPE_MAX_MINUTES);
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}`);
+    }
+  }
+  if (!target) throw new Error("--target is required (sandbox or stack)");
+  return { target, minutes, ...(outputsFile ? { outputsFile } : {}) };
 }

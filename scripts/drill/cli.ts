@@ -1,50 +1,27 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseDrillArgs, USAGE, type DrillOptions } from "./args";
 import { allChecks } from "./conditions";
-import {
-  foreignEndpoints,
-  nodesByRole,
-  parseStackOutputs,
-  type StackNode,
-  type StackOutputs,
-} from "./outputs";
+import { nodesByRole, refuseForeignEndpoints, type StackNode, type StackOutputs } from "./outputs";
 import { renderJsonReport, renderMarkdownReport } from "./report/markdown";
-import type { DrillResults } from "./types";
+import { wholeRunWindow } from "./scrapeFigures";
+import type { DrillResults, ScrapeWindowFigures } from "./types";
 import { newRunId } from "./uid";
 import { parseEnvFile } from "./runtime/commandLine";
 import type { DrillContext } from "./runtime/context";
 import { localPct, pctExec, sshPct, type Pct } from "./runtime/pct";
+import { queryScrapeFigures } from "./runtime/prometheus";
+import { readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
 import { lbSplit } from "./scenarios/s1LbSplit";
 import { webWrite } from "./scenarios/s2WebWrite";
 import { replicationDrill } from "./scenarios/s3Replication";
 import { kafkaDrill } from "./scenarios/s4Kafka";
 import { observabilityDrill } from "./scenarios/s5Observability";
 import { failoverDrill } from "./scenarios/s6Failover";
+import { alertingDrill } from "./scenarios/s7Alerting";
 import { sandboxPaths } from "../sandbox/paths";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
-
-function readOutputs(opts: DrillOptions): StackOutputs {
-  if (opts.outputsFile) return parseStackOutputs(readFileSync(opts.outputsFile, "utf8"));
-  if (opts.target === "sandbox") {
-    const file = sandboxPaths(REPO_ROOT).outputsFile;
-    try {
-      return parseStackOutputs(readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new Error(
-        `cannot read the sandbox outputs (run \`npm run sandbox -- up\` first): ${(e as Error).message}`,
-      );
-    }
-  }
-  const r = spawnSync("pulumi", ["stack", "output", "--json"], { encoding: "utf8" });
-  if (r.error || r.status !== 0) {
-    throw new Error(`pulumi stack output --json failed: ${r.error?.message ?? r.stderr.trim()}`);
-  }
-  return parseStackOutputs(r.stdout);
-}
 
 function makePct(opts: DrillOptions, outputs: StackOutputs): Pct {
   if (opts.target === "stack") {
@@ -68,13 +45,8 @@ function one(outputs: StackOutputs, role: string): StackNode {
 }
 
 async function makeContext(opts: DrillOptions): Promise<DrillContext> {
-  const outputs = readOutputs(opts);
-  const foreign = foreignEndpoints(outputs);
-  if (foreign.length > 0) {
-    throw new Error(
-      `refusing to send traffic to endpoints outside the stack's nodes: ${foreign.join(", ")}`,
-    );
-  }
+  const outputs = readStackOutputs(opts);
+  refuseForeignEndpoints(outputs);
   const pct = makePct(opts, outputs);
   const appNodes = nodesByRole(outputs, "app").sort((a, b) => a.name.localeCompare(b.name));
   if (appNodes.length === 0) throw new Error("the stack has no app nodes");
@@ -111,12 +83,30 @@ async function restoreStopped(ctx: DrillContext): Promise<void> {
   }
 }
 
+/** Scrape figures from the run's start to its end (capped), fault drills included. */
+async function scrapeWholeRun(
+  ctx: DrillContext,
+  startMs: number,
+  endMs: number,
+): Promise<ScrapeWindowFigures> {
+  const w = wholeRunWindow(startMs, endMs);
+  const { scrape } = await queryScrapeFigures(ctx.outputs.prometheusUrl, w.windowS, endMs);
+  return {
+    from: new Date(w.fromMs).toISOString(),
+    to: new Date(endMs).toISOString(),
+    windowS: w.windowS,
+    capped: w.capped,
+    scrape,
+  };
+}
+
 async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
   const o = ctx.opts;
+  const startMs = Date.now();
   const results: DrillResults = {
     target: o.target,
     runId: ctx.runId,
-    startedAt: new Date().toISOString(),
+    startedAt: new Date(startMs).toISOString(),
     finishedAt: "",
     parameters: {
       requests: o.requests,
@@ -138,9 +128,10 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
     ],
     5: ["observability", async () => void (results.observability = await observabilityDrill(ctx))],
     6: ["failover under load", async () => void (results.failover = await failoverDrill(ctx))],
+    7: ["alerting", async () => void (results.alerting = await alertingDrill(ctx))],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();
@@ -154,7 +145,16 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
     }
     console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  results.finishedAt = new Date().toISOString();
+  const endMs = Date.now();
+  results.finishedAt = new Date(endMs).toISOString();
+  if (o.scenarios.includes(5)) {
+    // A benchmark figure for the report, not a pass condition: a failed query is only logged.
+    try {
+      results.scrapeWholeRun = await scrapeWholeRun(ctx, startMs, endMs);
+    } catch (e) {
+      console.error(`  scrape figures over the whole run: ${(e as Error).message}`);
+    }
+  }
   return results;
 }
 

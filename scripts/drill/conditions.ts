@@ -1,4 +1,5 @@
 import type {
+  AlertingResult,
   Check,
   DrillResults,
   FailoverResult,
@@ -338,6 +339,48 @@ export function failoverChecks(r: FailoverResult): Check[] {
   return out;
 }
 
+function seconds(v: number | null): string {
+  return v === null ? "never" : `${v.toFixed(0)} s`;
+}
+
+/** Scenario 7: every expected alert fired, reached Alertmanager and resolved after the restart. */
+export function alertingChecks(r: AlertingResult): Check[] {
+  const label = (m: AlertingResult["milestones"][number]): string => `${m.alert}{node=${m.node}}`;
+  const list = (pick: (m: AlertingResult["milestones"][number]) => string): string =>
+    r.milestones.map((m) => `${label(m)} ${pick(m)}`).join("; ");
+  const all = (ok: (m: AlertingResult["milestones"][number]) => boolean): boolean =>
+    r.milestones.length > 0 && r.milestones.every(ok);
+  return [
+    check(
+      7,
+      `every expected alert firing in Prometheus within ${r.fireBoundS} s of the stop (${r.stopped.join(", ")})`,
+      all((m) => m.firingS !== null && m.firingS <= r.fireBoundS),
+      list((m) => seconds(m.firingS)),
+    ),
+    check(
+      7,
+      "every expected alert in Alertmanager (API v2): critical ones active, TargetDown inhibited by them",
+      all((m) => m.alertmanagerS !== null),
+      list((m) => seconds(m.alertmanagerS)),
+    ),
+    check(
+      7,
+      `every expected alert resolved in Prometheus and Alertmanager within ${r.resolveBoundS} s of the restart`,
+      r.restoredAtS !== null &&
+        all(
+          (m) =>
+            m.resolvedPrometheusS !== null &&
+            m.resolvedAlertmanagerS !== null &&
+            m.resolvedAlertmanagerS - (r.restoredAtS ?? 0) <= r.resolveBoundS,
+        ),
+      list(
+        (m) =>
+          `${seconds(m.resolvedPrometheusS === null || r.restoredAtS === null ? null : m.resolvedPrometheusS - r.restoredAtS)} / ${seconds(m.resolvedAlertmanagerS === null || r.restoredAtS === null ? null : m.resolvedAlertmanagerS - r.restoredAtS)} after the start`,
+      ),
+    ),
+  ];
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -347,6 +390,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.kafka) out.push(...kafkaChecks(results.kafka));
   if (results.observability) out.push(...observabilityChecks(results.observability));
   if (results.failover) out.push(...failoverChecks(results.failover));
+  if (results.alerting) out.push(...alertingChecks(results.alerting));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -151,6 +151,19 @@ export function foreignEndpoints(outputs: StackOutputs): string[] {
   return endpoints.filter((e) => !ips.has(hostOf(e.trim())));
 }
 
+/**
+ * Throws unless every endpoint that will be contacted is one of the stack's nodes: all of them for
+ * the drill, only the named ones (e.g. the Prometheus URL) for a tool that uses nothing else.
+ */
+export function refuseForeignEndpoints(outputs: StackOutputs, only?: readonly string[]): void {
+  const foreign = foreignEndpoints(outputs).filter((e) => !only || only.includes(e));
+  if (foreign.length > 0) {
+    throw new Error(
+      `refusing to send traffic to endpoints outside the stack's nodes: ${foreign.join(", ")}`,
+    );
+  }
+}
+
 /** Kafka nodes with their KRaft node.id (exported, else 1-based in VMID order as planNodes assigns). */
 export function kafkaNodes(outputs: StackOutputs): Array<StackNode & { kafkaNodeId: number }> {
   return outputs.nodes

@@ -1,3 +1,4 @@
+import type { AlertMilestones } from "./alertTimeline";
 import type { QuorumStatus, TopicInfo } from "./parse/kafka";
 import type { TableDigest } from "./parse/postgres";
 import type { TargetHealth } from "./parse/prometheus";
@@ -123,18 +124,37 @@ export interface KafkaResult {
   isrAfter: number[];
 }
 
+/** Figures of one job's scrapes over a window, from Prometheus' raw samples (every scrape). */
 export interface ScrapeFigure {
   job: string;
+  /** active targets of the job */
   targets: number;
-  p50Ms: number | null;
-  maxMs: number | null;
+  /** successful scrapes (`up` 1 at the same timestamp): the percentiles are over these */
   samples: number;
+  /** failed scrapes (`up` 0), not in the percentiles */
+  failed: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** the smallest scrape timeout among the job's targets */
   timeoutMs: number | null;
+}
+
+/** Scrape figures over the whole drill run (fault drills included): reported, not asserted. */
+export interface ScrapeWindowFigures {
+  /** the window queried: ISO times, and its length (the run's, capped) */
+  from: string;
+  to: string;
+  windowS: number;
+  /** true when the run was longer than the cap and only its last part is covered */
+  capped: boolean;
+  scrape: ScrapeFigure[];
 }
 
 export interface ObservabilityResult {
   targets: TargetHealth[];
   scrape: ScrapeFigure[];
+  /** the window of the scrape figures, ending when scenario 5 ran */
   windowS: number;
   /** max of node_load1 over the window, per node (an LXC container reports the host's load) */
   load1Max: Record<string, number | null>;
@@ -173,6 +193,22 @@ export interface DrillResults {
   kafka?: KafkaResult;
   observability?: ObservabilityResult;
   failover?: FailoverResult;
+  alerting?: AlertingResult;
+  /** scrape figures from the run's start to its end (when scenario 5 was requested) */
+  scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */
   errors: Record<number, string>;
+}
+
+/** Scenario 7: alerts raised by stopped nodes, in seconds since the stop. */
+export interface AlertingResult {
+  stopped: string[];
+  /** when the nodes were started again (null: the start did not happen) */
+  restoredAtS: number | null;
+  polls: number;
+  fireBoundS: number;
+  resolveBoundS: number;
+  milestones: AlertMilestones[];
+  /** firing alerts that were not expected (e.g. a consumer-lag alert), informational */
+  unexpected: string[];
 }

@@ -148,7 +148,18 @@ describe("drill report", () => {
       md,
       /\| ours 2 \| partition leader kafka1 stopped \| 37 \| 5.1 s \| 4.1 s \| 0.3 s \| 0 \| 1600 \/ 1600 \| none \|/,
     );
-    assert.match(md, /\| kafka-jmx \| 1\/1 \| 85.0 ms \| 140.0 ms \| < 360 ms \| yes \|/);
+    assert.match(
+      md,
+      /\| kafka-jmx \| 1\/1 up \| 60 \| 0 \| 85.0 ms \| 131.0 ms \| 140.0 ms \| < 150 ms \| < 360 ms \| yes \| yes \|/,
+    );
+    assert.match(
+      md,
+      /\| Prometheus scrape \(non-JMX\) \| < 50 ms \| p99 18.0 ms \(node\) \/ max 19.0 ms \(node\) \|/,
+    );
+    assert.match(
+      md,
+      /\| JMX scrape \| < 360 ms \| p99 131.0 ms \(kafka-jmx\) \/ max 140.0 ms \(kafka-jmx\) \|/,
+    );
     assert.match(
       md,
       /\| webserver CPU \| 27.8 % \| webserver1 31.5 %, webserver2 30.9 %, lb 22.4 % \|/,
@@ -156,6 +167,35 @@ describe("drill report", () => {
     assert.match(md, /1.55 ms CPU per stored message/);
     assert.match(md, /!\[Failover: kafka1\]\(timeline-failover-kafka1.png\)/);
     assert.doesNotMatch(md, /undefined|NaN/);
+  });
+
+  it("reports the scrape figures of the whole run, failed scrapes and p99 over our target", () => {
+    const r = passingResults();
+    const md = renderMarkdownReport(r, allChecks(r));
+    const section = md.slice(md.indexOf("## Scrape durations over the whole run"));
+    assert.match(section, /^## Scrape durations over the whole run \(fault drills included\)/);
+    assert.match(
+      section,
+      /\| kafka-jmx \| 1 \| 34 \| 2 \| 88.0 ms \| 162.0 ms \| 162.0 ms \| < 150 ms \| < 360 ms \| no \| yes \|/,
+    );
+    assert.match(
+      section,
+      /\| node \| 1 \| 36 \| 0 \| 12.0 ms \| 24.0 ms \| 24.0 ms \| < 25 ms \| < 50 ms \| yes \| yes \|/,
+    );
+    assert.match(
+      section,
+      /Window 2026-11-24T20:00:00.000Z → 2026-11-24T20:09:00.000Z \(9 min, the whole run\)/,
+    );
+    // a benchmark figure: p99 over our target is reported, not a failed pass condition
+    assert.deepEqual(failed(allChecks(r)), []);
+    r.scrapeWholeRun!.windowS = 7200;
+    r.scrapeWholeRun!.capped = true;
+    assert.match(renderMarkdownReport(r, []), /\(120 min, the run's last part: capped\)/);
+    r.scrapeWholeRun!.windowS = 1;
+    r.scrapeWholeRun!.capped = false;
+    assert.match(renderMarkdownReport(r, []), /\(1 s, the whole run\)/);
+    delete r.scrapeWholeRun;
+    assert.doesNotMatch(renderMarkdownReport(r, allChecks(r)), /over the whole run/);
   });
 
   it("says FAIL and lists the failing condition", () => {
