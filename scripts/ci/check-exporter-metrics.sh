@@ -259,6 +259,8 @@ start kafka java -Xmx384m \
   -javaagent:"$ARTIFACTS/jmx_prometheus_javaagent-1.0.1.jar=127.0.0.1:$jmx_port:$out/kafka/jmx-exporter.yml" \
   -cp "$libs/*" kafka.Kafka "$work/kafka/server.properties"
 wait_for "http://127.0.0.1:$jmx_port/metrics" 90 '^kafka_controller_kafkacontroller_activecontrollercount 1'
+# The raft metrics' MBean can appear a moment after the controller is active.
+wait_for "http://127.0.0.1:$jmx_port/metrics" 30 '^kafka_server_raft_metrics_current_leader '
 check_url kafka-jmx "http://127.0.0.1:$jmx_port/metrics"
 
 if [[ -x "$ARTIFACTS/kafka_exporter" ]]; then

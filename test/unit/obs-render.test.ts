@@ -11,6 +11,7 @@ import {
   expandLabels,
   renderAlertRuleTests,
 } from "../../components/render/observability/alertTests";
+import { EXPORTER_METRICS } from "../../components/render/observability/exporterMetrics";
 import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
 import {
   renderPostgresExporterDefaults,
@@ -26,6 +27,7 @@ import {
   renderAlertmanagerDefaults,
   renderKafkaExporterUnit,
   renderNginxExporterDefaults,
+  NODE_EXPORTER_COLLECTORS,
   renderNodeExporterDefaults,
   renderPrometheusDefaults,
 } from "../../components/render/observability/services";
@@ -351,8 +353,18 @@ describe("observability: alertmanager, exporters, JMX", () => {
   it("renders the Debian units' ARGS: ports, retention, fast node scrapes, no gossip port", () => {
     assert.equal(
       renderNodeExporterDefaults(),
-      'ARGS="--web.listen-address=:9100 --no-collector.systemd"\n',
+      'ARGS="--web.listen-address=:9100 --collector.disable-defaults --collector.cpu ' +
+        "--collector.loadavg --collector.meminfo --collector.filesystem --collector.netdev " +
+        '--collector.diskstats --collector.pressure --collector.stat --collector.time"\n',
     );
+    // every node_* name a dashboard or alert may use comes from an enabled collector
+    for (const name of EXPORTER_METRICS.node) {
+      const prefix = Object.keys(NODE_EXPORTER_COLLECTORS).find((p) => name.startsWith(p));
+      assert.ok(prefix, `no collector for ${name}`);
+      assert.ok(
+        renderNodeExporterDefaults().includes(`--collector.${NODE_EXPORTER_COLLECTORS[prefix]}`),
+      );
+    }
     assert.match(
       renderNginxExporterDefaults(),
       /-nginx.scrape-uri=http:\/\/127.0.0.1:8081\/stub_status/,

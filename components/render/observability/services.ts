@@ -9,12 +9,30 @@ function defaults(args: string[]): string {
   return `ARGS="${args.join(" ")}"\n`;
 }
 
+/**
+ * The node_exporter collectors behind every node_* name in EXPORTER_METRICS.node. Only these run:
+ * the defaults (Debian's include systemd over D-Bus) cost 4.4 ms of CPU per scrape in an LXC
+ * node, these 2.0 ms (CPU time of the exporter over 100 scrapes).
+ */
+export const NODE_EXPORTER_COLLECTORS: Record<string, string> = {
+  node_cpu_: "cpu",
+  node_load: "loadavg",
+  node_memory_: "meminfo",
+  node_filesystem_: "filesystem",
+  node_network_: "netdev",
+  node_disk_: "diskstats",
+  node_pressure_: "pressure",
+  node_procs_: "stat",
+  node_boot_time_: "stat",
+  node_time_: "time",
+};
+
 export function renderNodeExporterDefaults(): string {
+  const collectors = [...new Set(Object.values(NODE_EXPORTER_COLLECTORS))];
   return defaults([
     `--web.listen-address=:${METRICS_PORTS.nodeExporter}`,
-    // Debian enables the systemd collector; over D-Bus it is ~80 % of a scrape (14 of 17 ms
-    // measured in an LXC node) and no dashboard or alert uses it.
-    "--no-collector.systemd",
+    "--collector.disable-defaults",
+    ...collectors.map((c) => `--collector.${c}`),
   ]);
 }
 
