@@ -23,6 +23,17 @@ export interface AppConfig {
     heartbeatIntervalMs: number;
     /** How long one POST may wait for the Kafka ack (retrying) before a 503. */
     publishDeadlineMs: number;
+    /**
+     * TCP connect timeout to a broker. A stopped broker on the LAN does not refuse, it is
+     * silent: the client's 5 s default stalls every metadata or coordinator lookup that tries it.
+     */
+    connectTimeoutMs: number;
+    /**
+     * How long a request to a broker may go unanswered. A broker that stops without closing its
+     * connections (power loss, container stop) answers nothing: the client waits this long before
+     * it asks another broker for the new leader.
+     */
+    requestTimeoutMs: number;
   };
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -134,6 +145,8 @@ export function loadConfig(env: Env): AppConfig {
       sessionTimeoutMs: r.int("KAFKA_SESSION_TIMEOUT_MS", 6000, 1000, 300000),
       heartbeatIntervalMs: r.int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000, 100, 60000),
       publishDeadlineMs: r.int("KAFKA_PUBLISH_DEADLINE_MS", 15000, 1000, 120000),
+      connectTimeoutMs: r.int("KAFKA_CONNECT_TIMEOUT_MS", 1000, 100, 30000),
+      requestTimeoutMs: r.int("KAFKA_REQUEST_TIMEOUT_MS", 2000, 500, 60000),
     },
     logLevel: r.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     maxBodyBytes: r.int("MAX_BODY_BYTES", 16384, 256, 1048576),

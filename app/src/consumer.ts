@@ -103,7 +103,8 @@ export class MessageConsumer {
       autocommit: false,
       deserializers: stringDeserializers,
       maxWaitTime: 500,
-      timeout: 5000,
+      connectTimeout: config.kafka.connectTimeoutMs,
+      timeout: config.kafka.requestTimeoutMs,
       retries: 2,
       retryDelay: 250,
     });

@@ -45,7 +45,8 @@ export class KafkaPublisher implements Publisher {
       acks: ProduceAcks.ALL,
       serializers: stringSerializers,
       autocreateTopics: false,
-      timeout: 5000,
+      connectTimeout: config.kafka.connectTimeoutMs,
+      timeout: config.kafka.requestTimeoutMs,
       retries: 3,
       retryDelay: 250,
     });

@@ -12,6 +12,8 @@ export interface DrillOptions {
   writeRate: number;
   /** Seconds each failover load runs. */
   faultLoadSeconds: number;
+  /** Scenario 5: seconds of the steady write load whose scrapes are measured. */
+  scrapeWindowSeconds: number;
   /** Scenario 4: how many broker-stop trials follow the normal-load trial. */
   kafkaTrials: number;
   /** replication factor the topic must have (the example stack: 2, as in the paper) */
@@ -30,6 +32,7 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   concurrency: 32,
   writeRate: 40,
   faultLoadSeconds: 40,
+  scrapeWindowSeconds: 180,
   kafkaTrials: 3,
   kafkaReplicationFactor: 2,
   sshUser: "root",
@@ -45,6 +48,7 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --concurrency <n>        scenario 1 concurrency (default 32)
   --write-rate <n>         requests/s of the write loads (default 40)
   --fault-seconds <n>      length of each failover load (default 40)
+  --scrape-window <n>      scenario 5: seconds of steady write load whose scrapes are timed (default 180)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
   --kafka-rf <n>           replication factor the topic must have (default 2)
   --ssh-user <user>        SSH user on the Proxmox host (stack; default root, env DRILL_SSH_USER)
@@ -122,6 +126,12 @@ export function parseDrillArgs(
         opts.faultLoadSeconds = positiveInt(flag, value(), 600);
         if (opts.faultLoadSeconds < 20) {
           throw new Error(`--fault-seconds must be at least 20 (got ${opts.faultLoadSeconds})`);
+        }
+        break;
+      case "--scrape-window":
+        opts.scrapeWindowSeconds = positiveInt(flag, value(), 600);
+        if (opts.scrapeWindowSeconds < 30) {
+          throw new Error(`--scrape-window must be at least 30 (got ${opts.scrapeWindowSeconds})`);
         }
         break;
       case "--kafka-trials":

@@ -279,6 +279,16 @@ export function observabilityChecks(r: ObservabilityResult): Check[] {
         ? `${r.scrape.length} jobs`
         : slow.map((s) => `${s.job} max ${s.maxMs} ms`).join("; "),
     ),
+    ...(r.load
+      ? [
+          check(
+            5,
+            "the steady write load of the scrape window: every request successful",
+            failures(r.load) === 0 && r.load.ok === r.load.requests && r.load.requests > 0,
+            `ok=${r.load.ok}/${r.load.requests}, non-2xx=${r.load.non2xx}, errors=${r.load.errors}`,
+          ),
+        ]
+      : []),
   ];
 }
 

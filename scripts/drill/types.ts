@@ -154,8 +154,10 @@ export interface ScrapeWindowFigures {
 export interface ObservabilityResult {
   targets: TargetHealth[];
   scrape: ScrapeFigure[];
-  /** the window of the scrape figures, ending when scenario 5 ran */
+  /** the window of the scrape figures: the steady write load of scenario 5 */
   windowS: number;
+  /** the steady write load that ran during the window (absent in reports of older runs) */
+  load?: LoadSummary;
   /** max of node_load1 over the window, per node (an LXC container reports the host's load) */
   load1Max: Record<string, number | null>;
 }

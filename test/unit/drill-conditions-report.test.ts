@@ -89,6 +89,28 @@ describe("drill pass conditions", () => {
     ]);
   });
 
+  it("scenario 5 fails when the steady write load of its scrape window lost a request", () => {
+    const r = passingResults().observability!;
+    const load = {
+      label: "scrape window",
+      requests: 7200,
+      ok: 7200,
+      non2xx: 0,
+      errors: 0,
+      successPct: 100,
+      p50Ms: 3,
+      p99Ms: 12,
+      rps: 40,
+      durationS: 180,
+      servedBy: { webserver1: 3600, webserver2: 3600 },
+    };
+    assert.deepEqual(failed(observabilityChecks({ ...r, load })), []);
+    assert.deepEqual(
+      failed(observabilityChecks({ ...r, load: { ...load, ok: 7199, errors: 1 } })),
+      ["the steady write load of the scrape window: every request successful"],
+    );
+  });
+
   it("scenario 6 fails on a failed request, an accepted write, split brain or a lost message", () => {
     const r = passingResults().failover!;
     r.web!.load.non2xx = 2;

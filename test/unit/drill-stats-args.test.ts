@@ -37,6 +37,15 @@ describe("drill arguments", () => {
     assert.equal(o.concurrency, 32);
     assert.equal(o.sshUser, "root");
     assert.equal(o.kafkaReplicationFactor, 2);
+    assert.equal(o.scrapeWindowSeconds, 180);
+    assert.equal(
+      parseDrillArgs(["--target", "sandbox", "--scrape-window", "60"]).scrapeWindowSeconds,
+      60,
+    );
+    assert.throws(
+      () => parseDrillArgs(["--target", "sandbox", "--scrape-window", "10"]),
+      /--scrape-window must be at least 30 \(got 10\)/,
+    );
   });
 
   it("reads every flag and the SSH environment", () => {

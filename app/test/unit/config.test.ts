@@ -67,6 +67,21 @@ describe("config", () => {
     ]);
   });
 
+  it("connects to a broker with a short timeout unless told otherwise, and rejects a bad one", () => {
+    assert.equal(loadConfig(minimal).kafka.connectTimeoutMs, 1000);
+    assert.equal(
+      loadConfig({ ...minimal, KAFKA_CONNECT_TIMEOUT_MS: "2500" }).kafka.connectTimeoutMs,
+      2500,
+    );
+    assert.deepEqual(problems({ ...minimal, KAFKA_CONNECT_TIMEOUT_MS: "0" }), [
+      'KAFKA_CONNECT_TIMEOUT_MS must be an integer from 100 to 30000 (got "0")',
+    ]);
+    assert.equal(loadConfig(minimal).kafka.requestTimeoutMs, 2000);
+    assert.deepEqual(problems({ ...minimal, KAFKA_REQUEST_TIMEOUT_MS: "2 s" }), [
+      'KAFKA_REQUEST_TIMEOUT_MS must be an integer from 500 to 60000 (got "2 s")',
+    ]);
+  });
+
   it("keeps the heartbeat at most a third of the session timeout", () => {
     const [problem] = problems({
       ...minimal,

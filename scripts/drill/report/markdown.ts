@@ -291,7 +291,7 @@ function scenario5(r: DrillResults): string[] {
       return `${e.up}/${e.total} up`;
     }),
     "",
-    `Scrapes of the last ${windowText(o.windowS)} (scenario 5 runs before the fault drills). ${SCRAPE_NOTE}`,
+    `${o.load ? `Scrapes taken during a steady write load through the LB (${o.load.ok}/${o.load.requests} requests successful at ${num(o.load.rps)} req/s) of ${windowText(o.windowS)}` : `Scrapes of the last ${windowText(o.windowS)}`} (scenario 5 runs before the fault drills). ${SCRAPE_NOTE}`,
     "",
   ];
 }
