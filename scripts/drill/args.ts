@@ -76,6 +76,19 @@ export function parseScenarioList(raw: string | undefined): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** The value following `flag`; a missing value or another flag in its place is an error. */
+function valueAfter(flag: string, v: string | undefined): string {
+  if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+  return v;
+}
+
+function parseTarget(v: string): DrillTarget {
+  if (v !== "sandbox" && v !== "stack") {
+    throw new Error(`--target must be sandbox or stack (got ${v})`);
+  }
+  return v;
+}
+
 /** Parses the CLI arguments; env supplies SSH defaults. Throws one Error naming the bad value. */
 export function parseDrillArgs(
   argv: readonly string[],
@@ -90,20 +103,11 @@ export function parseDrillArgs(
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+    const value = (): string => valueAfter(flag, argv[++i]);
     switch (flag) {
-      case "--target": {
-        const v = value();
-        if (v !== "sandbox" && v !== "stack") {
-          throw new Error(`--target must be sandbox or stack (got ${v})`);
-        }
-        target = v;
+      case "--target":
+        target = parseTarget(value());
         break;
-      }
       case "--outputs":
         opts.outputsFile = value();
         break;
@@ -178,20 +182,11 @@ export function parseBenchScrapeArgs(argv: readonly string[]): BenchScrapeOption
   let minutes = 15;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+    const value = (): string => valueAfter(flag, argv[++i]);
     switch (flag) {
-      case "--target": {
-        const v = value();
-        if (v !== "sandbox" && v !== "stack") {
-          throw new Error(`--target must be sandbox or stack (got ${v})`);
-        }
-        target = v;
+      case "--target":
+        target = parseTarget(value());
         break;
-      }
       case "--outputs":
         outputsFile = value();
         break;
