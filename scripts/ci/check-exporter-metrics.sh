@@ -164,7 +164,13 @@ for pg_port in "$primary_port" "$standby_port"; do
     wait_for "http://127.0.0.1:$port/metrics" 30 'pg_stat_replication_pg_wal_lsn_diff{.*state="streaming"'
   [[ "$pg_port" == "$standby_port" ]] &&
     wait_for "http://127.0.0.1:$port/metrics" 30 '^pg_replica_wal_receiver_streaming[{ ].* 1$'
-  curl -fsS "http://127.0.0.1:$port/metrics" | sample_names >>"$work/postgres.names"
+  # Every query of ours runs without error on this server (primary and standby alike).
+  body="$(curl -fsS "http://127.0.0.1:$port/metrics")"
+  grep -q '^pg_exporter_last_scrape_error 0$' <<<"$body" ||
+    fail "postgres_exporter on port $pg_port: last scrape had an error: $(grep '^pg_exporter_last_scrape_error' <<<"$body")"
+  grep -q '^pg_exporter_user_queries_load_error{.*} 0$' <<<"$body" ||
+    fail "postgres_exporter on port $pg_port: the queries file did not load"
+  sample_names <<<"$body" >>"$work/postgres.names"
   scrape_time "postgres" "http://127.0.0.1:$port/metrics"
 done
 sort -u -o "$work/postgres.names" "$work/postgres.names"

@@ -30,10 +30,10 @@ export function renderPostgresExporterRoleSql(role = POSTGRES_EXPORTER_ROLE): st
 }
 
 /**
- * Extra queries. pg_settings and pg_database replace the exporter's settings metrics (~350
- * settings parsed per scrape for the one max_connections we read) and its database collector
- * (which also sizes template0/template1): together ~30 % of a scrape's CPU, measured with the
- * exporter's and its backend's CPU time over 100 scrapes (8.9 -> 5.9 ms).
+ * The exporter runs only these queries (its defaults, settings and collectors are off): the
+ * series dashboards and alerts read, with the defaults' names and labels, and no more. CPU time of
+ * the exporter and its backend per scrape, over 100 scrapes on the sandbox's primary: 8.9 ms with
+ * the defaults (563 series), 4.8 ms with these (~70 series).
  * pg_replica: replica state seen from the standby itself. The lag is 0 while everything
  * received has been replayed, so an idle primary does not look like a lagging standby.
  */
@@ -62,6 +62,73 @@ export function renderPostgresExporterQueries(): string {
           },
         ],
       },
+      pg_stat_database: {
+        query:
+          "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_fetched, blks_hit, blks_read " +
+          "FROM pg_stat_database WHERE datname IS NOT NULL",
+        master: true,
+        metrics: [
+          { datname: { usage: "LABEL", description: "Database name" } },
+          ...counters({
+            xact_commit: "Transactions committed",
+            xact_rollback: "Transactions rolled back",
+            tup_inserted: "Rows inserted",
+            tup_fetched: "Rows fetched",
+            blks_hit: "Buffer cache hits",
+            blks_read: "Blocks read from disk",
+          }),
+        ],
+      },
+      pg_stat_activity: {
+        query:
+          "SELECT datname, state, count(*)::float AS count FROM pg_stat_activity " +
+          "WHERE datname IS NOT NULL AND state IS NOT NULL GROUP BY datname, state",
+        master: true,
+        metrics: [
+          { datname: { usage: "LABEL", description: "Database name" } },
+          { state: { usage: "LABEL", description: "Connection state" } },
+          { count: { usage: "GAUGE", description: "Connections in this state" } },
+        ],
+      },
+      pg_locks: {
+        query: "SELECT mode, count(*)::float AS count FROM pg_locks GROUP BY mode",
+        master: true,
+        metrics: [
+          { mode: { usage: "LABEL", description: "Lock mode" } },
+          { count: { usage: "GAUGE", description: "Locks held or awaited in this mode" } },
+        ],
+      },
+      // The WHERE keeps pg_current_wal_lsn() (an error during recovery) off a standby.
+      pg_stat_replication: {
+        query:
+          "SELECT host(client_addr) AS client_addr, application_name, state, sync_state, " +
+          "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float AS pg_wal_lsn_diff " +
+          "FROM pg_stat_replication WHERE NOT pg_is_in_recovery()",
+        master: true,
+        metrics: [
+          { client_addr: { usage: "LABEL", description: "Standby address" } },
+          { application_name: { usage: "LABEL", description: "Standby application name" } },
+          { state: { usage: "LABEL", description: "WAL sender state" } },
+          { sync_state: { usage: "LABEL", description: "sync or async" } },
+          {
+            pg_wal_lsn_diff: { usage: "GAUGE", description: "Bytes the standby has not replayed" },
+          },
+        ],
+      },
+      pg_replication_slots: {
+        query:
+          "SELECT slot_name, active::int::float AS active, pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() " +
+          "THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, restart_lsn)::float AS pg_wal_lsn_diff " +
+          "FROM pg_replication_slots",
+        master: true,
+        metrics: [
+          { slot_name: { usage: "LABEL", description: "Replication slot" } },
+          { active: { usage: "GAUGE", description: "1 if a receiver uses the slot" } },
+          {
+            pg_wal_lsn_diff: { usage: "GAUGE", description: "Bytes of WAL the slot retains" },
+          },
+        ],
+      },
       pg_settings: {
         query: "SELECT current_setting('max_connections')::float AS max_connections",
         master: true,
@@ -83,6 +150,14 @@ export function renderPostgresExporterQueries(): string {
   );
 }
 
+function counters(
+  names: Record<string, string>,
+): Record<string, { usage: string; description: string }>[] {
+  return Object.entries(names).map(([column, description]) => ({
+    [column]: { usage: "COUNTER", description },
+  }));
+}
+
 /** Value inside single quotes of a shell-sourced /etc/default file. */
 function quoted(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
@@ -94,8 +169,8 @@ export function renderPostgresExporterDefaults(role = POSTGRES_EXPORTER_ROLE): s
   const args = [
     `--web.listen-address=:${METRICS_PORTS.postgresExporter}`,
     `--extend.query-path=${POSTGRES_EXPORTER_QUERIES_PATH}`,
-    // Served by the extra queries instead (see renderPostgresExporterQueries); no dashboard or
-    // alert reads pg_stat_bgwriter.
+    // Everything read comes from the extra queries (see renderPostgresExporterQueries).
+    "--disable-default-metrics",
     "--disable-settings-metrics",
     "--no-collector.database",
     "--no-collector.bgwriter",
