@@ -2,12 +2,7 @@
 # Writes haproxy.cfg, checks it with haproxy -c and reloads HAProxy on change.
 set -Eeuo pipefail
 
-changed=$(printf '%s' "$HAPROXY_CFG" | write_file /etc/haproxy/haproxy.cfg 0644 root:root)
+changed=$(printf '%s' "$HAPROXY_CFG" | write_file /etc/haproxy/haproxy.cfg 0644 root:root haproxy)
 haproxy -c -q -f /etc/haproxy/haproxy.cfg
-systemctl enable --quiet haproxy
-if ! systemctl is-active --quiet haproxy; then
-  systemctl start haproxy
-elif [[ "$changed" == changed ]]; then
-  systemctl reload haproxy
-fi
+ensure_service haproxy reload
 echo "haproxy.cfg $changed"

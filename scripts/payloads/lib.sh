@@ -115,14 +115,21 @@ write_file() {
   echo changed
 }
 
-# Enables and starts a unit; restarts it when marked by write_file/mark_restart.
+# ensure_service <unit> [restart|reload]: enables and starts a unit; when write_file/mark_restart
+# marked it, restarts it, or reloads it if it runs and `reload` is asked (a server that rereads its
+# configuration without dropping connections).
 ensure_service() {
-  local unit="$1"
+  local unit="$1" how="${2:-restart}"
   systemctl daemon-reload
   systemctl enable --quiet "$unit"
   if [[ -f "$PVE_HA_RESTART_DIR/$unit" ]]; then
-    log "restarting $unit (configuration changed)"
-    systemctl restart "$unit"
+    if [[ "$how" == reload ]] && systemctl is-active --quiet "$unit"; then
+      log "reloading $unit (configuration changed)"
+      systemctl reload "$unit"
+    else
+      log "restarting $unit (configuration changed)"
+      systemctl restart "$unit"
+    fi
     rm -f "$PVE_HA_RESTART_DIR/$unit"
   else
     systemctl start "$unit"
