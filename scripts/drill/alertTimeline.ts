@@ -28,6 +28,11 @@ export interface AlertMilestones extends ExpectedAlert {
   resolvedAlertmanagerS: number | null;
 }
 
+/** Seconds from the restore to `t` (null when either did not happen). */
+export function afterRestoreS(t: number | null, restoredAtS: number | null): number | null {
+  return t === null || restoredAtS === null ? null : t - restoredAtS;
+}
+
 export function matches(a: SeenAlert, e: ExpectedAlert): boolean {
   return a.name === e.alert && a.labels.node === e.node;
 }

@@ -11,6 +11,7 @@ import type {
   ReplicationResult,
   WebWriteResult,
 } from "./types";
+import { afterRestoreS } from "./alertTimeline";
 import { percentile } from "./stats";
 
 export interface Thresholds {
@@ -376,16 +377,14 @@ export function alertingChecks(r: AlertingResult): Check[] {
     check(
       7,
       `every expected alert resolved in Prometheus and Alertmanager within ${r.resolveBoundS} s of the restart`,
-      r.restoredAtS !== null &&
-        all(
-          (m) =>
-            m.resolvedPrometheusS !== null &&
-            m.resolvedAlertmanagerS !== null &&
-            m.resolvedAlertmanagerS - (r.restoredAtS ?? 0) <= r.resolveBoundS,
-        ),
+      all((m) => {
+        const prom = afterRestoreS(m.resolvedPrometheusS, r.restoredAtS);
+        const am = afterRestoreS(m.resolvedAlertmanagerS, r.restoredAtS);
+        return prom !== null && am !== null && am <= r.resolveBoundS;
+      }),
       list(
         (m) =>
-          `${seconds(m.resolvedPrometheusS === null || r.restoredAtS === null ? null : m.resolvedPrometheusS - r.restoredAtS)} / ${seconds(m.resolvedAlertmanagerS === null || r.restoredAtS === null ? null : m.resolvedAlertmanagerS - r.restoredAtS)} after the start`,
+          `${seconds(afterRestoreS(m.resolvedPrometheusS, r.restoredAtS))} / ${seconds(afterRestoreS(m.resolvedAlertmanagerS, r.restoredAtS))} after the start`,
       ),
     ),
   ];

@@ -1,3 +1,4 @@
+import { afterRestoreS } from "../alertTimeline";
 import { PAPER } from "../paper";
 import { percentile } from "../stats";
 import {
@@ -465,8 +466,7 @@ function scenario7(r: DrillResults): string[] {
   const a = r.alerting;
   if (!a) return [];
   const s = (v: number | null): string => (v === null ? "–" : `${v.toFixed(0)} s`);
-  const after = (v: number | null): string =>
-    v === null || a.restoredAtS === null ? "–" : `${(v - a.restoredAtS).toFixed(0)} s`;
+  const after = (v: number | null): string => s(afterRestoreS(v, a.restoredAtS));
   return [
     "## Scenario 7 — alerting: stop nodes, alerts fire, reach Alertmanager, resolve",
     "",

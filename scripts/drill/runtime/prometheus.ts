@@ -4,6 +4,7 @@ import {
   type Series,
   type TargetHealth,
 } from "../parse/prometheus";
+import { parseAlertmanagerAlerts, parsePrometheusAlerts, type SeenAlert } from "../parse/alerts";
 import { scrapeFigures, scrapeQueries } from "../scrapeFigures";
 import type { ScrapeFigure } from "../types";
 import { getJson } from "./http";
@@ -13,6 +14,16 @@ const base = (prometheusUrl: string): string => prometheusUrl.replace(/\/+$/, ""
 /** GET /api/v1/targets?state=active */
 export async function activeTargets(prometheusUrl: string): Promise<TargetHealth[]> {
   return parseTargets(await getJson(`${base(prometheusUrl)}/api/v1/targets?state=active`));
+}
+
+/** GET /api/v1/alerts: pending and firing alerts. */
+export async function prometheusAlerts(prometheusUrl: string): Promise<SeenAlert[]> {
+  return parsePrometheusAlerts(await getJson(`${base(prometheusUrl)}/api/v1/alerts`));
+}
+
+/** GET /api/v2/alerts of Alertmanager: every alert not resolved (active, suppressed, …). */
+export async function alertmanagerAlerts(alertmanagerUrl: string): Promise<SeenAlert[]> {
+  return parseAlertmanagerAlerts(await getJson(`${base(alertmanagerUrl)}/api/v2/alerts`));
 }
 
 /** An instant query evaluated at `timeMs` (a range selector returns the raw samples). */

@@ -7,7 +7,8 @@ import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
 import { countWithPrefix, uidsWithPrefix } from "../runtime/db";
 import { sleep } from "../runtime/http";
-import { newRecorder, runLoad } from "../runtime/load";
+import { newRecorder, runLoad, type LoadSpec } from "../runtime/load";
+import { setNodeRunning } from "../runtime/nodes";
 
 export interface FaultPlan {
   /** file-name friendly id, also the timeline's file name */
@@ -27,6 +28,20 @@ export interface FaultPlan {
 
 export function lbMessagesUrl(lbUrl: string): string {
   return `${lbUrl.replace(/\/+$/, "")}/messages`;
+}
+
+/** The drills' write load: POSTs through the LB at --write-rate, on at most 8 connections. */
+export function lbWriteLoad(
+  ctx: DrillContext,
+  spec: Pick<LoadSpec, "label" | "durationS" | "post" | "timeoutS" | "t0">,
+): LoadSpec {
+  return {
+    ...spec,
+    url: lbMessagesUrl(ctx.outputs.lbUrl),
+    method: "POST",
+    connections: Math.min(8, ctx.opts.writeRate),
+    overallRate: ctx.opts.writeRate,
+  };
 }
 
 /** Stops a node during a bounded write load through the LB and records what the write path did. */
@@ -57,17 +72,13 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   })();
 
   const load = runLoad(
-    {
+    lbWriteLoad(ctx, {
       label: plan.name,
-      url: lbMessagesUrl(ctx.outputs.lbUrl),
-      method: "POST",
-      connections: Math.min(8, ctx.opts.writeRate),
       durationS: plan.durationS,
-      overallRate: ctx.opts.writeRate,
       timeoutS: 10,
       post: (n) => ({ uid: series.uid(n), body: `drill ${plan.id} #${n}` }),
       t0,
-    },
+    }),
     rec,
   );
 
@@ -76,8 +87,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     const node = plan.stop;
     await sleep(plan.stopAtS * 1000);
     faultAtMs = Date.now() - t0;
-    ctx.stopped.add(node.vmid);
-    const r = await ctx.pct.run(["stop", String(node.vmid)]);
+    const r = await setNodeRunning(ctx, node, false);
     events.push({ t: faultAtMs, label: `pct stop ${node.name}` });
     ctx.log(
       `  ${plan.name}: stopped ${node.name} (exit ${r.code}) at ${(faultAtMs / 1000).toFixed(1)} s`,
@@ -88,8 +98,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
       await sleep(Math.max(0, t0 + plan.restoreAtS * 1000 - Date.now()));
     } finally {
       // Restore the node even when a probe failed: a drill never leaves the stack degraded.
-      const s = await ctx.pct.run(["start", String(node.vmid)]);
-      if (s.code === 0) ctx.stopped.delete(node.vmid);
+      const s = await setNodeRunning(ctx, node, true);
       events.push({ t: Date.now() - t0, label: `pct start ${node.name}` });
       ctx.log(`  ${plan.name}: started ${node.name} (exit ${s.code})`);
       if (s.code !== 0) throw new Error(`pct start ${node.vmid} failed: ${s.stderr.trim()}`);

@@ -6,7 +6,7 @@ import { digest, psql, replication } from "../runtime/db";
 import { http, sleep, waitFor } from "../runtime/http";
 import { runLoad } from "../runtime/load";
 import { cpuPercent, cpuSnapshot } from "../runtime/cgroup";
-import { lbMessagesUrl } from "./faultRun";
+import { lbMessagesUrl, lbWriteLoad } from "./faultRun";
 import type { StackNode } from "../outputs";
 import type { TableDigest } from "../parse/postgres";
 
@@ -96,15 +96,13 @@ export async function replicationDrill(ctx: DrillContext): Promise<ReplicationRe
     }
   })();
   const cpuBefore = await cpuSnapshot(ctx, [ctx.pgPrimary]);
-  const load = await runLoad({
-    label: `write load ${ctx.opts.writeRate} req/s`,
-    url: lbMessagesUrl(ctx.outputs.lbUrl),
-    method: "POST",
-    connections: Math.min(8, ctx.opts.writeRate),
-    durationS: LOAD_SECONDS,
-    overallRate: ctx.opts.writeRate,
-    post: (n) => ({ uid: loadSeries.uid(n), body: `replication load #${n}` }),
-  });
+  const load = await runLoad(
+    lbWriteLoad(ctx, {
+      label: `write load ${ctx.opts.writeRate} req/s`,
+      durationS: LOAD_SECONDS,
+      post: (n) => ({ uid: loadSeries.uid(n), body: `replication load #${n}` }),
+    }),
+  );
   const cpuAfter = await cpuSnapshot(ctx, [ctx.pgPrimary]);
   loading = false;
   await sampler;

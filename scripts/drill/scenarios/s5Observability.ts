@@ -1,9 +1,9 @@
 import type { ObservabilityResult } from "../types";
 import type { DrillContext } from "../runtime/context";
-import { newRecorder, runLoad } from "../runtime/load";
+import { runLoad } from "../runtime/load";
 import { instantQuery, queryScrapeFigures } from "../runtime/prometheus";
 import { uidSeries } from "../uid";
-import { lbMessagesUrl } from "./faultRun";
+import { lbWriteLoad } from "./faultRun";
 
 /**
  * Scenario 5: every target up; per job, p50/p99/max of every successful scrape taken while a
@@ -16,16 +16,11 @@ export async function observabilityDrill(ctx: DrillContext): Promise<Observabili
   const series = uidSeries(ctx.runId, ctx.nextPhase());
   const startMs = Date.now();
   const load = await runLoad(
-    {
+    lbWriteLoad(ctx, {
       label: `scrape window: ${ctx.opts.writeRate} req/s for ${ctx.opts.scrapeWindowSeconds} s`,
-      url: lbMessagesUrl(ctx.outputs.lbUrl),
-      method: "POST",
-      connections: Math.min(8, ctx.opts.writeRate),
       durationS: ctx.opts.scrapeWindowSeconds,
-      overallRate: ctx.opts.writeRate,
       post: (n) => ({ uid: series.uid(n), body: `scrape window #${n}` }),
-    },
-    newRecorder(),
+    }),
   );
   const endMs = Date.now();
   const windowS = Math.floor((endMs - startMs) / 1000);

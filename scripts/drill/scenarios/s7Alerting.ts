@@ -2,14 +2,16 @@ import {
   alertMilestones,
   matches,
   unexpectedFiring,
+  type AlertMilestones,
   type AlertObservation,
   type ExpectedAlert,
 } from "../alertTimeline";
-import { parseAlertmanagerAlerts, parsePrometheusAlerts } from "../parse/alerts";
 import type { StackNode } from "../outputs";
 import type { AlertingResult } from "../types";
 import type { DrillContext } from "../runtime/context";
-import { getJson, sleep } from "../runtime/http";
+import { sleep } from "../runtime/http";
+import { setNodeRunning } from "../runtime/nodes";
+import { alertmanagerAlerts, prometheusAlerts } from "../runtime/prometheus";
 
 const POLL_MS = 2000;
 /** Bounds: TargetDown has `for: 1m` on a 15 s scrape and evaluation interval. */
@@ -29,23 +31,19 @@ export function expectedAlerts(app: string, standby: string, primary: string): E
 }
 
 async function observe(ctx: DrillContext, t: number): Promise<AlertObservation> {
-  const prom = ctx.outputs.prometheusUrl.replace(/\/+$/, "");
-  const am = ctx.outputs.alertmanagerUrl.replace(/\/+$/, "");
-  const [p, a] = await Promise.all([
-    getJson(`${prom}/api/v1/alerts`),
-    getJson(`${am}/api/v2/alerts`),
+  const [prometheus, alertmanager] = await Promise.all([
+    prometheusAlerts(ctx.outputs.prometheusUrl),
+    alertmanagerAlerts(ctx.outputs.alertmanagerUrl),
   ]);
-  return { t, prometheus: parsePrometheusAlerts(p), alertmanager: parseAlertmanagerAlerts(a) };
+  return { t, prometheus, alertmanager };
 }
 
 async function setRunning(ctx: DrillContext, nodes: StackNode[], running: boolean): Promise<void> {
   for (const n of nodes) {
-    if (!running) ctx.stopped.add(n.vmid);
-    const r = await ctx.pct.run([running ? "start" : "stop", String(n.vmid)]);
+    const r = await setNodeRunning(ctx, n, running);
     if (r.code !== 0) {
       throw new Error(`pct ${running ? "start" : "stop"} ${n.vmid} failed: ${r.stderr.trim()}`);
     }
-    if (running) ctx.stopped.delete(n.vmid);
     ctx.log(`  ${running ? "started" : "stopped"} ${n.name}`);
   }
 }
@@ -69,15 +67,14 @@ export async function alertingDrill(ctx: DrillContext): Promise<AlertingResult> 
   let restoredAtS: number | null = null;
   const t0 = Date.now();
   const since = (): number => (Date.now() - t0) / 1000;
-  const allSeen = (key: "firingS" | "alertmanagerS" | "resolvedPrometheusS"): boolean =>
-    alertMilestones(expected, observations, restoredAtS).every((m) =>
-      key === "resolvedPrometheusS"
-        ? m.resolvedPrometheusS !== null && m.resolvedAlertmanagerS !== null
-        : m[key] !== null,
-    );
+  const all = (done: (m: AlertMilestones) => boolean): boolean =>
+    alertMilestones(expected, observations, restoredAtS).every(done);
+  const raised = (m: AlertMilestones): boolean => m.firingS !== null && m.alertmanagerS !== null;
+  const resolved = (m: AlertMilestones): boolean =>
+    m.resolvedPrometheusS !== null && m.resolvedAlertmanagerS !== null;
   await setRunning(ctx, faults, false);
   try {
-    while (since() < FIRE_BOUND_S && !(allSeen("firingS") && allSeen("alertmanagerS"))) {
+    while (since() < FIRE_BOUND_S && !all(raised)) {
       await sleep(POLL_MS);
       observations.push(await observe(ctx, since()));
     }
@@ -86,7 +83,7 @@ export async function alertingDrill(ctx: DrillContext): Promise<AlertingResult> 
     restoredAtS = since();
   }
   const resolveUntil = restoredAtS + RESOLVE_BOUND_S;
-  while (since() < resolveUntil && !allSeen("resolvedPrometheusS")) {
+  while (since() < resolveUntil && !all(resolved)) {
     await sleep(POLL_MS);
     observations.push(await observe(ctx, since()));
   }
