@@ -63,3 +63,50 @@ export function artifactIdentity(source: ArtifactSource, cwd: string = process.c
   if (!fs.existsSync(file)) return `missing:${source.localPath}`;
   return `sha256:${sha256Hex(fs.readFileSync(file))}`;
 }
+
+/** The artifacts the configured stack pushes into its containers. */
+export function pushedArtifacts(cfg: Pick<StackConfig, "observability">): ArtifactName[] {
+  return [
+    "kafka",
+    "jmxAgent",
+    "node",
+    "app",
+    ...(cfg.observability.kafkaExporterEnabled ? (["kafkaExporter"] as const) : []),
+    ...(cfg.observability.grafanaEnabled ? (["grafana"] as const) : []),
+  ];
+}
+
+const BUILD = "build it (bash scripts/artifacts/all.sh)";
+
+/** The ways out of a missing local artifact: build it, download it instead, or turn its part off. */
+function waysOut(name: ArtifactName): string[] {
+  const download = `give artifacts.${name}.url + sha256`;
+  switch (name) {
+    case "grafana":
+      return ["put the Grafana .deb there", download, "set grafanaEnabled: false"];
+    case "kafkaExporter":
+      return [BUILD, download, "set kafkaExporterEnabled: false"];
+    default:
+      return [BUILD, download];
+  }
+}
+
+/**
+ * One problem per local artifact the stack would push that does not exist (the engine hashes a
+ * file asset when it is registered, so a missing file would fail deep inside `pulumi preview`).
+ * Relative paths are relative to the working directory, the project directory under Pulumi.
+ */
+export function missingArtifactProblems(
+  cfg: Pick<StackConfig, "observability" | "artifacts">,
+  exists: (file: string) => boolean = (file) => fs.existsSync(path.resolve(file)),
+): string[] {
+  const problems: string[] = [];
+  for (const name of pushedArtifacts(cfg)) {
+    const source = artifactSource(cfg, name);
+    if (source.kind !== "local" || exists(source.localPath)) continue;
+    const ways = waysOut(name);
+    const text = `${ways.slice(0, -1).join(", ")} or ${ways[ways.length - 1]}`;
+    problems.push(`artifacts.${name}.localPath: file not found (${source.localPath}); ${text}`);
+  }
+  return problems;
+}

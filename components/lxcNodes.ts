@@ -1,6 +1,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { NodePlan, StackConfig } from "./config/types";
 import { commandTrigger } from "./render/hash";
 import { debianPackages } from "./render/packages";
@@ -49,6 +50,9 @@ export function hostAccess(cfg: StackConfig, connection = hostConnection(cfg)): 
   return { connection, stagingDir: cfg.proxmox.hostStagingDir, stagingDirReady };
 }
 
+/** The type the template download had before download.File; an alias keeps existing templates. */
+export const LEGACY_TEMPLATE_TYPE = "proxmoxve:download/fileLegacy:FileLegacy";
+
 /** One Debian 12 template per Proxmox node, unless the stack names an existing one. */
 export function templateFileIds(
   cfg: StackConfig,
@@ -60,16 +64,20 @@ export function templateFileIds(
       ids.set(nodeName, cfg.template.fileId);
       continue;
     }
-    const file = new proxmoxve.download.FileLegacy(`template-${nodeName}`, {
-      contentType: "vztmpl",
-      datastoreId: cfg.proxmox.templateDatastoreId,
-      nodeName,
-      url: cfg.template.url,
-      overwrite: false,
-      ...(cfg.template.sha512
-        ? { checksum: cfg.template.sha512, checksumAlgorithm: "sha512" }
-        : {}),
-    });
+    const file = new proxmoxve.download.File(
+      `template-${nodeName}`,
+      {
+        contentType: "vztmpl",
+        datastoreId: cfg.proxmox.templateDatastoreId,
+        nodeName,
+        url: cfg.template.url,
+        overwrite: false,
+        ...(cfg.template.sha512
+          ? { checksum: cfg.template.sha512, checksumAlgorithm: "sha512" }
+          : {}),
+      },
+      { aliases: [{ type: LEGACY_TEMPLATE_TYPE }] },
+    );
     ids.set(nodeName, file.id);
   }
   return ids;
@@ -78,6 +86,8 @@ export function templateFileIds(
 export function nodeFactory(cfg: StackConfig, plans: readonly NodePlan[]): NodeFactory {
   const host = hostAccess(cfg);
   const templates = templateFileIds(cfg, plans);
+  const triggerKey = new random.RandomPassword("trigger-key", { length: 32, special: false })
+    .result;
   return (plan, parent) =>
     new ProxmoxLxcNode(
       plan.name,
@@ -90,6 +100,9 @@ export function nodeFactory(cfg: StackConfig, plans: readonly NodePlan[]): NodeF
         dnsServers: cfg.network.dnsServers,
         searchDomain: cfg.network.searchDomain,
         aptSources: cfg.aptSources,
+        triggerKey,
+        timeoutSeconds: cfg.proxmox.containerTimeoutSeconds,
+        protectData: cfg.proxmox.protectData,
       },
       parent ? { parent } : {},
     );

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { artifactIdentity } from "./artifacts";
 import type { ArtifactSource, NodePlan } from "./config/types";
-import { commandTrigger } from "./render/hash";
+import { commandTrigger, keyedCommandTrigger } from "./render/hash";
 import { renderPayload, type PayloadVars } from "./render/payload";
 import { pctExecScript, pctPushFile, pctPushStdin } from "./render/pct";
 
@@ -27,6 +27,38 @@ export interface ProxmoxLxcNodeArgs {
   searchDomain: string;
   /** sources.list replacing Debian's; empty keeps the template's sources. */
   aptSources: string;
+  /** Secret key of the stack for the triggers of commands that carry secrets. */
+  triggerKey: pulumi.Output<string>;
+  /** Provider timeout of container create/update/delete, in seconds. */
+  timeoutSeconds: number;
+  /** Data-bearing containers (PostgreSQL, Kafka) get protect, retainOnDelete, a fixed template. */
+  protectData: boolean;
+}
+
+/** Roles whose containers hold data that a rebuild would lose. */
+export const DATA_ROLES: readonly NodePlan["role"][] = ["pg-primary", "pg-standby", "kafka"];
+
+/** Pulumi waits a minute longer than the provider, so the provider's own error is reported. */
+const CUSTOM_TIMEOUT_MARGIN_SECONDS = 60;
+
+/**
+ * Resource options of a container: timeouts for a slow host and, with protectData, no delete or
+ * rebuild of a data-bearing container (a changed template would otherwise replace it).
+ */
+export function containerOptions(
+  role: NodePlan["role"],
+  settings: { timeoutSeconds: number; protectData: boolean },
+): pulumi.CustomResourceOptions {
+  const limit = `${settings.timeoutSeconds + CUSTOM_TIMEOUT_MARGIN_SECONDS}s`;
+  const opts: pulumi.CustomResourceOptions = {
+    customTimeouts: { create: limit, update: limit, delete: limit },
+  };
+  if (settings.protectData && DATA_ROLES.includes(role)) {
+    opts.protect = true;
+    opts.retainOnDelete = true;
+    opts.ignoreChanges = ["operatingSystem.templateFileId"];
+  }
+  return opts;
 }
 
 export interface RunPayloadArgs {
@@ -77,6 +109,7 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
   /** Waits for systemd, the network and the dpkg lock; every helper step depends on it. */
   readonly ready: command.remote.Command;
   private readonly host: HostAccess;
+  private readonly triggerKey: pulumi.Output<string>;
 
   constructor(name: string, args: ProxmoxLxcNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(LXC_NODE_TYPE, name, {}, opts);
@@ -85,6 +118,7 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     this.vmid = plan.vmid;
     this.ip = plan.ip;
     this.host = args.host;
+    this.triggerKey = args.triggerKey;
 
     this.container = new proxmoxve.ContainerLegacy(
       name,
@@ -114,8 +148,11 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
         startOnBoot: true,
         started: true,
         startup: { order: plan.startOrder },
+        timeoutCreate: args.timeoutSeconds,
+        timeoutUpdate: args.timeoutSeconds,
+        timeoutDelete: args.timeoutSeconds,
       },
-      { parent: this },
+      { parent: this, ...containerOptions(plan.role, args) },
     );
 
     this.ready = this.command("ready", {
@@ -219,7 +256,7 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     spec: {
       create: string;
       stdin: pulumi.Output<string>;
-      /** Marks stdin (and so the trigger) secret, turns logging off, hides stdout/stderr. */
+      /** Marks stdin secret (the trigger becomes a keyed digest), turns logging off, hides stdout/stderr. */
       secret: boolean;
       dependsOn?: pulumi.Resource[];
       opts?: pulumi.CustomResourceOptions;
@@ -228,7 +265,16 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
     const { opts } = spec;
     const ownDeps = spec.dependsOn ?? [this.ready];
     const stdin = spec.secret ? pulumi.secret(spec.stdin) : spec.stdin;
-    const trigger = stdin.apply((text) => commandTrigger(text, spec.create));
+    // A trigger must never be secret: at preview a secret is unknown, and the provider rejects a
+    // secret unknown trigger ("malformed secret: missing value"). The keyed digest of a secret
+    // script is safe to show.
+    const trigger = spec.secret
+      ? pulumi.unsecret(
+          pulumi
+            .all([this.triggerKey, spec.stdin])
+            .apply(([key, text]) => keyedCommandTrigger(key, text, spec.create)),
+        )
+      : stdin.apply((text) => commandTrigger(text, spec.create));
     return new command.remote.Command(
       `${this.plan.name}-${resourceName}`,
       {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { missingArtifactProblems } from "../artifacts";
 import { CONFIG_NAMESPACE, PROVIDER_KEYS } from "./schema";
 import type { StackConfig } from "./types";
 import { formatConfigErrors, parseConfig, type RawConfig } from "./validate";
@@ -24,11 +25,16 @@ export function rawConfigOf(config: pulumi.Config): RawConfig {
   return raw;
 }
 
-/** Reads and validates the stack configuration; throws one Error listing every problem. */
+/**
+ * Reads and validates the stack configuration, and checks that every local artifact it would push
+ * exists; throws one Error listing every problem, before any resource is registered.
+ */
 export function loadConfig(
   config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE),
 ): StackConfig {
   const { config: parsed, errors } = parseConfig(rawConfigOf(config));
   if (!parsed) throw new Error(formatConfigErrors(errors));
+  const missing = missingArtifactProblems(parsed);
+  if (missing.length > 0) throw new Error(formatConfigErrors(missing));
   return parsed;
 }

@@ -57,6 +57,18 @@ export const SCALAR_SETTINGS = {
     default: "/var/lib/pve-ha-stack/staging",
     description: "Directory on the Proxmox host for artifacts copied from the Pulumi host.",
   },
+  containerTimeoutSeconds: {
+    type: "integer",
+    default: 1800,
+    description:
+      "Provider timeout of container create/update/delete in seconds (Pulumi waits 60 s more).",
+  },
+  protectData: {
+    type: "boolean",
+    default: false,
+    description:
+      "protect + retainOnDelete on the PostgreSQL and Kafka containers, template changes ignored.",
+  },
   templateFileId: {
     type: "string",
     default: "",

@@ -56,6 +56,10 @@ export interface ProxmoxSettings {
   bridge: string;
   /** Directory on the Proxmox host where binary artifacts are staged before `pct push`. */
   hostStagingDir: string;
+  /** Provider timeout of container create/update/delete, in seconds. */
+  containerTimeoutSeconds: number;
+  /** protect + retainOnDelete + fixed template on the PostgreSQL and Kafka containers. */
+  protectData: boolean;
 }
 
 export interface TemplateSettings {

@@ -408,6 +408,8 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
         "an absolute path",
         p,
       ),
+      containerTimeoutSeconds: readInt(raw, "containerTimeoutSeconds", 60, 86400, p),
+      protectData: readBool(raw, "protectData", p),
     },
     template: {
       fileId: templateFileId,

@@ -18,7 +18,7 @@ type Performer = (ctx: SandboxContext, name: string, inputs: Inputs) => Promise<
 
 const PERFORMERS: Record<string, Performer> = {
   "proxmoxve:index/containerLegacy:ContainerLegacy": performContainer,
-  "proxmoxve:download/fileLegacy:FileLegacy": performTemplate,
+  "proxmoxve:download/file:File": performTemplate,
   "command:remote:Command": performCommand,
   "command:local:Command": performCommand,
   "command:remote:CopyToRemote": performCopyToRemote,
@@ -75,9 +75,13 @@ async function plainInputs(value: unknown): Promise<unknown> {
   return value;
 }
 
+/** A resource refused because an earlier one failed: not a failure of its own. */
+class NotRunAfterFailure extends Error {}
+
 /**
  * A Pulumi mock monitor that performs each resource on this machine. Registration of a resource
- * waits for its inputs and dependencies, so resources run in the program's own order.
+ * waits for its inputs and dependencies, so resources run in the program's own order. After the
+ * first failure no resource starts (unless continueOnError); the ones already running finish.
  */
 export class PerformingMonitor implements pulumi.runtime.Mocks {
   private readonly slots: Semaphore;
@@ -96,7 +100,10 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
     return this.failure;
   }
 
-  /** Resolves once no resource is being performed (after the program registered everything). */
+  /**
+   * Resolves once every registration that reached the monitor has settled, including ones still
+   * resolving their inputs or waiting for a slot (after the program registered everything).
+   */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
@@ -108,6 +115,24 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
   async newResource(
     args: pulumi.runtime.MockResourceArgs,
   ): Promise<pulumi.runtime.MockResourceResult> {
+    const registration = this.register(args);
+    this.inFlight.add(registration);
+    try {
+      return await registration;
+    } finally {
+      this.inFlight.delete(registration);
+    }
+  }
+
+  private refuseAfterFailure(name: string): void {
+    if (this.failure && !this.ctx.continueOnError) {
+      throw new NotRunAfterFailure(`not run after an earlier failure: ${name}`);
+    }
+  }
+
+  private async register(
+    args: pulumi.runtime.MockResourceArgs,
+  ): Promise<pulumi.runtime.MockResourceResult> {
     const inputs = (await plainInputs(args.inputs)) as Inputs;
     const performer = PERFORMERS[args.type];
     if (!performer) {
@@ -116,9 +141,7 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       }
       return { id: args.custom ? `${args.name}_id` : undefined, state: inputs };
     }
-    if (this.failure && !this.ctx.continueOnError) {
-      throw new Error(`not run after an earlier failure: ${args.name}`);
-    }
+    this.refuseAfterFailure(args.name);
     const key = resourceKey(args.type, args.name);
     const hash = hashInputs(args.type, hashableInputs(inputs));
     const previous = this.ctx.state.resources[key];
@@ -127,11 +150,11 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       return { id: previous.id, state: previous.outputs };
     }
     try {
-      const pending = this.schedule(args.type, inputs, () =>
-        this.timed(args.type, args.name, inputs, performer),
-      );
-      this.inFlight.add(pending);
-      const result = await pending.finally(() => this.inFlight.delete(pending));
+      // Checked again once a slot is free: a failure while this one waited stops it from starting.
+      const result = await this.schedule(args.type, inputs, () => {
+        this.refuseAfterFailure(args.name);
+        return this.timed(args.type, args.name, inputs, performer);
+      });
       this.ctx.state.resources[key] = {
         type: args.type,
         hash,
@@ -143,6 +166,7 @@ export class PerformingMonitor implements pulumi.runtime.Mocks {
       this.performed.push(key);
       return { id: result.id, state: result.outputs };
     } catch (e) {
+      if (e instanceof NotRunAfterFailure) throw e;
       const err = e instanceof Error ? e : new Error(String(e));
       this.failure ??= err;
       this.failures.push(key);

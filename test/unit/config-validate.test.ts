@@ -5,7 +5,7 @@ import {
   validateConfig,
   type RawConfig,
 } from "../../components/config";
-import { exampleRaw } from "./program-harness";
+import { exampleRaw, FIXTURE_ARTIFACTS } from "./program-harness";
 import * as pulumi from "@pulumi/pulumi";
 import { runtimeConfigOf } from "../../components/config";
 
@@ -234,7 +234,7 @@ describe("config: loadConfig", () => {
     assert.deepStrictEqual(cfg.nodes, { monitor: { memoryMb: 3072 } });
     assert.deepStrictEqual(cfg.artifacts.app, {
       kind: "local",
-      localPath: ".cache/artifacts/pve-ha-app.tgz",
+      localPath: FIXTURE_ARTIFACTS.app.localPath,
     });
   });
 });

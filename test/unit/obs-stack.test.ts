@@ -34,13 +34,9 @@ function payloadVar(stdin: string, name: string): string {
   return m[1].replace(/'\\''/g, "'");
 }
 
-/** The example stack with the given kafka_exporter artifact (independent of .cache/). */
+/** The example stack with Grafana on and the given kafka_exporter artifact. */
 function withKafkaExporter(source: object, extra: Record<string, string> = {}) {
-  const artifacts = {
-    ...(JSON.parse(String(exampleRaw().artifacts ?? "{}")) as object),
-    kafkaExporter: source,
-  };
-  return exampleRaw({ artifacts: JSON.stringify(artifacts), ...extra });
+  return exampleRaw({ grafanaEnabled: "true", artifacts: { kafkaExporter: source }, ...extra });
 }
 
 const EXPORTER_URL = {

@@ -13,14 +13,45 @@ import {
   type RawConfig,
 } from "../../components/config";
 import { loadConfig } from "../../components/config/load";
+import { ARTIFACT_NAMES, type ArtifactName } from "../../components/config/types";
+import { DEFAULT_ARTIFACT_FILES } from "../../components/artifacts";
 import { deployStack, stackOutputs, type DeployedStack } from "../../components/stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** The example stack (Pulumi.dev.yaml) plus placeholder secrets. */
+/** Small stand-in files for every artifact, so the program's file checks pass without a build. */
+export const FIXTURE_ARTIFACTS: Readonly<Record<ArtifactName, { localPath: string }>> =
+  Object.fromEntries(
+    ARTIFACT_NAMES.map((name) => [
+      name,
+      {
+        localPath: path.join(
+          REPO_ROOT,
+          "test/unit/fixtures/artifacts",
+          DEFAULT_ARTIFACT_FILES[name],
+        ),
+      },
+    ]),
+  ) as Record<ArtifactName, { localPath: string }>;
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value === "string") return JSON.parse(value) as Record<string, unknown>;
+  return (value ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * The example stack (Pulumi.dev.yaml) plus placeholder secrets, with the artifacts pointed at
+ * the fixture files; `overrides.artifacts` replaces single artifacts.
+ */
 export function exampleRaw(overrides: RawConfig = {}): RawConfig {
   const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
-  return { ...rawConfigFromStackYaml(text), ...PLACEHOLDER_SECRETS, ...overrides };
+  const artifacts = { ...FIXTURE_ARTIFACTS, ...asObject(overrides.artifacts) };
+  return {
+    ...rawConfigFromStackYaml(text),
+    ...PLACEHOLDER_SECRETS,
+    ...overrides,
+    artifacts: JSON.stringify(artifacts),
+  };
 }
 
 /** A mock input that the program marked secret arrives wrapped; this tells and unwraps it. */
@@ -52,7 +83,9 @@ export interface Recorded {
   parent?: pulumi.Resource;
   dependsOn: pulumi.Resource[];
   additionalSecretOutputs: string[];
-  /** Inputs as the mock monitor saw them (resolved, secrets unwrapped). */
+  /** The resource options the program gave (aliases, protect, customTimeouts…). */
+  opts: pulumi.ResourceOptions;
+  /** Inputs as the mock monitor saw them (resolved; secrets still wrapped, see reveal()). */
   inputs: Record<string, unknown>;
 }
 
@@ -80,40 +113,66 @@ async function unwrap(value: unknown): Promise<{ value: unknown; secret: boolean
   return { value, secret: false };
 }
 
-/** Runs index.ts's composition for the given raw settings. */
-export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
+export interface RunOptions {
+  /**
+   * Run as `pulumi preview` does: the engine knows no output of a resource it has yet to create
+   * (random results, command stdout, ids), so those stay unknown, secrets included.
+   */
+  preview?: boolean;
+}
+
+/** What a mock resource reports: its inputs plus, outside preview, the provider's outputs. */
+function mockResult(args: pulumi.runtime.MockResourceArgs, preview: boolean) {
+  const state: Record<string, unknown> = { ...args.inputs };
+  if (preview) return { id: undefined, state };
+  if (args.type === "random:index/randomPassword:RandomPassword") {
+    state.result = `mock-password-${args.name}`;
+  }
+  if (args.type === "random:index/randomUuid:RandomUuid") state.result = uuidFor(args.name);
+  if (args.type === "command:remote:Command") Object.assign(state, { stdout: "", stderr: "" });
+  const id =
+    args.type === "proxmoxve:download/file:File"
+      ? `${String(args.inputs.datastoreId)}:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`
+      : `${args.name}-id`;
+  return { id, state };
+}
+
+/** Resources a program registered under the mocks, and its outputs. */
+export interface RecordedProgram {
+  resources: Recorded[];
+  outputs: Record<string, unknown>;
+  secretOutputs: Set<string>;
+}
+
+/**
+ * Runs `body` (any Pulumi program) under the mocks with the given raw settings and records every
+ * resource it registers.
+ */
+export async function recordProgram(
+  raw: RawConfig,
+  body: () => Record<string, unknown>,
+  opts: RunOptions = {},
+): Promise<RecordedProgram> {
+  const preview = opts.preview ?? false;
   const inputsByName = new Map<string, Record<string, unknown>>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         inputsByName.set(`${args.type}::${args.name}`, args.inputs);
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "random:index/randomPassword:RandomPassword") {
-          state.result = `mock-password-${args.name}`;
-        }
-        if (args.type === "random:index/randomUuid:RandomUuid") state.result = uuidFor(args.name);
-        if (args.type === "command:remote:Command")
-          Object.assign(state, { stdout: "", stderr: "" });
-        const id =
-          args.type === "proxmoxve:download/fileLegacy:FileLegacy"
-            ? `${String(args.inputs.datastoreId)}:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`
-            : `${args.name}-id`;
-        return { id, state };
+        return mockResult(args, preview);
       },
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     },
     "pve-ha-stack",
     "dev",
-    false,
+    preview,
   );
-  const runtimeConfig = runtimeConfigOf(raw);
-  pulumi.runtime.setAllConfig(runtimeConfig, [
+  pulumi.runtime.setAllConfig(runtimeConfigOf(raw), [
     "pve-ha-stack:proxmoxSshPrivateKey",
     "proxmoxve:apiToken",
   ]);
 
   const recorded: Recorded[] = [];
-  let stack: DeployedStack | undefined;
   let outputs: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
@@ -130,15 +189,14 @@ export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
             : [],
         additionalSecretOutputs:
           (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
+        opts: args.opts,
         inputs: {},
       });
       return undefined;
     });
-    stack = deployStack(loadConfig());
-    outputs = stackOutputs(stack);
+    outputs = body();
     return outputs;
   });
-  if (!stack) throw new Error("the program did not run");
   // Registrations finish after the stack's outputs resolve: wait for every resource's URN.
   await Promise.all(recorded.map((r) => unwrap(r.resource.urn)));
   const plain: Record<string, unknown> = {};
@@ -149,13 +207,27 @@ export async function runProgram(raw: RawConfig): Promise<ProgramRun> {
     if (secret) secretOutputs.add(key);
   }
   for (const r of recorded) r.inputs = inputsByName.get(`${r.type}::${r.name}`) ?? {};
+  return { resources: recorded, outputs: plain, secretOutputs };
+}
+
+/** Runs index.ts's composition for the given raw settings. */
+export async function runProgram(raw: RawConfig, opts: RunOptions = {}): Promise<ProgramRun> {
+  let stack: DeployedStack | undefined;
+  const recorded = await recordProgram(
+    raw,
+    () => {
+      stack = deployStack(loadConfig());
+      return stackOutputs(stack);
+    },
+    opts,
+  );
+  if (!stack) throw new Error("the program did not run");
+  const { resources } = recorded;
   return {
-    resources: recorded,
+    ...recorded,
     stack,
-    outputs: plain,
-    secretOutputs,
     byName(name: string) {
-      const found = recorded.filter((r) => r.name === name);
+      const found = resources.filter((r) => r.name === name);
       if (found.length !== 1) throw new Error(`${found.length} resources named "${name}"`);
       return found[0];
     },

@@ -33,7 +33,7 @@ describe("program: other shapes and index.ts", function () {
 
   it("uses a given template instead of downloading one", async () => {
     const run = await runProgram(exampleRaw({ templateFileId: "local:vztmpl/my-debian.tar.zst" }));
-    assert.ok(!run.resources.some((r) => r.type === "proxmoxve:download/fileLegacy:FileLegacy"));
+    assert.ok(!run.resources.some((r) => r.type === "proxmoxve:download/file:File"));
     const pg1 = run.resources.find((r) => r.type === CONTAINER && r.name === "pg1");
     assert.deepStrictEqual(pg1?.inputs.operatingSystem, {
       templateFileId: "local:vztmpl/my-debian.tar.zst",

@@ -62,9 +62,9 @@ describe("program: the example stack under mocks", function () {
   it("creates the expected number of resources of each kind", () => {
     const counts = countByType(run);
     assert.strictEqual(counts[CONTAINER], 10);
-    assert.strictEqual(counts["proxmoxve:download/fileLegacy:FileLegacy"], 1);
+    assert.strictEqual(counts["proxmoxve:download/file:File"], 1);
     assert.strictEqual(counts["pve-ha:proxmox:LxcNode"], 10);
-    assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 4);
+    assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 5);
     assert.strictEqual(counts["random:index/randomUuid:RandomUuid"], 1);
     for (const t of [
       "pve-ha:lb:NginxBalancer",
@@ -91,6 +91,7 @@ describe("program: the example stack under mocks", function () {
       "monitor",
       "observability",
       "template-pve",
+      "trigger-key",
     ]);
     for (const node of run.resources.filter((r) => r.type === "pve-ha:proxmox:LxcNode")) {
       const children = run.resources.filter((r) => r.parent === node.resource);
@@ -169,7 +170,8 @@ describe("program: the example stack under mocks", function () {
     assert.strictEqual(o.kafkaTopic, "messages");
     assert.strictEqual(o.prometheusUrl, "http://192.168.100.19:9090");
     assert.strictEqual(o.alertmanagerUrl, "http://192.168.100.19:9093");
-    assert.strictEqual(o.grafanaUrl, "http://192.168.100.19:3000");
+    // The example stack turns Grafana off (its .deb is an artifact the user provides).
+    assert.strictEqual(o.grafanaUrl, "");
     assert.strictEqual(o.proxmoxHost, "pve.example.internal");
     assert.match(String(o.kafkaClusterId), /^[A-Za-z0-9_-]{22}$/);
     const nodes = o.nodes as Record<string, { vmid: number; ip: string; role: string }>;
@@ -195,7 +197,6 @@ describe("program: the example stack under mocks", function () {
       (r) => r.type === COMMAND && MOCK_PASSWORD.test(String(reveal(r.inputs.stdin) ?? "")),
     );
     assert.deepStrictEqual(carriers.map((c) => c.name).sort(), [
-      "monitor-obs-grafana",
       "pg1-pg-primary-setup",
       "pg2-pg-standby-setup",
       "webserver1-app-configure",

@@ -26,11 +26,18 @@ describe("program: triggers", function () {
     base = await triggersOf();
   });
 
-  it("gives every step a sha256 trigger", () => {
+  it("gives every step a sha256 trigger, keyed (HMAC) where the script carries a secret", () => {
     assert.ok(base.size > 40);
     for (const [name, trigger] of base) {
-      assert.match(trigger, /^\["(sha256:)?[0-9a-f]{64}"\]$|^\["missing:/, name);
+      assert.match(trigger, /^\["(sha256:|hmac-sha256:)?[0-9a-f]{64}"\]$/, name);
     }
+    const keyed = [...base].filter(([, t]) => t.includes("hmac-sha256:")).map(([n]) => n);
+    assert.deepStrictEqual(keyed.sort(), [
+      "pg1-pg-primary-setup",
+      "pg2-pg-standby-setup",
+      "webserver1-app-configure",
+      "webserver2-app-configure",
+    ]);
   });
 
   it("changes no trigger when nothing changes", async () => {
