@@ -6,6 +6,8 @@ set -Eeuo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# The project's Node (npm package `node`), whatever node the shell has.
+export PATH="$root/node_modules/.bin:$PATH"
 failed=()
 
 # step NAME CMD...: runs CMD, reports its time; a failure is collected, unless OPTIONAL=1.
@@ -32,6 +34,8 @@ step node bash "$here/fetch-node.sh"
 # The app builds app/dist/pve-ha-app.tgz; the artifact lives beside the others.
 build_app() {
   local out="${ARTIFACTS_DIR:-$root/.cache/artifacts}/pve-ha-app.tgz"
+  # The bundle compiles against app/'s own dependencies: install them on a fresh clone.
+  bash "$root/scripts/setup/install-node-deps.sh" --app-only
   npm --prefix "$root/app" run --silent artifact
   mkdir -p "$(dirname "$out")"
   cmp -s "$root/app/dist/pve-ha-app.tgz" "$out" || cp -f "$root/app/dist/pve-ha-app.tgz" "$out"

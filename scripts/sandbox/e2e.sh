@@ -26,7 +26,8 @@ trap cleanup EXIT
 # Start from nothing: a sandbox left over from an earlier run is removed first.
 sandbox down
 started=$SECONDS
-sandbox up
+# The README's newcomer command: installs what it needs, builds the artifacts, deploys.
+bash scripts/up-sandbox.sh
 echo "==> e2e: cold up took $((SECONDS - started)) s"
 # The drills stop and restart nodes under load; the warm re-run and status after them show the
 # stack came back whole. Extra drill options: E2E_DRILL_ARGS (e.g. "--scenarios 1,3").
