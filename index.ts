@@ -1,6 +1,6 @@
 /**
  * pve-ha-stack: an HA stack (Nginx LB, Node.js app nodes, PostgreSQL primary + standby behind
- * HAProxy, KRaft Kafka, Prometheus/Grafana) as LXC containers on one Proxmox VE host.
+ * HAProxy, KRaft Kafka, Prometheus/Grafana) as LXC containers on one or several Proxmox VE hosts.
  */
 import { loadConfig } from "./components/config";
 import { deployStack, stackOutputs } from "./components/stack";
@@ -20,6 +20,8 @@ export const prometheusUrl = outputs.prometheusUrl;
 export const alertmanagerUrl = outputs.alertmanagerUrl;
 export const grafanaUrl = outputs.grafanaUrl;
 export const proxmoxHost = outputs.proxmoxHost;
+export const proxmoxHosts = outputs.proxmoxHosts;
+export const settings = outputs.settings;
 export const nodes = outputs.nodes;
 export const kafkaClusterId = outputs.kafkaClusterId;
 export const grafanaAdminPassword = outputs.grafanaAdminPassword;

@@ -2,7 +2,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { NodePlan, StackConfig } from "./config/types";
+import type { NodePlan, ProxmoxHost, StackConfig } from "./config/types";
 import { commandTrigger } from "./render/hash";
 import { debianPackages } from "./render/packages";
 import { shellQuote } from "./render/payload";
@@ -28,25 +28,37 @@ export function installRolePackages(
   });
 }
 
-export function hostConnection(cfg: StackConfig): command.types.input.remote.ConnectionArgs {
+export function hostConnection(host: ProxmoxHost): command.types.input.remote.ConnectionArgs {
   return {
-    host: cfg.proxmox.sshHost,
-    port: cfg.proxmox.sshPort,
-    user: cfg.proxmox.sshUser,
-    privateKey: pulumi.secret(cfg.proxmox.sshPrivateKey),
+    host: host.sshHost,
+    port: host.sshPort,
+    user: host.sshUser,
+    privateKey: pulumi.secret(host.sshPrivateKey),
     dialErrorLimit: 10,
     perDialTimeout: 15,
   };
 }
 
-/** The staging directory on the Proxmox host (created once, before any artifact copy). */
-export function hostAccess(cfg: StackConfig, connection = hostConnection(cfg)): HostAccess {
+/**
+ * SSH access to one Proxmox host and its staging directory (created once, before any artifact
+ * copy). The first host keeps the name the single-host stack gave this step.
+ */
+export function hostAccess(
+  cfg: StackConfig,
+  host: ProxmoxHost,
+  opts: pulumi.CustomResourceOptions = {},
+): HostAccess {
+  const connection = hostConnection(host);
   const create = `mkdir -p ${shellQuote(cfg.proxmox.hostStagingDir)}`;
-  const stagingDirReady = new command.remote.Command("host-staging-dir", {
-    connection,
-    create,
-    triggers: [commandTrigger(create)],
-  });
+  const first = cfg.hosts[0]?.name === host.name;
+  const stagingDirReady = new command.remote.Command(
+    `host-staging-dir-${host.name}`,
+    { connection, create, triggers: [commandTrigger(create)] },
+    {
+      ...opts,
+      aliases: first ? [{ name: "host-staging-dir", parent: pulumi.rootStackResource }] : [],
+    },
+  );
   return { connection, stagingDir: cfg.proxmox.hostStagingDir, stagingDirReady };
 }
 
@@ -57,6 +69,7 @@ export const LEGACY_TEMPLATE_TYPE = "proxmoxve:download/fileLegacy:FileLegacy";
 export function templateFileIds(
   cfg: StackConfig,
   plans: readonly NodePlan[],
+  parent?: pulumi.Resource,
 ): Map<string, pulumi.Input<string>> {
   const ids = new Map<string, pulumi.Input<string>>();
   for (const nodeName of new Set(plans.map((p) => p.proxmoxNode))) {
@@ -76,20 +89,40 @@ export function templateFileIds(
           ? { checksum: cfg.template.sha512, checksumAlgorithm: "sha512" }
           : {}),
       },
-      { aliases: [{ type: LEGACY_TEMPLATE_TYPE }] },
+      {
+        parent,
+        // Old stacks hold the template as a FileLegacy at the top level.
+        aliases: [{ type: LEGACY_TEMPLATE_TYPE, parent: pulumi.rootStackResource }],
+      },
     );
     ids.set(nodeName, file.id);
   }
   return ids;
 }
 
-export function nodeFactory(cfg: StackConfig, plans: readonly NodePlan[]): NodeFactory {
-  const host = hostAccess(cfg);
-  const templates = templateFileIds(cfg, plans);
-  const triggerKey = new random.RandomPassword("trigger-key", { length: 32, special: false })
-    .result;
-  return (plan, parent) =>
-    new ProxmoxLxcNode(
+/**
+ * Creates the nodes of the plan: each on its Proxmox host, over that host's SSH access, from that
+ * host's template. `stack` parents the shared resources (staging dirs, templates, trigger key).
+ */
+export function nodeFactory(
+  cfg: StackConfig,
+  plans: readonly NodePlan[],
+  stack?: pulumi.Resource,
+): NodeFactory {
+  const topLevel: pulumi.CustomResourceOptions = stack
+    ? { parent: stack, aliases: [{ parent: pulumi.rootStackResource }] }
+    : {};
+  const access = new Map(cfg.hosts.map((h) => [h.name, hostAccess(cfg, h, topLevel)]));
+  const templates = templateFileIds(cfg, plans, stack);
+  const triggerKey = new random.RandomPassword(
+    "trigger-key",
+    { length: 32, special: false },
+    topLevel,
+  ).result;
+  return (plan, parent) => {
+    const host = access.get(plan.proxmoxNode);
+    if (!host) throw new Error(`${plan.name}: no proxmoxHosts entry for "${plan.proxmoxNode}"`);
+    return new ProxmoxLxcNode(
       plan.name,
       {
         plan,
@@ -103,7 +136,9 @@ export function nodeFactory(cfg: StackConfig, plans: readonly NodePlan[]): NodeF
         triggerKey,
         timeoutSeconds: cfg.proxmox.containerTimeoutSeconds,
         protectData: cfg.proxmox.protectData,
+        proxmoxHa: cfg.placement.proxmoxHa,
       },
-      parent ? { parent } : {},
+      parent === stack ? { ...topLevel } : parent ? { parent } : {},
     );
+  };
 }

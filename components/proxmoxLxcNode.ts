@@ -33,6 +33,8 @@ export interface ProxmoxLxcNodeArgs {
   timeoutSeconds: number;
   /** Data-bearing containers (PostgreSQL, Kafka) get protect, retainOnDelete, a fixed template. */
   protectData: boolean;
+  /** Register the container as a Proxmox HA resource. */
+  proxmoxHa?: boolean;
 }
 
 /** Roles whose containers hold data that a rebuild would lose. */
@@ -154,6 +156,21 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
       },
       { parent: this, ...containerOptions(plan.role, args) },
     );
+
+    if (args.proxmoxHa) {
+      new proxmoxve.Haresource(
+        `${name}-ha`,
+        {
+          resourceId: `ct:${plan.vmid}`,
+          state: "started",
+          comment: `pve-ha-stack ${plan.name}`,
+          // One restart on the same host, then one move; the stack's own failover does the rest.
+          maxRestart: 1,
+          maxRelocate: 1,
+        },
+        { parent: this, dependsOn: [this.container] },
+      );
+    }
 
     this.ready = this.command("ready", {
       create: pctExecScript(plan.vmid),

@@ -23,97 +23,141 @@ export interface DeployedStack {
   observability: ObservabilityStack;
 }
 
+export const STACK_TYPE = "pve-ha:stack:PveHaStack";
+
+export interface PveHaStackArgs {
+  config: StackConfig;
+}
+
 /**
- * Composes the whole stack. Ordering follows real dependencies: the standby after the primary,
- * the topic after every Kafka node, the apps after the database and the topic, the LB after the
- * apps, Prometheus after the exporters.
+ * The whole stack as one component that parents every resource. Ordering follows real
+ * dependencies: the standby after the primary, the topic after every Kafka node, the apps after
+ * the database and the topic, the LB after the apps, Prometheus after the exporters. Its direct
+ * children carry an alias from the top level, where stacks before this component had them.
  */
+export class PveHaStack extends pulumi.ComponentResource implements DeployedStack {
+  readonly plans: NodePlan[];
+  readonly endpoints: StackEndpoints;
+  readonly nodes: ProxmoxLxcNode[];
+  readonly lb: NginxBalancer;
+  readonly apps: AppNodes;
+  readonly database: PgReplicatedPair;
+  readonly kafka: KafkaCluster;
+  readonly observability: ObservabilityStack;
+
+  constructor(name: string, args: PveHaStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(STACK_TYPE, name, {}, opts);
+    const cfg = args.config;
+    const plans = planNodes(cfg);
+    this.plans = plans;
+    const single = singleNodes(plans);
+    const child: pulumi.ComponentResourceOptions = {
+      parent: this,
+      aliases: [{ parent: pulumi.rootStackResource }],
+    };
+    const createNode = nodeFactory(cfg, plans, this);
+    const appPlans = nodesByRole(plans, "app");
+
+    const database = new PgReplicatedPair(
+      "database",
+      {
+        primary: single.pgPrimary,
+        standby: single.pgStandby,
+        proxy: single.pgProxy,
+        appClients: appPlans,
+        pg: cfg.pg,
+        createNode,
+      },
+      child,
+    );
+
+    const kafka = new KafkaCluster(
+      "kafka",
+      {
+        plans: nodesByRole(plans, "kafka"),
+        kafka: cfg.kafka,
+        kafkaArtifact: artifactSource(cfg, "kafka"),
+        jmxAgentArtifact: artifactSource(cfg, "jmxAgent"),
+        createNode,
+      },
+      child,
+    );
+
+    const apps = new AppNodes(
+      "app",
+      {
+        plans: appPlans,
+        app: cfg.app,
+        pgHost: single.pgProxy.ip,
+        pgPort: PORTS.haproxyReadWrite,
+        pgDatabase: cfg.pg.database,
+        pgUser: cfg.pg.appUser,
+        pgPassword: database.appPassword,
+        kafkaBrokers: kafka.bootstrapServers,
+        kafkaTopic: kafka.topic,
+        nodeArtifact: artifactSource(cfg, "node"),
+        appArtifact: artifactSource(cfg, "app"),
+        startAfter: [database.primaryReady, database.proxyReady, kafka.topicReady],
+        createNode,
+      },
+      child,
+    );
+
+    const lb = new NginxBalancer(
+      "lb",
+      {
+        plan: single.lb,
+        upstreams: appPlans,
+        appPort: cfg.app.port,
+        lb: cfg.lb,
+        appPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
+        startAfter: apps.started,
+        createNode,
+      },
+      child,
+    );
+
+    // The monitor node belongs to no other component: the stack parents it directly.
+    const monitor = createNode(single.monitor, this);
+    const nodes = [
+      lb.node,
+      ...apps.nodes,
+      database.primary,
+      database.standby,
+      database.proxy,
+      ...kafka.nodes,
+      monitor,
+    ];
+    const ready: Record<string, pulumi.Resource[]> = {
+      [lb.node.plan.name]: [lb.configure],
+      [database.primary.plan.name]: [database.primaryReady],
+      [database.standby.plan.name]: [database.standbyReady],
+      [database.proxy.plan.name]: [database.proxyReady],
+      [monitor.plan.name]: [monitor.ready],
+    };
+    apps.nodes.forEach((node, i) => (ready[node.plan.name] = [apps.started[i]]));
+    for (const node of kafka.nodes) ready[node.plan.name] = [kafka.topicReady];
+
+    const observability = new ObservabilityStack(
+      "observability",
+      { nodes, config: cfg, ready },
+      child,
+    );
+
+    this.endpoints = stackEndpoints(cfg, plans);
+    this.nodes = nodes;
+    this.lb = lb;
+    this.apps = apps;
+    this.database = database;
+    this.kafka = kafka;
+    this.observability = observability;
+    this.registerOutputs({ lbUrl: this.endpoints.lbUrl, nodes: this.endpoints.nodes });
+  }
+}
+
+/** The stack of a configuration: one PveHaStack named after the project. */
 export function deployStack(cfg: StackConfig): DeployedStack {
-  const plans = planNodes(cfg);
-  const single = singleNodes(plans);
-  const createNode = nodeFactory(cfg, plans);
-  const appPlans = nodesByRole(plans, "app");
-
-  const database = new PgReplicatedPair("database", {
-    primary: single.pgPrimary,
-    standby: single.pgStandby,
-    proxy: single.pgProxy,
-    appClients: appPlans,
-    pg: cfg.pg,
-    createNode,
-  });
-
-  const kafka = new KafkaCluster("kafka", {
-    plans: nodesByRole(plans, "kafka"),
-    kafka: cfg.kafka,
-    kafkaArtifact: artifactSource(cfg, "kafka"),
-    jmxAgentArtifact: artifactSource(cfg, "jmxAgent"),
-    createNode,
-  });
-
-  const apps = new AppNodes("app", {
-    plans: appPlans,
-    app: cfg.app,
-    pgHost: single.pgProxy.ip,
-    pgPort: PORTS.haproxyReadWrite,
-    pgDatabase: cfg.pg.database,
-    pgUser: cfg.pg.appUser,
-    pgPassword: database.appPassword,
-    kafkaBrokers: kafka.bootstrapServers,
-    kafkaTopic: kafka.topic,
-    nodeArtifact: artifactSource(cfg, "node"),
-    appArtifact: artifactSource(cfg, "app"),
-    startAfter: [database.primaryReady, database.proxyReady, kafka.topicReady],
-    createNode,
-  });
-
-  const lb = new NginxBalancer("lb", {
-    plan: single.lb,
-    upstreams: appPlans,
-    appPort: cfg.app.port,
-    lb: cfg.lb,
-    appPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
-    startAfter: apps.started,
-    createNode,
-  });
-
-  // The monitor node belongs to no other component; the stack parents it at the top level.
-  const monitor = createNode(single.monitor);
-  const nodes = [
-    lb.node,
-    ...apps.nodes,
-    database.primary,
-    database.standby,
-    database.proxy,
-    ...kafka.nodes,
-    monitor,
-  ];
-  const ready: Record<string, pulumi.Resource[]> = {
-    [lb.node.plan.name]: [lb.configure],
-    [database.primary.plan.name]: [database.primaryReady],
-    [database.standby.plan.name]: [database.standbyReady],
-    [database.proxy.plan.name]: [database.proxyReady],
-    [monitor.plan.name]: [monitor.ready],
-  };
-  apps.nodes.forEach((node, i) => (ready[node.plan.name] = [apps.started[i]]));
-  for (const node of kafka.nodes) ready[node.plan.name] = [kafka.topicReady];
-
-  const observability = new ObservabilityStack("observability", {
-    nodes,
-    config: cfg,
-    ready,
-  });
-
-  return {
-    plans,
-    endpoints: stackEndpoints(cfg, plans),
-    nodes,
-    lb,
-    apps,
-    database,
-    kafka,
-    observability,
-  };
+  return new PveHaStack("pve-ha-stack", { config: cfg });
 }
 
 /** Everything index.ts exports; the drills and the sandbox read these names. */

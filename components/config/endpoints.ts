@@ -10,6 +10,26 @@ export interface NodeEndpoint {
   kafkaRoles?: string[];
 }
 
+/** SSH access to one Proxmox host, where the `pct` commands for its containers run. */
+export interface HostEndpoint {
+  sshHost: string;
+  sshPort: number;
+  sshUser: string;
+}
+
+/** The settings tests and drills judge the deployed stack by (read from outputs, never guessed). */
+export interface StackSettings {
+  appPort: number;
+  lbAlgorithm: string;
+  kafkaTopic: string;
+  kafkaPartitions: number;
+  kafkaReplicationFactor: number;
+  kafkaMinInsyncReplicas: number;
+  kafkaControllerVoters: number;
+  appKafkaPublishDeadlineMs: number;
+  pgDatabase: string;
+}
+
 /** The stack outputs the drills and the sandbox read (all plain: no secret in here). */
 export interface StackEndpoints {
   lbUrl: string;
@@ -24,8 +44,12 @@ export interface StackEndpoints {
   prometheusUrl: string;
   alertmanagerUrl: string;
   grafanaUrl: string;
+  /** SSH host of the first Proxmox host (the only one by default). */
   proxmoxHost: string;
+  /** Every Proxmox host by node name; each node's `proxmoxNode` names one. */
+  proxmoxHosts: Record<string, HostEndpoint>;
   nodes: Record<string, NodeEndpoint>;
+  settings: StackSettings;
 }
 
 export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
@@ -59,7 +83,24 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     prometheusUrl: `http://${monitor.ip}:${PORTS.prometheus}`,
     alertmanagerUrl: `http://${monitor.ip}:${PORTS.alertmanager}`,
     grafanaUrl: cfg.observability.grafanaEnabled ? `http://${monitor.ip}:${PORTS.grafana}` : "",
-    proxmoxHost: cfg.proxmox.sshHost,
+    proxmoxHost: cfg.hosts[0]?.sshHost ?? cfg.proxmox.sshHost,
+    proxmoxHosts: Object.fromEntries(
+      cfg.hosts.map((h) => [
+        h.name,
+        { sshHost: h.sshHost, sshPort: h.sshPort, sshUser: h.sshUser },
+      ]),
+    ),
     nodes,
+    settings: {
+      appPort: cfg.app.port,
+      lbAlgorithm: cfg.lb.algorithm,
+      kafkaTopic: cfg.kafka.topic,
+      kafkaPartitions: cfg.kafka.partitions,
+      kafkaReplicationFactor: cfg.kafka.replicationFactor,
+      kafkaMinInsyncReplicas: cfg.kafka.minInsyncReplicas,
+      kafkaControllerVoters: cfg.kafka.controllerVoters,
+      appKafkaPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
+      pgDatabase: cfg.pg.database,
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { placeNodes } from "./hosts";
 import { hostAddress, parseCidr } from "./net";
 import type { KafkaNodeRole, NodePlan, NodeRole, StackConfig } from "./types";
 
@@ -95,7 +96,12 @@ function defaultSize(shape: NodeShape): Size {
 export function planNodes(cfg: StackConfig): NodePlan[] {
   const cidr = parseCidr(cfg.network.cidr);
   if (!cidr) throw new Error(`networkCidr: not an IPv4 CIDR (got "${cfg.network.cidr}")`);
-  return nodeShapes(cfg).map((shape, index) => {
+  const shapes = nodeShapes(cfg);
+  const hosts = placeNodes(
+    shapes.map((s) => ({ ...s, pinned: cfg.nodes[s.name]?.proxmoxNode })),
+    cfg.hosts.length > 0 ? cfg.hosts.map((h) => h.name) : [cfg.proxmox.node],
+  );
+  return shapes.map((shape, index) => {
     const override = cfg.nodes[shape.name] ?? {};
     const size = defaultSize(shape);
     const plan: NodePlan = {
@@ -108,7 +114,7 @@ export function planNodes(cfg: StackConfig): NodePlan[] {
       cores: override.cores ?? size.cores,
       memoryMb: override.memoryMb ?? size.memoryMb,
       diskGb: override.diskGb ?? size.diskGb,
-      proxmoxNode: override.proxmoxNode ?? cfg.proxmox.node,
+      proxmoxNode: hosts[index],
       startOrder: START_ORDER[shape.role],
     };
     if (shape.kafkaRoles) {

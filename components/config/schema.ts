@@ -57,6 +57,17 @@ export const SCALAR_SETTINGS = {
     default: "/var/lib/pve-ha-stack/staging",
     description: "Directory on the Proxmox host for artifacts copied from the Pulumi host.",
   },
+  allowUnsafePlacement: {
+    type: "boolean",
+    default: false,
+    description:
+      "Accept a layout where one host loss takes both PG nodes, every app node, both LBs or most voters.",
+  },
+  proxmoxHaEnabled: {
+    type: "boolean",
+    default: false,
+    description: "Register every container as a Proxmox HA resource (ct:<vmid>, state started).",
+  },
   containerTimeoutSeconds: {
     type: "integer",
     default: 1800,
@@ -252,6 +263,8 @@ export type ScalarKey = keyof typeof SCALAR_SETTINGS;
 /** Object-valued keys, read with getObject and validated field by field. */
 export const OBJECT_SETTINGS = {
   nodes: "Per-node overrides: { <name>: { vmid, ip, cores, memoryMb, diskGb, proxmoxNode } }.",
+  proxmoxHosts:
+    "Proxmox hosts: { <node name>: { sshHost, sshPort, sshUser, sshPrivateKey } }; empty = one host from proxmoxNode and proxmoxSsh*.",
   artifacts:
     "Artifact sources: { <kafka|jmxAgent|kafkaExporter|node|app|grafana>: { url, sha256|sha512 } | { localPath } }.",
 } as const;

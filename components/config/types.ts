@@ -62,6 +62,24 @@ export interface ProxmoxSettings {
   protectData: boolean;
 }
 
+/** One Proxmox VE host (a node of the Proxmox cluster) and SSH access to it for `pct`. */
+export interface ProxmoxHost {
+  /** Proxmox node name: the containers' nodeName, and what nodes.<name>.proxmoxNode names. */
+  name: string;
+  sshHost: string;
+  sshPort: number;
+  sshUser: string;
+  /** Secret. */
+  sshPrivateKey: string;
+}
+
+export interface PlacementSettings {
+  /** Accept a layout that one host loss can take down (test rigs). */
+  allowUnsafe: boolean;
+  /** Register every container as a Proxmox HA resource (needs shared storage to relocate). */
+  proxmoxHa: boolean;
+}
+
 export interface TemplateSettings {
   /** An existing template (`<datastore>:vztmpl/<file>`); empty means download templateUrl. */
   fileId: string;
@@ -128,6 +146,9 @@ export interface ObservabilitySettings {
 
 export interface StackConfig {
   proxmox: ProxmoxSettings;
+  /** The Proxmox hosts, in order; one built from the proxmoxSsh* settings by default. */
+  hosts: ProxmoxHost[];
+  placement: PlacementSettings;
   template: TemplateSettings;
   network: NetworkSettings;
   vmidBase: number;

@@ -1,5 +1,7 @@
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
+import { parseHosts, placementProblems } from "./hosts";
+import { Problems } from "./problems";
 import {
   OBJECT_SETTINGS,
   PROVIDER_KEYS,
@@ -38,19 +40,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const SHA512 = /^[0-9a-f]{128}$/;
 const OVERRIDE_FIELDS = ["vmid", "ip", "cores", "memoryMb", "diskGb", "proxmoxNode"] as const;
 
-/** How a value appears in an error message; secrets never reach this. */
-export function shown(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (typeof value === "string") return JSON.stringify(value);
-  return JSON.stringify(value) ?? String(value);
-}
-
-class Problems {
-  readonly list: string[] = [];
-  add(key: string, problem: string, value: unknown): void {
-    this.list.push(`${key}: ${problem} (got ${shown(value)})`);
-  }
-}
+export { shown } from "./problems";
 
 function scalarDefault(key: ScalarKey): unknown {
   const setting: ScalarSetting = SCALAR_SETTINGS[key];
@@ -149,6 +139,7 @@ function endpointHost(endpoint: string): string | undefined {
 function parseOverrides(
   value: Record<string, unknown>,
   knownNames: readonly string[],
+  hostNames: readonly string[],
   p: Problems,
 ): Record<string, NodeOverride> {
   const out: Record<string, NodeOverride> = {};
@@ -171,9 +162,15 @@ function parseOverrides(
           else p.add(key, "must be an IPv4 address", fieldValue);
           break;
         case "proxmoxNode":
-          if (typeof fieldValue === "string" && HOSTNAME.test(fieldValue)) {
+          if (typeof fieldValue === "string" && hostNames.includes(fieldValue)) {
             override.proxmoxNode = fieldValue;
-          } else p.add(key, "must be a Proxmox node name", fieldValue);
+          } else {
+            p.add(
+              key,
+              `must name a host of proxmoxHosts (known: ${hostNames.join(", ")})`,
+              fieldValue,
+            );
+          }
           break;
         case "vmid":
         case "cores":
@@ -283,6 +280,10 @@ function checkPlan(cfg: StackConfig, p: Problems): void {
       }
     }
   }
+  const hostNames = cfg.hosts.map((h) => h.name);
+  for (const problem of placementProblems(plans, hostNames, cfg.placement.allowUnsafe)) {
+    p.addText(problem);
+  }
 }
 
 function checkKafka(cfg: StackConfig, p: Problems): void {
@@ -385,6 +386,11 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
   }
 
   const cfg: StackConfig = {
+    hosts: [],
+    placement: {
+      allowUnsafe: readBool(raw, "allowUnsafePlacement", p),
+      proxmoxHa: readBool(raw, "proxmoxHaEnabled", p),
+    },
     proxmox: {
       node: readMatching(raw, "proxmoxNode", HOSTNAME, "a Proxmox node name", p),
       endpoint,
@@ -497,7 +503,23 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
   // Cross-checks only make sense when each number parsed.
   if (!p.list.some((e) => /^(kafka|app)\w*: must be an integer/.test(e))) checkKafka(cfg, p);
   const names = nodeShapes(cfg).map((s) => s.name);
-  cfg.nodes = parseOverrides(readObject(raw, "nodes", p), names, p);
+  cfg.hosts = parseHosts(
+    readObject(raw, "proxmoxHosts", p),
+    {
+      name: cfg.proxmox.node,
+      sshHost: cfg.proxmox.sshHost,
+      sshPort: cfg.proxmox.sshPort,
+      sshUser: cfg.proxmox.sshUser,
+      sshPrivateKey: cfg.proxmox.sshPrivateKey,
+    },
+    p,
+  );
+  cfg.nodes = parseOverrides(
+    readObject(raw, "nodes", p),
+    names,
+    cfg.hosts.map((h) => h.name),
+    p,
+  );
   if (cidr && p.list.every((e) => !e.startsWith("networkGateway"))) checkPlan(cfg, p);
   return p.list.length === 0 ? { config: cfg, errors: [] } : { errors: p.list };
 }

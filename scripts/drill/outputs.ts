@@ -15,7 +15,10 @@ export interface StackNode {
  * The stack outputs the drills use: the program's own StackEndpoints (index.ts exports), with the
  * nodes as a list and Grafana optional (an older or Grafana-less stack may not export it).
  */
-export type StackOutputs = Omit<StackEndpoints, "nodes" | "grafanaUrl" | "haproxyStatsUrl"> & {
+export type StackOutputs = Omit<
+  StackEndpoints,
+  "nodes" | "grafanaUrl" | "haproxyStatsUrl" | "proxmoxHosts" | "settings"
+> & {
   grafanaUrl?: string;
   nodes: StackNode[];
 };
@@ -173,7 +176,7 @@ export function kafkaNodes(outputs: StackOutputs): Array<StackNode & { kafkaNode
 }
 
 /** Kafka nodes that run a controller (every Kafka node when the stack does not export roles). */
-export function kafkaVoters(outputs: StackOutputs): StackNode[] {
+export function kafkaVoters(outputs: StackOutputs): Array<StackNode & { kafkaNodeId: number }> {
   return kafkaNodes(outputs).filter((n) => !n.kafkaRoles || n.kafkaRoles.includes("controller"));
 }
 

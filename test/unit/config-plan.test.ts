@@ -47,7 +47,13 @@ describe("config: planNodes", () => {
   });
 
   it("applies per-node overrides and sizes", () => {
-    const plans = planNodes(configOf({ nodes: { pg1: { cores: 4, proxmoxNode: "pve2" } } }));
+    const plans = planNodes(
+      configOf({
+        proxmoxHosts: { pve: { sshHost: "pve1.example" }, pve2: { sshHost: "pve2.example" } },
+        allowUnsafePlacement: "true",
+        nodes: { pg1: { cores: 4, proxmoxNode: "pve2" } },
+      }),
+    );
     const pg1 = plans.find((p) => p.name === "pg1");
     assert.strictEqual(pg1?.cores, 4);
     assert.strictEqual(pg1?.proxmoxNode, "pve2");

@@ -20,7 +20,10 @@ describe("program: Proxmox resource options", function () {
     const template = run.byName("template-pve");
     assert.strictEqual(template.type, "proxmoxve:download/file:File");
     // The alias makes an existing stack update the template in place instead of replacing it.
-    assert.deepStrictEqual(template.opts.aliases, [{ type: LEGACY_TEMPLATE_TYPE }]);
+    // (parent: undefined is pulumi.rootStackResource: the old resource sat at the top level.)
+    assert.deepStrictEqual(template.opts.aliases, [
+      { type: LEGACY_TEMPLATE_TYPE, parent: undefined },
+    ]);
   });
 
   it("gives every container provider timeouts and longer Pulumi custom timeouts", () => {

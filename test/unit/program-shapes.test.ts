@@ -82,6 +82,8 @@ describe("program: other shapes and index.ts", function () {
       "pgStandby",
       "prometheusUrl",
       "proxmoxHost",
+      "proxmoxHosts",
+      "settings",
     ]);
   });
 });

@@ -78,14 +78,20 @@ describe("program: the example stack under mocks", function () {
     assert.ok(counts[COMMAND] > 40, `only ${counts[COMMAND]} commands`);
   });
 
-  it("parents every resource except the components, the host step and the templates", () => {
+  it("parents every resource to the PveHaStack component, its children aliased from the top level", () => {
     const topLevel = run.resources.filter(
       (r) => !r.parent || r.parent.constructor.name === "Stack",
     );
-    assert.deepStrictEqual(topLevel.map((r) => r.name).sort(), [
+    assert.deepStrictEqual(
+      topLevel.map((r) => `${r.type} ${r.name}`),
+      ["pve-ha:stack:PveHaStack pve-ha-stack"],
+    );
+    const stack = topLevel[0].resource;
+    const children = run.resources.filter((r) => r.parent === stack);
+    assert.deepStrictEqual(children.map((r) => r.name).sort(), [
       "app",
       "database",
-      "host-staging-dir",
+      "host-staging-dir-pve",
       "kafka",
       "lb",
       "monitor",
@@ -93,6 +99,14 @@ describe("program: the example stack under mocks", function () {
       "template-pve",
       "trigger-key",
     ]);
+    // Stacks from before the component had these at the top level: an alias keeps their URNs.
+    for (const child of children) {
+      const aliases = (child.opts.aliases ?? []) as Array<Record<string, unknown>>;
+      assert.ok(
+        aliases.some((a) => Object.hasOwn(a, "parent") && a.parent === undefined),
+        `${child.name} has no alias from the top level`,
+      );
+    }
     for (const node of run.resources.filter((r) => r.type === "pve-ha:proxmox:LxcNode")) {
       const children = run.resources.filter((r) => r.parent === node.resource);
       assert.ok(
@@ -104,7 +118,7 @@ describe("program: the example stack under mocks", function () {
 
   it("waits for the container and its ready step before any step inside it", () => {
     for (const cmd of run.resources.filter(
-      (r) => r.type === COMMAND && r.name !== "host-staging-dir",
+      (r) => r.type === COMMAND && !r.name.startsWith("host-staging-dir"),
     )) {
       const nodeName = cmd.name.split("-")[0];
       const container = run.resources.find((r) => r.type === CONTAINER && r.name === nodeName);
