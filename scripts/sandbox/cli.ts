@@ -12,14 +12,15 @@ import {
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
-  scalarSetting,
 } from "./sandbox-config";
+import { formatConfigErrors, parseConfig } from "../../components/config";
 import { topologyFromOutputs } from "./topology";
 import { loadState } from "./state";
 import { logLine, seconds, step } from "./steps";
 
-const USAGE = "usage: npm run sandbox -- up [--continue-on-error] | status | down [--purge]";
-const STACK_FILE = "Pulumi.dev.yaml";
+const USAGE =
+  "usage: npm run sandbox -- up [--stack <name>] [--continue-on-error] | status | down [--purge]";
+const DEFAULT_STACK = "dev";
 const PARALLELISM = 3;
 
 function sandboxPackages(): string[] {
@@ -30,14 +31,50 @@ function sandboxPackages(): string[] {
   return [...packages.allDebianPackages()];
 }
 
-function sandboxConfig(paths: SandboxPaths): Record<string, string> {
-  return mergeConfig(readStackConfig(path.join(paths.repoRoot, STACK_FILE)), sandboxOverlay(paths));
+/** The example stack the sandbox deploys: Pulumi.<name>.yaml (remembered by `up` for `status`). */
+function stackFile(paths: SandboxPaths, name: string): string {
+  const file = path.join(paths.repoRoot, `Pulumi.${name}.yaml`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name) || !fs.existsSync(file)) {
+    throw new Error(`--stack: no example stack file Pulumi.${name}.yaml (got "${name}")`);
+  }
+  return file;
 }
 
-async function up(paths: SandboxPaths, continueOnError: boolean): Promise<void> {
+function stackNameFile(paths: SandboxPaths): string {
+  return path.join(paths.stateDir, "stack-name");
+}
+
+function deployedStackName(paths: SandboxPaths): string {
+  const file = stackNameFile(paths);
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : DEFAULT_STACK;
+}
+
+function sandboxConfig(paths: SandboxPaths, stack: string): Record<string, string> {
+  return mergeConfig(readStackConfig(stackFile(paths, stack)), sandboxOverlay(paths));
+}
+
+/** Proxmox node name -> SSH host, as the program itself reads the stack's configuration. */
+function hostSshOf(config: Record<string, string>): Record<string, string> {
+  const raw = Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k.replace(/^pve-ha-stack:/, ""), v]),
+  );
+  const parsed = parseConfig(raw);
+  if (!parsed.config) throw new Error(formatConfigErrors(parsed.errors));
+  return Object.fromEntries(parsed.config.hosts.map((h) => [h.name, h.sshHost]));
+}
+
+async function up(paths: SandboxPaths, stack: string, continueOnError: boolean): Promise<void> {
   const started = Date.now();
+  const deployed = fs.existsSync(paths.outputsFile) ? deployedStackName(paths) : stack;
+  if (deployed !== stack) {
+    throw new Error(`the sandbox holds stack "${deployed}": run \`npm run sandbox -- down\` first`);
+  }
+  const config = sandboxConfig(paths, stack);
+  const hostSsh = hostSshOf(config);
   const prepared = await prepareHost(paths, sandboxPackages());
-  const config = sandboxConfig(paths);
+  fs.mkdirSync(paths.stateDir, { recursive: true });
+  fs.writeFileSync(stackNameFile(paths), `${stack}\n`);
+  logLine(`    stack: Pulumi.${stack}.yaml, hosts: ${Object.keys(hostSsh).join(", ")}`);
   fs.mkdirSync(paths.stagingDir, { recursive: true });
   const run = await step("deploy the stack (index.ts under the performing mock monitor)", () =>
     runProgram(
@@ -50,6 +87,7 @@ async function up(paths: SandboxPaths, continueOnError: boolean): Promise<void> 
         parallelism: PARALLELISM,
         continueOnError,
         log: logLine,
+        hostSsh,
       },
       config,
       Object.keys(config).filter((k) => /PrivateKey|apiToken/.test(k)),
@@ -66,11 +104,7 @@ async function status(paths: SandboxPaths): Promise<void> {
   if (!fs.existsSync(paths.outputsFile))
     throw new Error("the sandbox is not up (no .sandbox/outputs.json)");
   const outputs = JSON.parse(fs.readFileSync(paths.outputsFile, "utf8")) as Record<string, unknown>;
-  const config = sandboxConfig(paths);
-  const topology = topologyFromOutputs(outputs, {
-    pgDatabase: scalarSetting(config, "pgDatabase"),
-    kafkaReplicationFactor: Number(scalarSetting(config, "kafkaReplicationFactor")),
-  });
+  const topology = topologyFromOutputs(outputs);
   if (!(await bridgeExists(SANDBOX_BRIDGE.name))) {
     throw new Error(
       `the sandbox bridge ${SANDBOX_BRIDGE.name} does not exist: no check traffic is sent`,
@@ -103,11 +137,15 @@ async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const paths = sandboxPaths(REPO_ROOT);
   const [command, ...rest] = argv;
-  if (
-    command === "up" &&
-    (rest.length === 0 || (rest.length === 1 && rest[0] === "--continue-on-error"))
-  ) {
-    return up(paths, rest.length === 1);
+  if (command === "up") {
+    let stack = DEFAULT_STACK;
+    let continueOnError = false;
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i] === "--continue-on-error") continueOnError = true;
+      else if (rest[i] === "--stack" && rest[i + 1] !== undefined) stack = rest[++i];
+      else throw new Error(USAGE);
+    }
+    return up(paths, stack, continueOnError);
   }
   if (command === "status" && rest.length === 0) return status(paths);
   if (command === "down" && (rest.length === 0 || (rest.length === 1 && rest[0] === "--purge"))) {

@@ -13,4 +13,9 @@ export interface SandboxContext {
   /** Keep performing resources that do not depend on a failed one (like `pulumi up --continue-on-error`). */
   readonly continueOnError: boolean;
   readonly log: (line: string) => void;
+  /**
+   * SSH host of every Proxmox host of the stack by node name: a command for a container must be
+   * sent to the host that holds it (all "hosts" are this machine; the routing is still checked).
+   */
+  readonly hostSsh?: Readonly<Record<string, string>>;
 }

@@ -17,6 +17,41 @@ function logFileFor(ctx: SandboxContext, name: string): string {
   return path.join(ctx.paths.logDir, `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.log`);
 }
 
+const CONTAINER_TYPE = "proxmoxve:index/containerLegacy:ContainerLegacy";
+
+/** The Proxmox host (node name) of a performed container, from the sandbox state. */
+export function hostOfContainer(
+  ctx: Pick<SandboxContext, "state">,
+  vmid: string,
+): string | undefined {
+  const record = Object.values(ctx.state.resources).find(
+    (r) => r.type === CONTAINER_TYPE && String(r.outputs.vmId) === vmid,
+  );
+  return typeof record?.outputs.nodeName === "string" ? record.outputs.nodeName : undefined;
+}
+
+/**
+ * A remote command for a container must go to the host that holds it: its connection's host must
+ * be that host's SSH address (what a real Proxmox cluster needs; here every host is this machine).
+ */
+export function checkCommandRoute(
+  ctx: Pick<SandboxContext, "state" | "hostSsh">,
+  name: string,
+  inputs: Inputs,
+): void {
+  const vmid = vmidOfCommand(inputs);
+  const connection = inputs.connection as { host?: unknown } | undefined;
+  if (vmid === undefined || connection === undefined || ctx.hostSsh === undefined) return;
+  const host = hostOfContainer(ctx, vmid);
+  if (host === undefined) return;
+  const expected = ctx.hostSsh[host];
+  if (connection.host !== expected) {
+    throw new Error(
+      `command ${name}: container ${vmid} is on host ${host} (${String(expected)}) but the command was sent to ${String(connection.host)}`,
+    );
+  }
+}
+
 /** remote.Command / local.Command: runs `create` with bash here, stdin piped, the pct shim first on PATH. */
 export async function performCommand(
   ctx: SandboxContext,
@@ -27,6 +62,7 @@ export async function performCommand(
   if (typeof create !== "string" || create.trim() === "") {
     return { id: name, outputs: { ...inputs, stdout: "", stderr: "" } };
   }
+  checkCommandRoute(ctx, name, inputs);
   if (inputs.stdin !== undefined && typeof inputs.stdin !== "string") {
     throw new Error(`command ${name}: stdin is not text (got ${typeof inputs.stdin})`);
   }

@@ -1,4 +1,5 @@
 /** What the status checks need to know about the deployed stack, read from its outputs. */
+import type { StackEndpoints, StackSettings } from "../../components/config/endpoints";
 
 export interface NodeRef {
   readonly name: string;
@@ -30,18 +31,10 @@ interface EndpointNode {
 }
 
 /** The stack outputs the checks read (a subset of components/config/endpoints.ts StackEndpoints). */
-export interface StackOutputs {
-  lbUrl: string;
-  kafkaBootstrapServers: string;
-  kafkaTopic: string;
-  prometheusUrl: string;
-  nodes: Record<string, EndpointNode>;
-}
-
-export interface TopologySettings {
-  readonly pgDatabase: string;
-  readonly kafkaReplicationFactor: number;
-}
+export type StackOutputs = Pick<
+  StackEndpoints,
+  "lbUrl" | "kafkaBootstrapServers" | "kafkaTopic" | "prometheusUrl" | "settings"
+> & { nodes: Record<string, EndpointNode> };
 
 function requireField(outputs: Record<string, unknown>, key: keyof StackOutputs): unknown {
   if (outputs[key] === undefined) throw new Error(`stack output ${key} is missing`);
@@ -60,10 +53,8 @@ function nodeOrder(a: NodeRef, b: NodeRef): number {
 }
 
 /** Kafka node ids are 1-based in node order (see NodePlan.kafkaNodeId); voters are the controllers. */
-export function topologyFromOutputs(
-  outputs: Record<string, unknown>,
-  settings: TopologySettings,
-): Topology {
+export function topologyFromOutputs(outputs: Record<string, unknown>): Topology {
+  const settings = requireField(outputs, "settings") as StackSettings;
   const raw = requireField(outputs, "nodes") as Record<string, EndpointNode>;
   const nodes = Object.entries(raw)
     .map(([name, n]) => ({ name, vmid: Number(n.vmid), ip: String(n.ip), role: String(n.role) }))

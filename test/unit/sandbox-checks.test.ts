@@ -1,3 +1,4 @@
+import { checkCommandRoute } from "../../scripts/sandbox/perform-command";
 import { strict as assert } from "assert";
 import {
   parsePromTargets,
@@ -76,6 +77,7 @@ describe("sandbox checks: topology from stack outputs", () => {
     kafkaBootstrapServers: "10.0.0.16:9092,10.0.0.17:9092",
     kafkaTopic: "messages",
     prometheusUrl: "http://10.0.0.19:9090",
+    settings: { pgDatabase: "messages", kafkaReplicationFactor: 2 },
     nodes: {
       lb: { vmid: 200, ip: "10.0.0.10", role: "nginx" },
       webserver2: { vmid: 202, ip: "10.0.0.12", role: "app" },
@@ -90,7 +92,7 @@ describe("sandbox checks: topology from stack outputs", () => {
   };
 
   it("derives app nodes, PG pair, brokers and voter ids", () => {
-    const t = topologyFromOutputs(outputs, { pgDatabase: "messages", kafkaReplicationFactor: 2 });
+    const t = topologyFromOutputs(outputs);
     assert.deepEqual(
       t.appNodes.map((n) => n.name),
       ["webserver1", "webserver2"],
@@ -102,19 +104,51 @@ describe("sandbox checks: topology from stack outputs", () => {
       [206, 207],
     );
     assert.deepEqual(t.kafkaVoterIds, [1, 2, 3]);
+    // Settings come from the stack's outputs, not from a guess.
+    assert.equal(t.pgDatabase, "messages");
+    assert.equal(t.kafkaReplicationFactor, 2);
   });
 
   it("names a missing output and a missing role", () => {
     const noLb = Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== "lbUrl"));
-    assert.throws(
-      () => topologyFromOutputs(noLb, { pgDatabase: "m", kafkaReplicationFactor: 2 }),
-      /stack output lbUrl is missing/,
-    );
+    assert.throws(() => topologyFromOutputs(noLb), /stack output lbUrl is missing/);
     const nodes = Object.fromEntries(Object.entries(outputs.nodes).filter(([k]) => k !== "pg2"));
     assert.throws(
-      () =>
-        topologyFromOutputs({ ...outputs, nodes }, { pgDatabase: "m", kafkaReplicationFactor: 2 }),
+      () => topologyFromOutputs({ ...outputs, nodes }),
       /expected one node with role pg-standby, found 0/,
+    );
+  });
+});
+
+describe("sandbox: each container's commands go to the host that holds it", () => {
+  const ctx = {
+    hostSsh: { pve1: "pve1.example.internal", pve2: "pve2.example.internal" },
+    state: {
+      version: 1 as const,
+      resources: {
+        "c::pg2": {
+          type: "proxmoxve:index/containerLegacy:ContainerLegacy",
+          hash: "",
+          id: "204",
+          outputs: { vmId: 204, nodeName: "pve2" },
+          at: "",
+        },
+      },
+    },
+  };
+  const command = (host: string) => ({
+    create: "pct exec 204 -- bash -s",
+    connection: { host, user: "root" },
+  });
+
+  it("accepts a command sent to the container's host", () => {
+    checkCommandRoute(ctx, "pg2-pg-configure", command("pve2.example.internal"));
+  });
+
+  it("refuses a command sent to another host, naming the container, its host and the target", () => {
+    assert.throws(
+      () => checkCommandRoute(ctx, "pg2-pg-configure", command("pve1.example.internal")),
+      /^Error: command pg2-pg-configure: container 204 is on host pve2 \(pve2\.example\.internal\) but the command was sent to pve1\.example\.internal$/,
     );
   });
 });
