@@ -23,7 +23,7 @@ export const OBSERVABILITY_STACK_TYPE = "pve-ha:observability:Stack";
 export interface ObservabilityStackArgs {
   /** Every node of the stack (exactly one with the role "monitor"). */
   nodes: ProxmoxLxcNode[];
-  config: Pick<StackConfig, "observability" | "artifacts">;
+  config: Pick<StackConfig, "observability" | "artifacts" | "app">;
   /**
    * What must run before a node's exporter starts, by node name: nginx serving stub_status on
    * the LB, PostgreSQL on the PG nodes, the brokers (for kafka_exporter), the app on app nodes.
@@ -63,6 +63,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const vars = observabilityPayloadVars({
       plans,
       settings,
+      appPort: args.config.app.port,
       postgresExporterRole: args.postgresExporterRole ?? POSTGRES_EXPORTER_ROLE,
       alertmanagerWebhookUrl: args.alertmanagerWebhookUrl,
       kafkaExporter,

@@ -1,4 +1,7 @@
-/** Fixed service ports of the stack (DESIGN.md "Ports"). */
+/**
+ * Fixed service ports of the stack (DESIGN.md "Ports"): the one home of every port. The app's
+ * port is the appPort setting (default PORTS.app); everything else is fixed.
+ */
 export const PORTS = {
   http: 80,
   nginxStubStatus: 8081,
@@ -13,4 +16,9 @@ export const PORTS = {
   prometheus: 9090,
   alertmanager: 9093,
   grafana: 3000,
+  nodeExporter: 9100,
+  nginxExporter: 9113,
+  postgresExporter: 9187,
+  jmxAgent: 7071,
+  kafkaExporter: 9308,
 } as const;

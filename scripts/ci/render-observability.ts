@@ -99,6 +99,7 @@ function main(): void {
   const promOptions = prometheusOptionsFor(obs.scrapeIntervalSeconds, {
     grafana: obs.grafanaEnabled,
     kafkaExporter: true,
+    appPort: config.app.port,
   });
   write(out, "prometheus/prometheus.yml", renderPrometheusConfig(plans, promOptions));
   // The same config with the rule files relative to it, for promtool and a local Prometheus.
@@ -148,6 +149,7 @@ function main(): void {
   const payloads = observabilityPayloadVars({
     plans,
     settings: obs,
+    appPort: config.app.port,
     postgresExporterRole: POSTGRES_EXPORTER_ROLE,
     kafkaExporter: true,
   });

@@ -102,12 +102,12 @@ describe("observability: prometheus.yml", () => {
     });
   });
 
-  it("follows the config: more app replicas, more app targets; no Grafana/kafka_exporter, no job", () => {
+  it("follows the config: more app replicas, more app targets, the app port; no Grafana/kafka_exporter, no job", () => {
     const plans = examplePlans({ appReplicas: 3 });
     const doc = parse(
       renderPrometheusConfig(
         plans,
-        prometheusOptionsFor(30, { grafana: false, kafkaExporter: false }),
+        prometheusOptionsFor(30, { grafana: false, kafkaExporter: false, appPort: 8080 }),
       ),
     ) as {
       global: Record<string, string>;
@@ -121,6 +121,7 @@ describe("observability: prometheus.yml", () => {
       app.static_configs.map((s) => s.labels.node),
       ["webserver1", "webserver2", "webserver3"],
     );
+    assert.ok(app.static_configs.every((s) => s.targets[0].endsWith(":8080")));
     assert.equal(doc.global.scrape_interval, "30s");
     assert.equal(doc.global.scrape_timeout, "10s");
   });
@@ -161,7 +162,7 @@ describe("observability: prometheus.yml", () => {
       /pg2 ip must be IPv4 \(got "10.0.0.300"\)/,
     );
     assert.throws(
-      () => prometheusOptionsFor(0, { grafana: true, kafkaExporter: true }),
+      () => prometheusOptionsFor(0, { grafana: true, kafkaExporter: true, appPort: 3000 }),
       /scrapeIntervalSeconds must be an integer >= 1 \(got 0\)/,
     );
   });

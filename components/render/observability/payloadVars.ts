@@ -38,6 +38,8 @@ export const GRAFANA_DEB_PATH = "/var/cache/pve-ha/grafana.deb";
 export interface ObservabilityInput {
   plans: NodePlan[];
   settings: ObservabilitySettings;
+  /** The app nodes' HTTP port (the appPort setting), scraped for the app's metrics. */
+  appPort: number;
   /** Database role and OS user of postgres_exporter. */
   postgresExporterRole: string;
   /** Whether kafka_exporter is installed (and scraped); needs at least one broker. */
@@ -82,6 +84,7 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
         prometheusOptionsFor(settings.scrapeIntervalSeconds, {
           grafana: settings.grafanaEnabled,
           kafkaExporter: input.kafkaExporter,
+          appPort: input.appPort,
         }),
       ),
       RULES_YML: renderAlertRules(alertRules(DEFAULT_ALERT_THRESHOLDS)),

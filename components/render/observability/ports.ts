@@ -2,13 +2,13 @@ import { PORTS } from "../../config/ports";
 
 /** Ports of every metrics endpoint (docs/DESIGN.md "Ports"). */
 export const METRICS_PORTS = {
-  nodeExporter: 9100,
-  nginxExporter: 9113,
+  nodeExporter: PORTS.nodeExporter,
+  nginxExporter: PORTS.nginxExporter,
   app: PORTS.app,
   haproxy: PORTS.haproxyStats,
-  postgresExporter: 9187,
-  jmxAgent: 7071,
-  kafkaExporter: 9308,
+  postgresExporter: PORTS.postgresExporter,
+  jmxAgent: PORTS.jmxAgent,
+  kafkaExporter: PORTS.kafkaExporter,
   prometheus: PORTS.prometheus,
   alertmanager: PORTS.alertmanager,
   grafana: PORTS.grafana,

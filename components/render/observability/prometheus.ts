@@ -1,3 +1,4 @@
+import { PORTS } from "../../config/ports";
 import { stringify } from "yaml";
 import type { NodePlan } from "../../config/types";
 import { observedNodes } from "./nodes";
@@ -17,6 +18,8 @@ export interface PrometheusOptions {
   grafana: boolean;
   /** Scrape kafka_exporter on the monitor node (only where it is installed). */
   kafkaExporter: boolean;
+  /** The app nodes' HTTP port (the appPort setting). */
+  appPort: number;
   ruleFiles?: string[];
 }
 
@@ -26,12 +29,13 @@ export const DEFAULT_PROMETHEUS_OPTIONS: PrometheusOptions = {
   evaluationInterval: "15s",
   grafana: true,
   kafkaExporter: true,
+  appPort: PORTS.app,
 };
 
 /** Options from the stack's scrape interval: timeout 10 s, or the interval when shorter. */
 export function prometheusOptionsFor(
   scrapeIntervalSeconds: number,
-  installed: Pick<PrometheusOptions, "grafana" | "kafkaExporter">,
+  installed: Pick<PrometheusOptions, "grafana" | "kafkaExporter" | "appPort">,
 ): PrometheusOptions {
   if (!Number.isInteger(scrapeIntervalSeconds) || scrapeIntervalSeconds < 1) {
     throw new Error(

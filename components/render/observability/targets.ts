@@ -42,6 +42,8 @@ export interface ScrapePlanOptions {
   grafana: boolean;
   /** kafka_exporter runs on the monitor node (it needs its artifact). */
   kafkaExporter: boolean;
+  /** The app nodes' HTTP port (the appPort setting). */
+  appPort: number;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -110,7 +112,7 @@ export function planScrapeJobs(nodes: ObservedNode[], opts: ScrapePlanOptions): 
     {
       name: "app",
       metricsPath: "/metrics",
-      targets: having(nodes, "app").map((n) => target(n, P.app)),
+      targets: having(nodes, "app").map((n) => target(n, opts.appPort)),
     },
     {
       name: "haproxy",
