@@ -6,7 +6,7 @@ import {
   parseTopicDescription,
 } from "./check-parse";
 import type { SandboxPaths } from "./paths";
-import { Topology } from "./topology";
+import type { NodeRef, Topology } from "./topology";
 import { logLine } from "./steps";
 import {
   KAFKA_LIBS_DIR,
@@ -92,6 +92,25 @@ export async function checkLoadBalancer(t: Topology): Promise<CheckResult> {
   };
 }
 
+/** The PostgreSQL nodes by their role now: exactly one not in recovery is the primary. */
+export async function pgRoles(
+  paths: SandboxPaths,
+  t: Topology,
+): Promise<{ primary: NodeRef; standbys: NodeRef[] }> {
+  const inRecovery = await Promise.all(
+    t.pgNodes.map(
+      async (n) => (await psql(paths, n.vmid, "postgres", "SELECT pg_is_in_recovery()"))[0]?.[0],
+    ),
+  );
+  const primaries = t.pgNodes.filter((_, i) => inRecovery[i] === "f");
+  if (primaries.length !== 1) {
+    throw new Error(
+      `expected one writable PostgreSQL node, found ${primaries.length} (${t.pgNodes.map((n, i) => `${n.name}: in recovery ${String(inRecovery[i])}`).join(", ")})`,
+    );
+  }
+  return { primary: primaries[0], standbys: t.pgNodes.filter((_, i) => inRecovery[i] === "t") };
+}
+
 /** A message posted through the LB is stored on the primary and replicated to the standby. */
 export async function checkMessageFlow(paths: SandboxPaths, t: Topology): Promise<CheckResult> {
   const body = `sandbox-check ${new Date().toISOString()} ${Math.random().toString(36).slice(2)}`;
@@ -109,12 +128,16 @@ export async function checkMessageFlow(paths: SandboxPaths, t: Topology): Promis
     };
   }
   const sql = `SELECT message_uid, stored_by FROM messages WHERE body = '${body.replace(/'/g, "''")}'`;
+  const { primary: primaryNode, standbys } = await pgRoles(paths, t);
+  const standbyNode = standbys[0];
   const started = Date.now();
   let primary: string[][] = [];
   let standby: string[][] = [];
   while (Date.now() - started < 30_000) {
-    primary = await psql(paths, t.pgPrimary.vmid, t.pgDatabase, sql);
-    if (primary.length > 0) standby = await psql(paths, t.pgStandby.vmid, t.pgDatabase, sql);
+    primary = await psql(paths, primaryNode.vmid, t.pgDatabase, sql);
+    if (primary.length > 0 && standbyNode) {
+      standby = await psql(paths, standbyNode.vmid, t.pgDatabase, sql);
+    }
     if (primary.length > 0 && standby.length > 0) break;
     await sleep(500);
   }
@@ -130,16 +153,17 @@ export async function checkMessageFlow(paths: SandboxPaths, t: Topology): Promis
 }
 
 export async function checkReplication(paths: SandboxPaths, t: Topology): Promise<CheckResult> {
+  const { primary, standbys } = await pgRoles(paths, t);
   const rows = await psql(
     paths,
-    t.pgPrimary.vmid,
+    primary.vmid,
     "postgres",
     "SELECT client_addr, state, sync_state FROM pg_stat_replication",
   );
-  const streaming = rows.filter((r) => r[0] === t.pgStandby.ip && r[1] === "streaming");
+  const streaming = rows.filter((r) => standbys.some((s) => s.ip === r[0]) && r[1] === "streaming");
   return {
-    name: "pg_stat_replication: standby streaming",
-    ok: streaming.length === 1,
+    name: `pg_stat_replication: standby streaming from the primary (${primary.name})`,
+    ok: standbys.length > 0 && streaming.length === standbys.length,
     detail: rows.length
       ? rows.map((r) => `${r[0]} ${r[1]} ${r[2]}`).join("; ")
       : "no replication connection",

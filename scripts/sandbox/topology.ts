@@ -12,8 +12,8 @@ export interface Topology {
   readonly nodes: NodeRef[];
   readonly appNodes: NodeRef[];
   readonly lbUrl: string;
-  readonly pgPrimary: NodeRef;
-  readonly pgStandby: NodeRef;
+  /** The PostgreSQL nodes; which one is the primary is asked at run time (pgRoles in checks.ts). */
+  readonly pgNodes: NodeRef[];
   readonly pgDatabase: string;
   readonly kafkaBrokers: NodeRef[];
   readonly kafkaBootstrap: string;
@@ -41,11 +41,10 @@ function requireField(outputs: Record<string, unknown>, key: keyof StackOutputs)
   return outputs[key];
 }
 
-function single(nodes: NodeRef[], role: string): NodeRef {
-  const found = nodes.filter((n) => n.role === role);
-  if (found.length !== 1)
-    throw new Error(`expected one node with role ${role}, found ${found.length}`);
-  return found[0];
+function pgNodes(nodes: NodeRef[]): NodeRef[] {
+  const pg = nodes.filter((n) => n.role === "pg-primary" || n.role === "pg-standby");
+  if (pg.length < 2) throw new Error(`expected two PostgreSQL nodes, found ${pg.length}`);
+  return pg;
 }
 
 function nodeOrder(a: NodeRef, b: NodeRef): number {
@@ -65,8 +64,7 @@ export function topologyFromOutputs(outputs: Record<string, unknown>): Topology 
     nodes,
     appNodes: nodes.filter((n) => n.role === "app"),
     lbUrl: String(requireField(outputs, "lbUrl")),
-    pgPrimary: single(nodes, "pg-primary"),
-    pgStandby: single(nodes, "pg-standby"),
+    pgNodes: pgNodes(nodes),
     pgDatabase: settings.pgDatabase,
     kafkaBrokers: kafka.filter((n) => rolesOf(n).includes("broker")),
     kafkaBootstrap: String(requireField(outputs, "kafkaBootstrapServers")),
