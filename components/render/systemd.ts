@@ -21,9 +21,15 @@ WantedBy=sockets.target
 `;
 }
 
+/**
+ * One agent per connection. No Restart=: PID 1 holds the listening socket, so a killed agent costs
+ * one check and the next connection starts a fresh one (restarting it would answer no one). A
+ * failed instance is garbage-collected instead of piling up in `systemctl --failed`.
+ */
 export function renderRoleCheckService(): string {
   return `[Unit]
 Description=PostgreSQL role check (one request)
+CollectMode=inactive-or-failed
 
 [Service]
 Type=simple

@@ -4,5 +4,6 @@ set -Eeuo pipefail
 
 changed=$(printf '%s' "$HAPROXY_CFG" | write_file /etc/haproxy/haproxy.cfg 0644 root:root haproxy)
 haproxy -c -q -f /etc/haproxy/haproxy.cfg
+ensure_restart_policy haproxy.service
 ensure_service haproxy reload
 echo "haproxy.cfg $changed"

@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Overridable from the environment so the functions can be tested outside a container.
 : "${PVE_HA_STATE_DIR:=/var/lib/pve-ha}"
 : "${PVE_HA_RESTART_DIR:=/run/pve-ha/restart}"
+: "${PVE_HA_UNIT_DIR:=/etc/systemd/system}"
 
 log() {
   printf '[%s] %s\n' "${PAYLOAD_NAME:-payload}" "$*" >&2
@@ -122,6 +123,12 @@ ensure_service() {
   local unit="$1" how="${2:-restart}"
   systemctl daemon-reload
   systemctl enable --quiet "$unit"
+  # A unit its start limit left `failed` (a crash loop) refuses to start until reset: a deploy is
+  # the deliberate act that tries again.
+  if systemctl is-failed --quiet "$unit"; then
+    log "resetting failed $unit"
+    systemctl reset-failed "$unit"
+  fi
   if [[ -f "$PVE_HA_RESTART_DIR/$unit" ]]; then
     if [[ "$how" == reload ]] && systemctl is-active --quiet "$unit"; then
       log "reloading $unit (configuration changed)"
@@ -134,6 +141,19 @@ ensure_service() {
   else
     systemctl start "$unit"
   fi
+}
+
+# ensure_restart_policy <unit.service>: drop-in so systemd restarts a packaged unit after a crash,
+# never after a deliberate stop, and a crash loop ends in `failed`. The same policy as the units
+# the project renders (components/render/restartPolicy.ts; a unit test keeps them equal). Takes
+# effect with ensure_service's daemon-reload; the running service is not restarted for it.
+ensure_restart_policy() {
+  local unit="$1"
+  [[ "$unit" == *.service ]] || die "ensure_restart_policy: not a .service unit: $unit"
+  printf '%s\n' '# pve-ha-stack: restart after a crash, never after a deliberate stop.' \
+    '[Unit]' 'StartLimitIntervalSec=120' 'StartLimitBurst=5' '' \
+    '[Service]' 'Restart=on-failure' 'RestartSec=1' |
+    write_file "$PVE_HA_UNIT_DIR/$unit.d/restart.conf" 0644 root:root >/dev/null
 }
 
 # wait_tcp <host> <port> [timeout]: waits until a TCP connect succeeds (bash /dev/tcp).

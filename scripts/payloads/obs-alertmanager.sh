@@ -14,6 +14,7 @@ amtool check-config "$tmp" >&2 || die "rendered alertmanager.yml is invalid"
 write_file "$CONFIG_PATH" 0644 root:root "$unit" <"$tmp"
 printf '%s\n' "$ALERTMANAGER_DEFAULTS" |
   write_file /etc/default/prometheus-alertmanager 0644 root:root "$unit"
+ensure_restart_policy "$unit"
 ensure_service "$unit"
 wait_tcp 127.0.0.1 9093 60
 log "alertmanager up on :9093"

@@ -22,6 +22,7 @@ printf '%s\n' "$PROVIDER_YML" | write_file "$PROVIDER_PATH" 0640 root:grafana "$
 env_state=$(printf '%s\n' "$GRAFANA_ENV" | write_file /etc/grafana/pve-ha.env 0640 root:grafana "$unit")
 printf '[Service]\nEnvironmentFile=/etc/grafana/pve-ha.env\n' |
   write_file "/etc/systemd/system/$unit.d/pve-ha.conf" 0644 root:root "$unit" >/dev/null
+ensure_restart_policy "$unit"
 ensure_service "$unit"
 wait_tcp 127.0.0.1 3000 120
 if [[ "$env_state" == "changed" ]]; then

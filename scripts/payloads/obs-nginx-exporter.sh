@@ -10,6 +10,7 @@ apt_install prometheus-nginx-exporter
 wait_tcp 127.0.0.1 "$STUB_STATUS_PORT" 60
 printf '%s\n' "$NGINX_EXPORTER_DEFAULTS" |
   write_file /etc/default/prometheus-nginx-exporter 0644 root:root prometheus-nginx-exporter.service
+ensure_restart_policy prometheus-nginx-exporter.service
 ensure_service prometheus-nginx-exporter.service
 wait_tcp 127.0.0.1 9113 60
 log "nginx exporter up on :9113"

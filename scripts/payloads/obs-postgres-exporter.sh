@@ -25,6 +25,7 @@ printf '%s\n' "$EXPORTER_DEFAULTS" |
   write_file /etc/default/prometheus-postgres-exporter 0644 root:root "$unit"
 printf '[Service]\nUser=%s\n' "$EXPORTER_ROLE" |
   write_file "/etc/systemd/system/$unit.d/pve-ha.conf" 0644 root:root "$unit"
+ensure_restart_policy "$unit"
 ensure_service "$unit"
 wait_tcp 127.0.0.1 9187 60
 log "postgres_exporter up on :9187 as $EXPORTER_ROLE"

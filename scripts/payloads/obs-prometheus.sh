@@ -32,6 +32,7 @@ promtool check config "$staging/prometheus.yml" >&2 || die "rendered prometheus.
 write_file "$RULES_PATH" 0644 root:root "$unit" <"$staging/rules/rules.yml"
 printf '%s\n' "$PROMETHEUS_YML" | write_file "$CONFIG_PATH" 0644 root:root "$unit"
 printf '%s\n' "$PROMETHEUS_DEFAULTS" | write_file /etc/default/prometheus 0644 root:root "$unit"
+ensure_restart_policy "$unit"
 ensure_service "$unit"
 wait_tcp 127.0.0.1 9090 60
 ready=0

@@ -13,6 +13,10 @@ printf '%s' "$ROLE_CHECK_SCRIPT" | write_file /usr/local/lib/pve-ha/pg-role-chec
 printf '%s' "$ROLE_CHECK_SOCKET" | write_file /etc/systemd/system/pg-role-check.socket 0644 root:root pg-role-check.socket >/dev/null
 printf '%s' "$ROLE_CHECK_SERVICE" | write_file /etc/systemd/system/pg-role-check@.service 0644 root:root >/dev/null
 
+# The one place PostgreSQL gets its restart drop-in: a failover manager that owns the postmaster
+# (and disables this unit) would leave this line out.
+ensure_restart_policy "$UNIT"
+
 # A standby not yet bootstrapped is left stopped by the standby step; only start what exists.
 if [[ -f /var/lib/postgresql/15/main/PG_VERSION ]]; then
   ensure_service "$UNIT"

@@ -26,6 +26,13 @@ export function run(
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const log = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: "a" }) : undefined;
+    // The run is over only when its log is closed: the caller may remove the log's directory next.
+    let logError: Error | undefined;
+    const logClosed = new Promise<void>((done) => {
+      if (!log) return done();
+      log.on("error", (e) => (logError = e));
+      log.on("close", () => done());
+    });
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           err.push(Buffer.from(`\n[sandbox] timed out after ${opts.timeoutMs} ms\n`));
@@ -44,10 +51,13 @@ export function run(
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       log?.end();
-      resolve({
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
+      void logClosed.then(() => {
+        if (logError) return reject(new Error(`log ${opts.logFile}: ${logError.message}`));
+        resolve({
+          code: code ?? (signal ? 128 : 1),
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(err).toString("utf8"),
+        });
       });
     });
     child.stdin.on("error", () => undefined); // a program that exits without reading stdin

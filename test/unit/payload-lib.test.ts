@@ -90,18 +90,22 @@ describe("payload: renderPayload", () => {
 
   it("ensure_service starts, restarts or reloads as marked and asked", () => {
     const calls = path.join(dir, "systemctl.calls");
-    // A stand-in systemctl (a function wins over PATH): records each call; `is-active` answers
-    // from FAKE_ACTIVE.
-    const fake = `systemctl() { echo "$*" >>'${calls}'; [[ "$1" != is-active ]] || [[ "$FAKE_ACTIVE" == 1 ]]; }`;
+    // A stand-in systemctl (a function wins over PATH): records each call; `is-active` and
+    // `is-failed` answer from FAKE_ACTIVE and FAKE_FAILED.
+    const fake = `systemctl() {
+      echo "$*" >>'${calls}'
+      case "$1" in is-active) [[ "$FAKE_ACTIVE" == 1 ]] ;; is-failed) [[ "$FAKE_FAILED" == 1 ]] ;; esac
+    }`;
     const lib = renderPayload("fetch-artifact", {}).split("# --- fetch-artifact.sh ---")[0];
     const restartDir = path.join(dir, "restart-svc");
-    const run = (marked: boolean, active: boolean, how: string): string[] => {
+    const run = (marked: boolean, active: boolean, how: string, failed = false): string[] => {
       fs.rmSync(calls, { force: true });
       fs.mkdirSync(restartDir, { recursive: true });
       if (marked) fs.writeFileSync(path.join(restartDir, "web"), "");
       const r = runBash(`${lib}\n${fake}\nensure_service web ${how}`, {
         PVE_HA_RESTART_DIR: restartDir,
         FAKE_ACTIVE: active ? "1" : "0",
+        FAKE_FAILED: failed ? "1" : "0",
       });
       assert.strictEqual(r.status, 0, r.stderr);
       assert.ok(!fs.existsSync(path.join(restartDir, "web")), "marker cleared");
@@ -109,12 +113,14 @@ describe("payload: renderPayload", () => {
         .readFileSync(calls, "utf8")
         .trim()
         .split("\n")
-        .filter((c) => !/^(daemon-reload|enable|is-active)/.test(c));
+        .filter((c) => !/^(daemon-reload|enable|is-active|is-failed)/.test(c));
     };
     assert.deepStrictEqual(run(true, true, "reload"), ["reload web"]);
     assert.deepStrictEqual(run(true, false, "reload"), ["restart web"]);
     assert.deepStrictEqual(run(true, true, ""), ["restart web"]);
     assert.deepStrictEqual(run(false, true, "reload"), ["start web"]);
+    // A unit its start limit left failed (a crash loop) is reset before a deploy starts it.
+    assert.deepStrictEqual(run(false, false, "", true), ["reset-failed web", "start web"]);
   });
 
   it("fetch_artifact checks the digest of a download", () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +16,8 @@ describe("sandbox performing monitor (real local resources, no LXC)", function (
   let dir: string;
   let outFile: string;
   let log: string[];
+  let onLog: (line: string) => void;
+  let releaseFileIo: () => void;
 
   function context(): SandboxContext {
     const paths = { ...sandboxPaths(dir), repoRoot: dir };
@@ -26,7 +29,10 @@ describe("sandbox performing monitor (real local resources, no LXC)", function (
       state: loadState(paths.stateFile),
       parallelism: 2,
       continueOnError: false,
-      log: (line) => log.push(line),
+      log: (line) => {
+        log.push(line);
+        onLog(line);
+      },
     };
   }
 
@@ -44,8 +50,13 @@ describe("sandbox performing monitor (real local resources, no LXC)", function (
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-monitor-"));
     outFile = path.join(dir, "out.txt");
     log = [];
+    onLog = () => undefined;
+    releaseFileIo = () => undefined;
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    releaseFileIo();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it("performs each resource in the program's order and returns the outputs with secrets in clear", async () => {
     const run = await deploy({});
@@ -91,5 +102,55 @@ describe("sandbox performing monitor (real local resources, no LXC)", function (
     const state = loadState(path.join(dir, ".sandbox", "state.json"));
     assert.ok(state.resources["command:local:Command::write"]);
     assert.equal(state.resources["command:local:Command::after"], undefined);
+  });
+
+  /**
+   * Holds every libuv worker thread in a blocking open of a FIFO (no CPU used), so asynchronous
+   * file I/O such as opening a command's log file waits until releaseFileIo() (afterEach at the
+   * latest). Readers are queued and released in the same order, so releasing never deadlocks.
+   */
+  function holdFileIoThreads() {
+    const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) =>
+      path.join(dir, `hold-${i}.fifo`),
+    );
+    for (const fifo of fifos) {
+      execFileSync("mkfifo", [fifo]);
+      fs.open(fifo, "r", (err, fd) => (err ? undefined : fs.close(fd, () => undefined)));
+    }
+    releaseFileIo = () => {
+      releaseFileIo = () => undefined;
+      for (const fifo of fifos) fs.closeSync(fs.openSync(fifo, "w"));
+    };
+  }
+
+  it("reports a failure only after the failed command's log file is closed", async () => {
+    // Once the first command is done, file I/O stalls: the failing command's log cannot open yet.
+    const held = new Promise<boolean>((resolve) => {
+      onLog = (line) => {
+        if (!line.includes("ok   Command write")) return;
+        holdFileIoThreads();
+        resolve(true);
+      };
+    });
+    let settled = false;
+    const run = deploy({ "fixture:fail": "true" }).finally(() => (settled = true));
+    const ranFirst = await Promise.race([
+      held,
+      run.then(
+        () => false,
+        () => false,
+      ),
+    ]);
+    assert.ok(ranFirst, "the run settled before its first command was done");
+    // A run that reports while its log is still being opened would have settled by now.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settledWhileStalled = settled;
+    releaseFileIo();
+    await assert.rejects(run, /command after exited 3/);
+    assert.equal(settledWhileStalled, false, "the failure was reported before its log closed");
+    assert.match(
+      fs.readFileSync(path.join(dir, ".sandbox", "logs", "after.log"), "utf8"),
+      /broken/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { renderRestartLines, renderStartLimitLines } from "../restartPolicy";
 import { METRICS_PORTS, NGINX_STUB_STATUS_URL } from "./ports";
 
 /**
@@ -88,12 +89,12 @@ export function renderKafkaExporterUnit(
 Description=Prometheus exporter for Kafka consumer groups and topics
 After=network-online.target
 Wants=network-online.target
+${renderStartLimitLines()}
 
 [Service]
 User=${user}
 ExecStart=${args.join(" ")}
-Restart=on-failure
-RestartSec=5
+${renderRestartLines()}
 
 [Install]
 WantedBy=multi-user.target
