@@ -1,5 +1,7 @@
 export type DrillTarget = "sandbox" | "stack";
 
+import { HARD_FAULT_WINDOW } from "./bounds";
+
 export interface DrillOptions {
   target: DrillTarget;
   outputsFile?: string;
@@ -18,15 +20,23 @@ export interface DrillOptions {
   kafkaTrials: number;
   /** replication factor the topic must have (the example stack: 2, as in the paper) */
   kafkaReplicationFactor: number;
+  /** Scenario 8: seconds each link-down fault keeps the link down. */
+  linkDownSeconds: number;
+  /** Scenario 8: only these faults (ids such as kill-kafka1, link-lb, or node names); all if empty */
+  hardFaults: string[];
   sshUser: string;
   sshOptions: string[];
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+/** Scenario 8 (the hard-fault family, ~12 min) runs only when asked for. */
+export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
+/** Named scenario families accepted by --scenarios. */
+const SCENARIO_NAMES: Readonly<Record<string, number>> = { "hard-faults": 8 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
-  scenarios: [...ALL_SCENARIOS],
+  scenarios: [...DEFAULT_SCENARIOS],
   outDir: "reports/drill",
   requests: 10000,
   concurrency: 32,
@@ -35,6 +45,8 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   scrapeWindowSeconds: 180,
   kafkaTrials: 3,
   kafkaReplicationFactor: 2,
+  linkDownSeconds: HARD_FAULT_WINDOW.linkDownDefaultS,
+  hardFaults: [],
   sshUser: "root",
   sshOptions: [],
 };
@@ -42,7 +54,8 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
 export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --outputs <file.json>    stack outputs (default: .sandbox/outputs.json for sandbox,
                            \`pulumi stack output --json\` for stack)
-  --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7)
+  --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7; 8 or hard-faults: SIGKILL and
+                           link down of every node)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)
@@ -51,6 +64,8 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --scrape-window <n>      scenario 5: seconds of steady write load whose scrapes are timed (default 180)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
   --kafka-rf <n>           replication factor the topic must have (default 2)
+  --link-down-seconds <n>  scenario 8: how long each link stays down (default ${HARD_FAULT_WINDOW.linkDownDefaultS}, ${HARD_FAULT_WINDOW.linkDownMinS}-${HARD_FAULT_WINDOW.linkDownMaxS})
+  --hard-faults <list>     scenario 8: only these faults, e.g. kill-kafka1,link-lb or a node name
   --ssh-user <user>        SSH user on the Proxmox host (stack; default root, env DRILL_SSH_USER)
   --ssh-option <opt>       extra ssh -o option, repeatable (env DRILL_SSH_OPTIONS, space separated)
   --pct <path>             pct command to run (sandbox; default scripts/sandbox/pct)`;
@@ -67,9 +82,11 @@ export function parseScenarioList(raw: string | undefined): number[] {
   if (!raw) throw new Error("--scenarios needs a list such as 1,3,6 (got nothing)");
   const out = new Set<number>();
   for (const part of raw.split(",")) {
-    const n = Number(part.trim());
+    const n = SCENARIO_NAMES[part.trim()] ?? Number(part.trim());
     if (!(ALL_SCENARIOS as readonly number[]).includes(n)) {
-      throw new Error(`--scenarios: unknown scenario "${part}" (valid: 1-7; got ${raw})`);
+      throw new Error(
+        `--scenarios: unknown scenario "${part}" (valid: 1-8, hard-faults; got ${raw})`,
+      );
     }
     out.add(n);
   }
@@ -143,6 +160,20 @@ export function parseDrillArgs(
         break;
       case "--kafka-rf":
         opts.kafkaReplicationFactor = positiveInt(flag, value(), 9);
+        break;
+      case "--link-down-seconds":
+        opts.linkDownSeconds = positiveInt(flag, value(), HARD_FAULT_WINDOW.linkDownMaxS);
+        if (opts.linkDownSeconds < HARD_FAULT_WINDOW.linkDownMinS) {
+          throw new Error(
+            `--link-down-seconds must be at least ${HARD_FAULT_WINDOW.linkDownMinS} (got ${opts.linkDownSeconds})`,
+          );
+        }
+        break;
+      case "--hard-faults":
+        opts.hardFaults = value()
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
         break;
       case "--ssh-user":
         opts.sshUser = value();

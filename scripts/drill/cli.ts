@@ -19,6 +19,9 @@ import { kafkaDrill } from "./scenarios/s4Kafka";
 import { observabilityDrill } from "./scenarios/s5Observability";
 import { failoverDrill } from "./scenarios/s6Failover";
 import { alertingDrill } from "./scenarios/s7Alerting";
+import { hardFaultDrill } from "./scenarios/s8HardFaults";
+import { hardFaultFilter } from "./hardFaults/plan";
+import { undoAll } from "./runtime/hardFault";
 import { sandboxPaths } from "../sandbox/paths";
 
 const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
@@ -69,13 +72,15 @@ async function makeContext(opts: DrillOptions): Promise<DrillContext> {
     pgStandby: one(outputs, "pg-standby"),
     pgProxy: one(outputs, "haproxy"),
     stopped: new Set(),
+    undo: new Map(),
     log: (m) => console.log(m),
     nextPhase: () => ++phase,
   };
 }
 
-/** Starts every node a drill left stopped (on interrupt or a crash). */
+/** Undoes every fault a drill left in place (on interrupt or a crash): links, units, nodes. */
 async function restoreStopped(ctx: DrillContext): Promise<void> {
+  for (const line of await undoAll(ctx)) console.error(line);
   for (const vmid of [...ctx.stopped]) {
     const r = await ctx.pct.run(["start", String(vmid)]);
     console.error(`restored ${vmid}: pct start exit ${r.code}`);
@@ -114,6 +119,7 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       writeRate: o.writeRate,
       faultSeconds: o.faultLoadSeconds,
       kafkaTrials: o.kafkaTrials,
+      ...(o.scenarios.includes(8) ? { linkDownSeconds: o.linkDownSeconds } : {}),
       scenarios: o.scenarios.join(","),
     },
     errors: {},
@@ -129,9 +135,17 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
     5: ["observability", async () => void (results.observability = await observabilityDrill(ctx))],
     6: ["failover under load", async () => void (results.failover = await failoverDrill(ctx))],
     7: ["alerting", async () => void (results.alerting = await alertingDrill(ctx))],
+    8: [
+      "hard faults (SIGKILL, link down)",
+      async () =>
+        void (results.hardFaults = await hardFaultDrill(
+          ctx,
+          hardFaultFilter(ctx.outputs, o.hardFaults),
+        )),
+    ],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7, 8].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();
@@ -173,7 +187,7 @@ async function main(): Promise<number> {
   const ctx = await makeContext(opts);
   mkdirSync(opts.outDir, { recursive: true });
   const onSignal = (signal: string): void => {
-    console.error(`${signal}: restoring stopped nodes before exit`);
+    console.error(`${signal}: undoing the faults in place before exit`);
     void restoreStopped(ctx).finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);

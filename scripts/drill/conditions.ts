@@ -12,6 +12,9 @@ import type {
   WebWriteResult,
 } from "./types";
 import { afterRestoreS } from "./alertTimeline";
+import { FAULT_BOUNDS } from "./bounds";
+import { faultBars, type FaultLayer } from "./hardFaults/plan";
+import type { HardFaultResult, HardFaultsResult } from "./types";
 import { percentile } from "./stats";
 
 export interface Thresholds {
@@ -198,6 +201,54 @@ export function faultRunChecks(
   return out;
 }
 
+/** Failed requests of a fault run in % of its requests. */
+export function failedPct(run: FaultRun): number {
+  return run.load.requests === 0 ? 0 : (100 * failures(run.load)) / run.load.requests;
+}
+
+function failedText(run: FaultRun): string {
+  const kinds = Object.entries(run.failures ?? {})
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(", ");
+  return `${failures(run.load)}/${run.load.requests} failed (${failedPct(run).toFixed(2)} %)${kinds ? `: ${kinds}` : ""}`;
+}
+
+/**
+ * The issue's bar for a fault the stack must absorb (a broker or an app node): at most
+ * FAULT_BOUNDS.maxFailedPct failed requests and no gap without an acknowledged write longer than
+ * maxNoAckGapS; for a broker also the consumer pause bound.
+ */
+export function absorbedChecks(scenario: number, run: FaultRun, consumerPause: boolean): Check[] {
+  const b = FAULT_BOUNDS;
+  const out = [
+    check(
+      scenario,
+      `${run.name}: <= ${b.maxFailedPct} % failed requests`,
+      failedPct(run) <= b.maxFailedPct,
+      `${failedText(run)}; bound ${b.maxFailedPct} %`,
+    ),
+    check(
+      scenario,
+      `${run.name}: no-ack gap <= ${b.maxNoAckGapS} s`,
+      Number.isFinite(run.ackGapS) && run.ackGapS <= b.maxNoAckGapS,
+      Number.isFinite(run.ackGapS)
+        ? `longest time without an acknowledged write ${run.ackGapS.toFixed(1)} s; bound ${b.maxNoAckGapS} s`
+        : "not recorded (a report from before the no-ack gap was measured)",
+    ),
+  ];
+  if (consumerPause) {
+    out.push(
+      check(
+        scenario,
+        `${run.name}: consumer pause <= ${b.maxConsumerPauseS} s`,
+        run.pauseS <= b.maxConsumerPauseS,
+        `longest consumer pause ${run.pauseS.toFixed(1)} s; bound ${b.maxConsumerPauseS} s`,
+      ),
+    );
+  }
+  return out;
+}
+
 export function kafkaChecks(r: KafkaResult): Check[] {
   const fullIsr = r.topic.partitions.every(
     (p) => p.replicas.length > 0 && p.isr.length === p.replicas.length && p.leader !== null,
@@ -243,7 +294,10 @@ export function kafkaChecks(r: KafkaResult): Check[] {
       ),
     );
   }
-  for (const trial of r.trials) out.push(...faultRunChecks(4, trial, false));
+  for (const trial of r.trials) {
+    out.push(...faultRunChecks(4, trial, false));
+    if (trial.stopped !== null) out.push(...absorbedChecks(4, trial, true));
+  }
   if (r.trials.some((x) => x.stopped !== null)) {
     const want = r.topic.partitions[0]?.replicas.length ?? 0;
     out.push(
@@ -337,7 +391,7 @@ export function failoverChecks(r: FailoverResult): Check[] {
     );
   }
   if (r.kafka) {
-    out.push(...faultRunChecks(6, r.kafka, false));
+    out.push(...faultRunChecks(6, r.kafka, false), ...absorbedChecks(6, r.kafka, true));
     out.push(
       check(
         6,
@@ -390,6 +444,98 @@ export function alertingChecks(r: AlertingResult): Check[] {
   ];
 }
 
+const LAYER_NOTE: Partial<Record<FaultLayer, string>> = {
+  lb: "single LB: writes fail while it is gone",
+  "pg-primary": "no automatic promotion: DB writes fail while the primary is gone",
+};
+
+/** The pass conditions of one hard fault (scenario 8). */
+export function hardFaultChecks(f: HardFaultResult): Check[] {
+  const b = FAULT_BOUNDS;
+  const label = `${f.kind === "sigkill" ? "SIGKILL" : "link down"} ${f.node}`;
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(8, `${label}: ${name}`, pass, detail);
+  const run = f.run;
+  if (!run) return [c("fault ran to the end", false, f.error ?? "no result")];
+  const bars = faultBars(f.layer as FaultLayer);
+  const out: Check[] = [
+    c(
+      "every acknowledged message stored (0 lost)",
+      run.missing.length === 0 && run.acked > 0,
+      `acked ${run.acked}, stored ${run.stored}, lost ${run.missing.length}`,
+    ),
+    c(
+      "0 duplicates",
+      run.duplicates === 0,
+      `${run.duplicates ?? "unknown"} rows beyond one per message_uid`,
+    ),
+    c(
+      "after the heal: standby streaming, rows identical",
+      f.after !== null && f.after.standbyStreaming && f.after.replicaIdentical,
+      f.after
+        ? `streaming ${f.after.standbyStreaming}, identical ${f.after.replicaIdentical} (${f.after.replicationDetail})`
+        : "not checked (the heal did not complete)",
+    ),
+    c(
+      "after the heal: full ISR, every voter present",
+      f.after !== null && f.after.fullIsr && f.after.missingVoters.length === 0,
+      f.after
+        ? `${f.after.isrDetail}; voters ${f.after.expectedVoters.join(",")}, missing ${f.after.missingVoters.join(",") || "none"}`
+        : "not checked (the heal did not complete)",
+    ),
+  ];
+  if (f.kind === "sigkill") {
+    out.push(
+      c(
+        `${f.unit} restarted by itself within ${b.maxSelfRestartS} s`,
+        f.selfRestartS !== null && f.selfRestartS <= b.maxSelfRestartS,
+        f.selfRestartS !== null
+          ? `active again after ${f.selfRestartS.toFixed(1)} s; bound ${b.maxSelfRestartS} s`
+          : `not active again within ${b.maxSelfRestartS} s${f.startedByDrill ? ": started by the drill" : ""}`,
+      ),
+    );
+  } else {
+    out.push(
+      c(
+        "the container restored its own link",
+        f.linkRestoredS !== null && !f.linkUpByDrill,
+        f.linkRestoredS !== null
+          ? `link up after ${f.linkRestoredS.toFixed(1)} s`
+          : "set up by the drill",
+      ),
+    );
+  }
+  out.push(
+    c(
+      `serving again within ${f.servingBoundS} s of the heal (${f.servingProbe})`,
+      f.servingAfterHealS !== null && f.servingAfterHealS <= f.servingBoundS,
+      `${f.servingAfterHealS === null ? "not within the bound" : `${f.servingAfterHealS.toFixed(1)} s`}; bound ${f.servingBoundS} s${LAYER_NOTE[f.layer as FaultLayer] ? `; ${LAYER_NOTE[f.layer as FaultLayer]}` : ""}`,
+    ),
+  );
+  if (bars.absorbed) {
+    out.push(...absorbedChecks(8, { ...run, name: label }, bars.consumerPause));
+  }
+  if (bars.noFailure) {
+    out.push(
+      c("write path unaffected: 0 failed requests", failures(run.load) === 0, failedText(run)),
+    );
+  }
+  if (bars.pgPrimary) {
+    out.push(
+      c(
+        "never two writable PostgreSQL nodes",
+        f.writablePrimaries.length > 0 && f.writablePrimaries.every((n) => n <= 1),
+        `writable nodes per probe: ${f.writablePrimaries.join(",")}`,
+      ),
+    );
+  }
+  return out;
+}
+
+export function hardFaultsChecks(r: HardFaultsResult): Check[] {
+  return r.faults.flatMap(hardFaultChecks);
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -400,6 +546,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.observability) out.push(...observabilityChecks(results.observability));
   if (results.failover) out.push(...failoverChecks(results.failover));
   if (results.alerting) out.push(...alertingChecks(results.alerting));
+  if (results.hardFaults) out.push(...hardFaultsChecks(results.hardFaults));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -1,4 +1,5 @@
 import type { StackEndpoints } from "../../components/config/endpoints";
+import { PORTS } from "../../components/config/ports";
 
 export interface StackNode {
   name: string;
@@ -21,6 +22,8 @@ export type StackOutputs = Omit<
 > & {
   grafanaUrl?: string;
   nodes: StackNode[];
+  /** settings.appPort of the outputs (absent in outputs of older stacks) */
+  appPort?: number;
 };
 
 const STRING_KEYS = [
@@ -106,11 +109,25 @@ export function parseStackOutputs(text: string): StackOutputs {
   if (problems.length > 0) {
     throw new Error(`invalid stack outputs:\n  - ${problems.join("\n  - ")}`);
   }
+  const appPort = isRecord(raw.settings) ? Number(raw.settings.appPort) : NaN;
   return {
     ...values,
     grafanaUrl: typeof raw.grafanaUrl === "string" ? raw.grafanaUrl : undefined,
     nodes,
+    ...(Number.isInteger(appPort) && appPort > 0 ? { appPort } : {}),
   };
+}
+
+/** The app nodes' HTTP port: the outputs' setting, else the stack's default. */
+export function appPort(outputs: StackOutputs): number {
+  return outputs.appPort ?? PORTS.app;
+}
+
+/** The port of a `host:port` endpoint output. */
+export function endpointPort(endpoint: string): number {
+  const port = Number(endpoint.split(":").pop());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port in ${endpoint}`);
+  return port;
 }
 
 export function nodesByRole(outputs: StackOutputs, role: string | RegExp): StackNode[] {

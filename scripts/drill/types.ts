@@ -105,6 +105,10 @@ export interface FaultRun {
   recoveryS: number | null;
   timelinePng: string | null;
   timelineSvg: string | null;
+  /** failed requests by cause: `HTTP <status>`, `timeout` or a transport error code */
+  failures?: Record<string, number>;
+  /** rows beyond one per message_uid of the load (absent in reports of older runs) */
+  duplicates?: number;
 }
 
 export interface KafkaResult {
@@ -183,6 +187,53 @@ export interface FailoverResult {
   kafkaIsrAfter: number[] | null;
 }
 
+/** Kafka and PostgreSQL state after a hard fault healed. */
+export interface AfterHeal {
+  standbyStreaming: boolean;
+  /** primary and standby rows equal (count + md5) once the load had drained */
+  replicaIdentical: boolean;
+  replicationDetail: string;
+  /** every partition's ISR = its replicas */
+  fullIsr: boolean;
+  isrDetail: string;
+  expectedVoters: number[];
+  missingVoters: number[];
+}
+
+/** Scenario 8: one SIGKILL or link-down fault under the write load. */
+export interface HardFaultResult {
+  id: string;
+  kind: "sigkill" | "link-down";
+  layer: string;
+  node: string;
+  unit: string;
+  /** null when the fault step threw (see error) */
+  run: FaultRun | null;
+  error: string | null;
+  /** SIGKILL: s from the kill until systemd had the unit active with a new main PID by itself */
+  selfRestartS: number | null;
+  /** SIGKILL: the drill started the unit itself (it did not come back within the bound) */
+  startedByDrill: boolean;
+  /** link down: s from the link going down until it was up again */
+  linkRestoredS: number | null;
+  /** link down: the drill had to set the link up itself */
+  linkUpByDrill: boolean;
+  /** s from the heal until the layer served again; null: not within the bound */
+  servingAfterHealS: number | null;
+  servingBoundS: number;
+  servingProbe: string;
+  /** PG primary faults: writable PostgreSQL nodes seen at each probe */
+  writablePrimaries: number[];
+  after: AfterHeal | null;
+}
+
+export interface HardFaultsResult {
+  linkDownS: number;
+  faults: HardFaultResult[];
+  /** wall time of the whole family */
+  durationS: number;
+}
+
 export interface DrillResults {
   target: string;
   runId: string;
@@ -196,6 +247,7 @@ export interface DrillResults {
   observability?: ObservabilityResult;
   failover?: FailoverResult;
   alerting?: AlertingResult;
+  hardFaults?: HardFaultsResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */

@@ -37,13 +37,21 @@ describe("drill pure parts on data recorded in the sandbox", () => {
     );
   });
 
-  it("the recorded run passes every condition and reports its figures", () => {
+  it("the recorded run passes every condition but the broker-fault bars added after it", () => {
     const results = recorded<DrillResults>("sandbox-results.json");
     const checks = allChecks(results);
-    assert.equal(checks.length, 45);
+    assert.equal(checks.length, 57);
+    // recorded before the no-ack gap was kept in the results, and 43 % failed while the partition
+    // leader was stopped in trial 3: the <= 1 % bar fails on that code
     assert.deepEqual(
-      checks.filter((c) => !c.pass),
-      [],
+      checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`),
+      [
+        "Kafka trial 2: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+        "Kafka trial 3: <= 1 % failed requests: 478/1106 failed (43.22 %); bound 1 %",
+        "Kafka trial 3: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+        "Kafka trial 4: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+        "Failover: kafka1: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+      ],
     );
     const md = renderMarkdownReport(results, checks);
     assert.match(md, /\| via LB \(c=32\) \| 10000 \| 5000 \| 5000 \| 100.0 % \|/);
@@ -65,6 +73,7 @@ describe("drill pure parts on data recorded in the sandbox", () => {
     assert.deepEqual(failedNames, [
       "PG primary down: writes refused with a clear error",
       "no split brain: never more than one writable PostgreSQL",
+      "Failover: kafka1: no-ack gap <= 2 s",
     ]);
   });
 });

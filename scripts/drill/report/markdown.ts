@@ -9,6 +9,7 @@ import {
 } from "../scrapeFigures";
 import type { Check, DrillResults, FaultRun, LoadSummary, ScrapeFigure } from "../types";
 import { ms, num, pct, table, yesNo } from "./format";
+import { hardFaultsSection } from "./hardFaults";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
   return [
@@ -519,6 +520,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...table4(r),
     ...scenario6(r),
     ...scenario7(r),
+    ...hardFaultsSection(r),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

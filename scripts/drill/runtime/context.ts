@@ -22,6 +22,11 @@ export interface DrillContext {
   log: (message: string) => void;
   /** VMIDs a drill has stopped and not yet started again (restored on interrupt) */
   stopped: Set<number>;
+  /**
+   * Faults in place other than stopped containers (a link down, a killed unit), keyed by what they
+   * are, each with the step that undoes it: run on interrupt, removed once the fault healed.
+   */
+  undo: Map<string, () => Promise<void>>;
   /** next free phase number for uid series (each load gets its own uid prefix) */
   nextPhase: () => number;
 }

@@ -105,7 +105,7 @@ export async function inRecovery(ctx: DrillContext, node: StackNode): Promise<bo
 }
 
 /**
- * Runs SQL as the app's database user through HAProxy (port 5000 read-write, 5001 read-only),
+ * Runs SQL as the app's database user through HAProxy (its read-write or read-only port),
  * from inside the PostgreSQL standby container: psql is there and HAProxy is reachable. The
  * password travels on stdin, never on a command line.
  */
@@ -124,4 +124,18 @@ export async function viaHaproxy(
     timeoutMs: 20_000,
   });
   return { ok: r.code === 0, out: r.stdout, error: r.stderr.trim() };
+}
+
+/** Rows beyond one per message_uid among the uids with a prefix (0 when each is stored once). */
+export async function duplicateRows(
+  ctx: DrillContext,
+  node: StackNode,
+  prefix: string,
+): Promise<number> {
+  const out = await psql(
+    ctx,
+    node,
+    `select count(*) - count(distinct message_uid) from messages where message_uid like '${escapeLike(prefix)}%'`,
+  );
+  return Number(out.trim());
 }

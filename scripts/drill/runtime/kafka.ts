@@ -5,6 +5,7 @@ import {
   type QuorumStatus,
   type TopicInfo,
 } from "../parse/kafka";
+import { parseQuorumReplication, type VoterReplication } from "../hardFaults/shell";
 import type { DrillContext } from "./context";
 import { pctExec } from "./pct";
 
@@ -16,10 +17,15 @@ function cliNode(ctx: DrillContext, stopped: ReadonlySet<number>): StackNode {
 }
 
 function bootstrap(ctx: DrillContext, stopped: ReadonlySet<number>): string {
-  const live = kafkaBrokers(ctx.outputs).filter((b) => !stopped.has(b.vmid));
-  return (
-    live.length ? live.map((b) => `${b.ip}:9092`) : ctx.outputs.kafkaBootstrapServers.split(",")
-  ).join(",");
+  // the bootstrap entries of the brokers still running (all of them when none is)
+  const all = ctx.outputs.kafkaBootstrapServers.split(",").map((e) => e.trim());
+  const down = new Set(
+    kafkaBrokers(ctx.outputs)
+      .filter((b) => stopped.has(b.vmid))
+      .map((b) => b.ip),
+  );
+  const live = all.filter((e) => !down.has(e.split(":")[0]));
+  return (live.length ? live : all).join(",");
 }
 
 export async function describeTopic(
@@ -59,4 +65,24 @@ export async function quorumStatus(
     { timeoutMs: 60_000 },
   );
   return parseQuorumStatus(out);
+}
+
+/** `kafka-metadata-quorum describe --replication`: every voter's lag and last catch-up. */
+export async function quorumReplication(
+  ctx: DrillContext,
+  stopped: ReadonlySet<number> = new Set(),
+): Promise<VoterReplication[]> {
+  const out = await pctExec(
+    ctx.pct,
+    cliNode(ctx, stopped).vmid,
+    [
+      "kafka-metadata-quorum",
+      "--bootstrap-server",
+      bootstrap(ctx, stopped),
+      "describe",
+      "--replication",
+    ],
+    { timeoutMs: 60_000 },
+  );
+  return parseQuorumReplication(out);
 }

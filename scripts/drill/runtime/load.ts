@@ -26,10 +26,19 @@ export interface LoadRecorder {
   /** [t, uid] per acknowledged (2xx) POST */
   acked: Array<[number, string]>;
   sent: string[];
+  /** failed requests by cause: `HTTP <status>`, `timeout` or the transport error's code */
+  failures: Record<string, number>;
 }
 
 export function newRecorder(): LoadRecorder {
-  return { responses: [], acked: [], sent: [] };
+  return { responses: [], acked: [], sent: [], failures: {} };
+}
+
+/** The cause of a failed request as the report names it. */
+export function failureKind(status: number | null, error?: Error & { code?: string }): string {
+  if (status !== null) return `HTTP ${status}`;
+  if (error?.message === "request timed out") return "timeout";
+  return error?.code ?? error?.message ?? "error";
 }
 
 export interface LoadRun extends LoadRecorder {
@@ -55,7 +64,8 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
   if (!spec.amount && !spec.durationS)
     throw new Error(`load ${spec.label}: needs amount or durationS`);
   const t0 = spec.t0 ?? Date.now();
-  const { responses, acked, sent } = rec;
+  const { responses, acked, sent, failures } = rec;
+  const fail = (kind: string): void => void (failures[kind] = (failures[kind] ?? 0) + 1);
   const servedBy: Record<string, number> = {};
   let seq = 0;
   const request: autocannon.Request = {
@@ -85,6 +95,7 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
       if (node) servedBy[node] = (servedBy[node] ?? 0) + 1;
       const uid = (context as ClientContext).uid;
       if (uid && status >= 200 && status < 300) acked.push([t, uid]);
+      if (status < 200 || status >= 300) fail(failureKind(status));
     },
   };
   const started = Date.now();
@@ -108,12 +119,14 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
         if (err) return reject(new Error(`load ${spec.label}: ${(err as Error).message}`));
         const durationS = (Date.now() - started) / 1000;
         const ok = result["2xx"];
-        const errors = result.errors + result.timeouts;
+        // autocannon counts a timeout in both `errors` and `timeouts`
+        const errors = result.errors;
         const total = ok + result.non2xx + errors;
         resolve({
           responses,
           acked,
           sent,
+          failures,
           summary: {
             label: spec.label,
             requests: total,
@@ -130,6 +143,9 @@ export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Prom
         });
       },
     );
-    instance.on("reqError", () => responses.push([Date.now() - t0, 0]));
+    instance.on("reqError", (e: Error) => {
+      responses.push([Date.now() - t0, 0]);
+      fail(failureKind(null, e));
+    });
   });
 }

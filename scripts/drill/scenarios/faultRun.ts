@@ -5,18 +5,31 @@ import { lagSeries, longestAckGap, longestStall, maxLag, resumedAfterSeconds } f
 import type { FaultRun, ProgressSample } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
-import { countWithPrefix, uidsWithPrefix } from "../runtime/db";
+import { countWithPrefix, duplicateRows, uidsWithPrefix } from "../runtime/db";
 import { sleep } from "../runtime/http";
 import { newRecorder, runLoad, type LoadSpec } from "../runtime/load";
 import { setNodeRunning } from "../runtime/nodes";
+
+/** A fault other than `pct stop`: injected at stopAtS, healed at restoreAtS. */
+export interface FaultAction {
+  node: StackNode;
+  /** timeline labels of the two events */
+  injectLabel: string;
+  healLabel: string;
+  inject: () => Promise<void>;
+  /** undoes the fault or waits until it undid itself; runs even when a probe failed */
+  heal: () => Promise<void>;
+}
 
 export interface FaultPlan {
   /** file-name friendly id, also the timeline's file name */
   id: string;
   name: string;
   trigger: string;
-  /** the container to stop, or null for a run under normal load */
+  /** the container to stop, or null for a run under normal load (or under `action`) */
   stop: StackNode | null;
+  /** a fault of its own instead of a container stop */
+  action?: FaultAction;
   stopAtS: number;
   restoreAtS: number;
   durationS: number;
@@ -44,7 +57,27 @@ export function lbWriteLoad(
   };
 }
 
-/** Stops a node during a bounded write load through the LB and records what the write path did. */
+/** `pct stop` / `pct start` of a container as a fault action. */
+function stopAction(ctx: DrillContext, node: StackNode): FaultAction {
+  return {
+    node,
+    injectLabel: `pct stop ${node.name}`,
+    healLabel: `pct start ${node.name}`,
+    inject: async () => {
+      const r = await setNodeRunning(ctx, node, false);
+      if (r.code !== 0) throw new Error(`pct stop ${node.vmid} failed: ${r.stderr.trim()}`);
+    },
+    heal: async () => {
+      const s = await setNodeRunning(ctx, node, true);
+      if (s.code !== 0) throw new Error(`pct start ${node.vmid} failed: ${s.stderr.trim()}`);
+    },
+  };
+}
+
+/**
+ * Injects a fault (by default: stops a node) during a bounded write load through the LB and
+ * records what the write path did.
+ */
 export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<FaultRun> {
   const series = uidSeries(ctx.runId, ctx.nextPhase());
   const t0 = Date.now();
@@ -82,26 +115,23 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     rec,
   );
 
+  const action = plan.action ?? (plan.stop ? stopAction(ctx, plan.stop) : null);
   const fault = (async () => {
-    if (!plan.stop) return;
-    const node = plan.stop;
+    if (!action) return;
+    const node = action.node;
     await sleep(plan.stopAtS * 1000);
     faultAtMs = Date.now() - t0;
-    const r = await setNodeRunning(ctx, node, false);
-    events.push({ t: faultAtMs, label: `pct stop ${node.name}` });
-    ctx.log(
-      `  ${plan.name}: stopped ${node.name} (exit ${r.code}) at ${(faultAtMs / 1000).toFixed(1)} s`,
-    );
-    if (r.code !== 0) throw new Error(`pct stop ${node.vmid} failed: ${r.stderr.trim()}`);
+    events.push({ t: faultAtMs, label: action.injectLabel });
     try {
+      await action.inject();
+      ctx.log(`  ${plan.name}: ${action.injectLabel} at ${(faultAtMs / 1000).toFixed(1)} s`);
       if (plan.whileDown) await plan.whileDown();
       await sleep(Math.max(0, t0 + plan.restoreAtS * 1000 - Date.now()));
     } finally {
-      // Restore the node even when a probe failed: a drill never leaves the stack degraded.
-      const s = await setNodeRunning(ctx, node, true);
-      events.push({ t: Date.now() - t0, label: `pct start ${node.name}` });
-      ctx.log(`  ${plan.name}: started ${node.name} (exit ${s.code})`);
-      if (s.code !== 0) throw new Error(`pct start ${node.vmid} failed: ${s.stderr.trim()}`);
+      // Heal even when a probe failed: a drill never leaves the stack degraded.
+      await action.heal();
+      events.push({ t: Date.now() - t0, label: action.healLabel });
+      ctx.log(`  ${plan.name}: ${action.healLabel} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     if (plan.afterRestore) {
       await plan.afterRestore();
@@ -130,6 +160,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   await sampleOnce();
 
   const storedUids = await uidsWithPrefix(ctx, ctx.pgPrimary, series.prefix);
+  const duplicates = await duplicateRows(ctx, ctx.pgPrimary, series.prefix);
   const missing = rec.acked.map(([, uid]) => uid).filter((uid) => !storedUids.has(uid));
   const fromMs = faultAtMs ?? 0;
   const stall = longestStall(samples, fromMs);
@@ -148,7 +179,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   return {
     name: plan.name,
     trigger: plan.trigger,
-    stopped: plan.stop?.name ?? null,
+    stopped: action?.node.name ?? null,
     faultAtMs,
     load: result.summary,
     acked: rec.acked.length,
@@ -158,8 +189,10 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     pauseS: stall ? (stall.endMs - stall.startMs) / 1000 : 0,
     ackGapS: longestAckGap(rec.responses, fromMs),
     // Without a fault there is nothing to recover from: 0 when everything got stored.
-    recoveryS: plan.stop ? resumedAfterSeconds(samples, fromMs) : missing.length === 0 ? 0 : null,
+    recoveryS: action ? resumedAfterSeconds(samples, fromMs) : missing.length === 0 ? 0 : null,
     timelinePng: chart.png ? path.basename(chart.png) : null,
     timelineSvg: path.basename(chart.svg),
+    failures: rec.failures,
+    duplicates,
   };
 }

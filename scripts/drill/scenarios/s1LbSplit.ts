@@ -3,7 +3,7 @@ import type { DrillContext } from "../runtime/context";
 import { http } from "../runtime/http";
 import { runLoad } from "../runtime/load";
 import { cpuPercent, cpuSnapshot } from "../runtime/cgroup";
-import { nodeNamed } from "../outputs";
+import { appPort, nodeNamed } from "../outputs";
 
 const SEQUENTIAL_TRIALS = [4, 6, 10];
 
@@ -38,7 +38,7 @@ export async function lbSplit(ctx: DrillContext): Promise<LbSplitResult> {
   const first = ctx.appNodes[0];
   const direct = await runLoad({
     label: `direct to ${first.name} (c=${ctx.opts.concurrency})`,
-    url: `http://${first.ip}:3000/`,
+    url: `http://${first.ip}:${appPort(ctx.outputs)}/`,
     method: "GET",
     connections: ctx.opts.concurrency,
     amount: ctx.opts.requests,

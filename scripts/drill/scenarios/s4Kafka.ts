@@ -1,4 +1,4 @@
-import { kafkaBrokers, kafkaVoters, type StackNode } from "../outputs";
+import { appPort, kafkaBrokers, kafkaVoters, type StackNode } from "../outputs";
 import { parseMetricsText, sumMetric } from "../parse/metrics";
 import type { FaultRun, KafkaResult } from "../types";
 import { uidSeries } from "../uid";
@@ -16,7 +16,7 @@ export const DUPLICATES_METRIC = "app_duplicates_skipped_total";
 async function duplicatesSkipped(ctx: DrillContext): Promise<number | null> {
   let total = 0;
   for (const node of ctx.appNodes) {
-    const r = await http(`http://${node.ip}:3000/metrics`);
+    const r = await http(`http://${node.ip}:${appPort(ctx.outputs)}/metrics`);
     if (r.status !== 200) return null;
     const v = sumMetric(parseMetricsText(r.text), DUPLICATES_METRIC);
     if (v === null) return null;

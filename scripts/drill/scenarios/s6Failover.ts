@@ -1,4 +1,4 @@
-import { nodeNamed } from "../outputs";
+import { appPort, endpointPort, nodeNamed } from "../outputs";
 import type { FailoverResult, PgFailoverFacts } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
@@ -7,10 +7,7 @@ import { http, sleep, waitFor } from "../runtime/http";
 import { runFault } from "./faultRun";
 import { waitFullIsr } from "./s4Kafka";
 
-const RW_PORT = 5000;
-const RO_PORT = 5001;
-
-async function writablePrimaries(ctx: DrillContext): Promise<number> {
+export async function writablePrimaries(ctx: DrillContext): Promise<number> {
   const states = await Promise.all([ctx.pgPrimary, ctx.pgStandby].map((n) => inRecovery(ctx, n)));
   return states.filter((s) => s === false).length;
 }
@@ -44,7 +41,9 @@ async function webFailover(
     afterRestore: async () => {
       await waitFor(
         async () =>
-          (await http(`http://${web1.ip}:3000/readyz`)).status === 200 ? true : undefined,
+          (await http(`http://${web1.ip}:${appPort(ctx.outputs)}/readyz`)).status === 200
+            ? true
+            : undefined,
         90_000,
         1000,
       );
@@ -85,14 +84,22 @@ async function pgFailover(ctx: DrillContext): Promise<Pick<FailoverResult, "pg" 
     durationS: d,
     whileDown: async () => {
       await sleep(3000); // HAProxy's health check needs a few intervals to mark the primary down
-      const write = await viaHaproxy(ctx, RW_PORT, insertSql(probes.uid(0)));
+      const write = await viaHaproxy(
+        ctx,
+        endpointPort(ctx.outputs.haproxyReadWrite),
+        insertSql(probes.uid(0)),
+      );
       facts.writeRefused = !write.ok;
       facts.writeError = write.ok ? "" : lastLine(write.error);
-      const roWrite = await viaHaproxy(ctx, RO_PORT, insertSql(probes.uid(1)));
+      const roWrite = await viaHaproxy(
+        ctx,
+        endpointPort(ctx.outputs.haproxyReadOnly),
+        insertSql(probes.uid(1)),
+      );
       if (!roWrite.ok) facts.writeError += ` | read-only port: ${lastLine(roWrite.error)}`;
       const read = await viaHaproxy(
         ctx,
-        RO_PORT,
+        endpointPort(ctx.outputs.haproxyReadOnly),
         "select pg_is_in_recovery(), count(*) from messages",
       );
       facts.readServed = read.ok && /^[tf]\|\d+/.test(read.out.trim());
@@ -104,12 +111,17 @@ async function pgFailover(ctx: DrillContext): Promise<Pick<FailoverResult, "pg" 
     },
     afterRestore: async () => {
       await waitFor(
-        async () => ((await viaHaproxy(ctx, RW_PORT, "select 1")).ok ? true : undefined),
+        async () =>
+          (await viaHaproxy(ctx, endpointPort(ctx.outputs.haproxyReadWrite), "select 1")).ok
+            ? true
+            : undefined,
         90_000,
         1000,
       );
       facts.writablePrimaries.push(await writablePrimaries(ctx));
-      facts.writesResumed = (await viaHaproxy(ctx, RW_PORT, insertSql(probes.uid(2)))).ok;
+      facts.writesResumed = (
+        await viaHaproxy(ctx, endpointPort(ctx.outputs.haproxyReadWrite), insertSql(probes.uid(2)))
+      ).ok;
     },
   });
   facts.standbyStreamingAfter =

@@ -1,0 +1,64 @@
+/**
+ * Every bound the fault drills hold their measurements against, in one place. The report prints
+ * each measured value beside its bound (the check's detail names both).
+ */
+export const FAULT_BOUNDS = {
+  /**
+   * Failed requests of the write load through the LB, in % of its requests, for a fault the
+   * stack is built to absorb: one Kafka broker or one app node (SIGKILL, link down, `pct stop`).
+   */
+  maxFailedPct: 1,
+  /** Longest time without an acknowledged (202) write after such a fault, in s. */
+  maxNoAckGapS: 2,
+  /**
+   * Longest consumer pause (stored count standing still with a backlog) after a broker fault, in
+   * s: the consumers rejoin the group and fetch from the new partition leader. Measured on the
+   * sandbox: 4.1-9.6 s after a broker stop (scenarios 4 and 6; an earlier recorded run 10.1 and
+   * 13.0 s), 1.1-6.2 s after a broker SIGKILL or link down. The bound covers the worst of them.
+   */
+  maxConsumerPauseS: 15,
+  /**
+   * From the SIGKILL of a unit's main process until systemd has the unit active again with a new
+   * main PID, in s: the units' RestartSec (app 2 s, Kafka 5 s) plus a margin for a busy host.
+   */
+  maxSelfRestartS: 15,
+  /**
+   * From the heal (the link up again, or the killed unit active again) until the layer serves
+   * again, in s: the LB answers, an app node is ready, HAProxy routes writes to the primary, the
+   * standby streams, Prometheus is ready.
+   */
+  maxServingAfterHealS: 30,
+  /**
+   * The same for a Kafka node, in s: a broker back in every partition's ISR, or a controller voter
+   * fetching from the quorum leader again. A killed broker first starts its JVM and recovers its
+   * log, which takes longer than a service without state.
+   */
+  maxKafkaServingAfterHealS: 60,
+  /**
+   * A PG primary fault (no automatic promotion yet, the paper's manual failover): writes through
+   * HAProxy's read-write port succeed again within this many s of the heal.
+   */
+  maxWritesResumeS: 30,
+  /** After the load: how long the standby may take to stream again and to match the primary. */
+  replicationSettleS: 30,
+  /** Kafka state after the heal: how long to wait for a full ISR and every voter caught up. */
+  kafkaSettleS: 60,
+  /** A voter counts as present when its replication lag is at most this many records ... */
+  maxVoterLag: 1000,
+  /** ... and it caught up with the quorum leader at most this many s before the newest fetch. */
+  maxVoterCatchUpAgeS: 10,
+} as const;
+
+/** Seconds of the hard-fault loads around the fault itself. */
+export const HARD_FAULT_WINDOW = {
+  /** load before the fault: the baseline the gap and pause are measured against */
+  leadS: 3,
+  /** after a SIGKILL: load while systemd restarts the unit (the self-restart bound's worth) */
+  killS: 12,
+  /** load after the heal: shows whether writes flow again */
+  tailS: 6,
+  /** default and allowed range of --link-down-seconds */
+  linkDownDefaultS: 10,
+  linkDownMinS: 3,
+  linkDownMaxS: 120,
+} as const;
