@@ -18,22 +18,21 @@ export interface DrillOptions {
   scrapeWindowSeconds: number;
   /** Scenario 4: how many broker-stop trials follow the normal-load trial. */
   kafkaTrials: number;
-  /** replication factor the topic must have (the example stack: 2, as in the paper) */
-  kafkaReplicationFactor: number;
   /** Scenario 8: seconds each link-down fault keeps the link down. */
   linkDownSeconds: number;
   /** Scenario 8: only these faults (ids such as kill-kafka1, link-lb, or node names); all if empty */
   hardFaults: string[];
-  sshUser: string;
+  /** SSH user on every Proxmox host instead of each host's sshUser of the outputs */
+  sshUser?: string;
   sshOptions: string[];
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
-/** Scenario 8 (the hard-fault family, ~12 min) runs only when asked for. */
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+/** Scenarios 8 (the hard-fault family, ~12 min) and 9 (host loss) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
-const SCENARIO_NAMES: Readonly<Record<string, number>> = { "hard-faults": 8 };
+const SCENARIO_NAMES: Readonly<Record<string, number>> = { "hard-faults": 8, "host-loss": 9 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
   scenarios: [...DEFAULT_SCENARIOS],
@@ -44,10 +43,8 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   faultLoadSeconds: 40,
   scrapeWindowSeconds: 180,
   kafkaTrials: 3,
-  kafkaReplicationFactor: 2,
   linkDownSeconds: HARD_FAULT_WINDOW.linkDownDefaultS,
   hardFaults: [],
-  sshUser: "root",
   sshOptions: [],
 };
 
@@ -55,7 +52,8 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --outputs <file.json>    stack outputs (default: .sandbox/outputs.json for sandbox,
                            \`pulumi stack output --json\` for stack)
   --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7; 8 or hard-faults: SIGKILL and
-                           link down of every node)
+                           link down of every node; 9 or host-loss: every container of one
+                           Proxmox host stopped at once, host by host)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)
@@ -63,10 +61,10 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --fault-seconds <n>      length of each failover load (default 40)
   --scrape-window <n>      scenario 5: seconds of steady write load whose scrapes are timed (default 180)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
-  --kafka-rf <n>           replication factor the topic must have (default 2)
   --link-down-seconds <n>  scenario 8: how long each link stays down (default ${HARD_FAULT_WINDOW.linkDownDefaultS}, ${HARD_FAULT_WINDOW.linkDownMinS}-${HARD_FAULT_WINDOW.linkDownMaxS})
   --hard-faults <list>     scenario 8: only these faults, e.g. kill-kafka1,link-lb or a node name
-  --ssh-user <user>        SSH user on the Proxmox host (stack; default root, env DRILL_SSH_USER)
+  --ssh-user <user>        SSH user on every Proxmox host (stack; default: each host's sshUser of
+                           the outputs; env DRILL_SSH_USER)
   --ssh-option <opt>       extra ssh -o option, repeatable (env DRILL_SSH_OPTIONS, space separated)
   --pct <path>             pct command to run (sandbox; default scripts/sandbox/pct)`;
 
@@ -85,7 +83,7 @@ export function parseScenarioList(raw: string | undefined): number[] {
     const n = SCENARIO_NAMES[part.trim()] ?? Number(part.trim());
     if (!(ALL_SCENARIOS as readonly number[]).includes(n)) {
       throw new Error(
-        `--scenarios: unknown scenario "${part}" (valid: 1-8, hard-faults; got ${raw})`,
+        `--scenarios: unknown scenario "${part}" (valid: 1-9, hard-faults, host-loss; got ${raw})`,
       );
     }
     out.add(n);
@@ -115,7 +113,7 @@ export function parseDrillArgs(
   const opts: Omit<DrillOptions, "target"> = {
     ...DEFAULTS,
     scenarios: [...DEFAULTS.scenarios],
-    sshUser: env.DRILL_SSH_USER || DEFAULTS.sshUser,
+    ...(env.DRILL_SSH_USER ? { sshUser: env.DRILL_SSH_USER } : {}),
     sshOptions: (env.DRILL_SSH_OPTIONS ?? "").split(/\s+/).filter((s) => s.length > 0),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -157,9 +155,6 @@ export function parseDrillArgs(
         break;
       case "--kafka-trials":
         opts.kafkaTrials = positiveInt(flag, value(), 10);
-        break;
-      case "--kafka-rf":
-        opts.kafkaReplicationFactor = positiveInt(flag, value(), 9);
         break;
       case "--link-down-seconds":
         opts.linkDownSeconds = positiveInt(flag, value(), HARD_FAULT_WINDOW.linkDownMaxS);

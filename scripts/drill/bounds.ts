@@ -39,6 +39,12 @@ export const FAULT_BOUNDS = {
    * HAProxy's read-write port succeed again within this many s of the heal.
    */
   maxWritesResumeS: 30,
+  /**
+   * A whole Proxmox host lost (scenario 9): from `pct start` of its containers until every layer
+   * it held serves again and the LB answers, in s. The containers boot together and a Kafka node
+   * starts its JVM and recovers its log on a shared machine, so more than one layer's bound.
+   */
+  maxHostBackS: 120,
   /** After the load: how long the standby may take to stream again and to match the primary. */
   replicationSettleS: 30,
   /** Kafka state after the heal: how long to wait for a full ISR and every voter caught up. */
@@ -61,4 +67,14 @@ export const HARD_FAULT_WINDOW = {
   linkDownDefaultS: 10,
   linkDownMinS: 3,
   linkDownMaxS: 120,
+} as const;
+
+/** Seconds of the host-loss loads (scenario 9) around the loss. */
+export const HOST_LOSS_WINDOW = {
+  /** load before the loss: the baseline */
+  leadS: 3,
+  /** every container of the host stays stopped this long */
+  downS: 15,
+  /** load after the restart: shows whether writes flow again */
+  tailS: 12,
 } as const;

@@ -9,7 +9,7 @@ import type { DrillResults, ScrapeWindowFigures } from "./types";
 import { newRunId } from "./uid";
 import { parseEnvFile } from "./runtime/commandLine";
 import type { DrillContext } from "./runtime/context";
-import { localPct, pctExec, sshPct, type Pct } from "./runtime/pct";
+import { hostRoutedPct, localPct, pctExec, type Pct } from "./runtime/pct";
 import { queryScrapeFigures } from "./runtime/prometheus";
 import { readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
 import { lbSplit } from "./scenarios/s1LbSplit";
@@ -20,6 +20,7 @@ import { observabilityDrill } from "./scenarios/s5Observability";
 import { failoverDrill } from "./scenarios/s6Failover";
 import { alertingDrill } from "./scenarios/s7Alerting";
 import { hardFaultDrill } from "./scenarios/s8HardFaults";
+import { hostLossDrill } from "./scenarios/s9HostLoss";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
 import { sandboxPaths } from "../sandbox/paths";
@@ -27,9 +28,7 @@ import { sandboxPaths } from "../sandbox/paths";
 const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
 
 function makePct(opts: DrillOptions, outputs: StackOutputs): Pct {
-  if (opts.target === "stack") {
-    return sshPct({ host: outputs.proxmoxHost, user: opts.sshUser, options: opts.sshOptions });
-  }
+  if (opts.target === "stack") return hostRoutedPct(outputs, opts.sshOptions, opts.sshUser);
   const paths = sandboxPaths(REPO_ROOT);
   return localPct(opts.pctPath ?? path.join(paths.shimDir, "pct"), {
     ...process.env,
@@ -54,8 +53,9 @@ async function makeContext(opts: DrillOptions): Promise<DrillContext> {
   const appNodes = nodesByRole(outputs, "app").sort((a, b) => a.name.localeCompare(b.name));
   if (appNodes.length === 0) throw new Error("the stack has no app nodes");
   const env = parseEnvFile(await pctExec(pct, appNodes[0].vmid, ["cat", APP_ENV_FILE]));
-  if (!env.PG_PASSWORD)
-    throw new Error(`${APP_ENV_FILE} on ${appNodes[0].name} has no PG_PASSWORD`);
+  for (const key of ["PG_USER", "PG_PASSWORD"]) {
+    if (!env[key]) throw new Error(`${APP_ENV_FILE} on ${appNodes[0].name} has no ${key}`);
+  }
   let phase = 0;
   return {
     opts,
@@ -63,8 +63,8 @@ async function makeContext(opts: DrillOptions): Promise<DrillContext> {
     pct,
     runId: newRunId(),
     db: {
-      database: env.PG_DATABASE || "app",
-      user: env.PG_USER || "app",
+      database: outputs.settings.pgDatabase,
+      user: env.PG_USER,
       password: env.PG_PASSWORD,
     },
     appNodes,
@@ -128,10 +128,7 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
     1: ["LB split", async () => void (results.lbSplit = await lbSplit(ctx))],
     2: ["web write path", async () => void (results.webWrite = await webWrite(ctx))],
     3: ["replication", async () => void (results.replication = await replicationDrill(ctx))],
-    4: [
-      "Kafka end-to-end",
-      async () => void (results.kafka = await kafkaDrill(ctx, o.kafkaReplicationFactor)),
-    ],
+    4: ["Kafka end-to-end", async () => void (results.kafka = await kafkaDrill(ctx))],
     5: ["observability", async () => void (results.observability = await observabilityDrill(ctx))],
     6: ["failover under load", async () => void (results.failover = await failoverDrill(ctx))],
     7: ["alerting", async () => void (results.alerting = await alertingDrill(ctx))],
@@ -143,9 +140,10 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
           hardFaultFilter(ctx.outputs, o.hardFaults),
         )),
     ],
+    9: ["host loss", async () => void (results.hostLoss = await hostLossDrill(ctx))],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 9].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();

@@ -14,7 +14,7 @@ import type {
 import { afterRestoreS } from "./alertTimeline";
 import { FAULT_BOUNDS } from "./bounds";
 import { faultBars, type FaultLayer } from "./hardFaults/plan";
-import type { HardFaultResult, HardFaultsResult } from "./types";
+import type { HardFaultResult, HardFaultsResult, HostLossResult, HostLossesResult } from "./types";
 import { percentile } from "./stats";
 
 export interface Thresholds {
@@ -34,7 +34,48 @@ function failures(load: LoadSummary): number {
   return load.errors + load.non2xx;
 }
 
+/**
+ * ip_hash pins a client address to one node; the drill sends from one address, so every request
+ * must go to one node and none fail (whether every node serves needs several client addresses).
+ */
+function pinnedSplitChecks(r: LbSplitResult): Check[] {
+  const pinned = (servedBy: Record<string, number>): string[] =>
+    Object.keys(servedBy).filter((n) => servedBy[n] > 0);
+  const out = r.sequential.map((trial) => {
+    const nodes = pinned(trial.servedBy);
+    return check(
+      1,
+      `sequential trial ${trial.trial} (ip_hash): all ${trial.requests} requests of the one client served by one node, all successful`,
+      nodes.length === 1 && r.appNodes.includes(nodes[0]) && trial.ok === trial.requests,
+      `${Object.entries(trial.servedBy)
+        .map(([n, c]) => `${n}=${c}`)
+        .join(" ")}, ok=${trial.ok}/${trial.requests}`,
+    );
+  });
+  const lb = r.viaLb;
+  const nodes = pinned(lb.servedBy);
+  out.push(
+    check(
+      1,
+      "load via the LB (ip_hash): every request successful, all served by one node",
+      failures(lb) === 0 &&
+        lb.ok === lb.requests &&
+        nodes.length === 1 &&
+        r.appNodes.includes(nodes[0]),
+      `ok=${lb.ok}/${lb.requests}, served by ${nodes.join(",") || "none"}; one client address only, so whether every node serves is not drilled`,
+    ),
+    check(
+      1,
+      `load ${r.direct.label}: every request successful`,
+      failures(r.direct) === 0 && r.direct.ok === r.direct.requests,
+      `ok=${r.direct.ok}/${r.direct.requests}, non-2xx=${r.direct.non2xx}, errors=${r.direct.errors}`,
+    ),
+  );
+  return out;
+}
+
 export function lbSplitChecks(r: LbSplitResult, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
+  if (r.lbAlgorithm === "ip_hash") return pinnedSplitChecks(r);
   const k = r.appNodes.length;
   const out: Check[] = r.sequential.map((trial) => {
     const counts = r.appNodes.map((n) => trial.servedBy[n] ?? 0);
@@ -249,6 +290,12 @@ export function absorbedChecks(scenario: number, run: FaultRun, consumerPause: b
   return out;
 }
 
+/** min.insync.replicas of a topic's `Configs:` field, or null when it does not set it. */
+export function minInsyncOf(configs: string): number | null {
+  const m = /(?:^|,)min\.insync\.replicas=(\d+)/.exec(configs);
+  return m ? Number(m[1]) : null;
+}
+
 export function kafkaChecks(r: KafkaResult): Check[] {
   const fullIsr = r.topic.partitions.every(
     (p) => p.replicas.length > 0 && p.isr.length === p.replicas.length && p.leader !== null,
@@ -260,6 +307,16 @@ export function kafkaChecks(r: KafkaResult): Check[] {
       r.topic.replicationFactor === r.expectedReplicationFactor,
       `PartitionCount ${r.topic.partitionCount}, ReplicationFactor ${r.topic.replicationFactor}`,
     ),
+    ...(r.expectedMinInsync === undefined
+      ? []
+      : [
+          check(
+            4,
+            `topic ${r.topic.topic}: min.insync.replicas ${r.expectedMinInsync}`,
+            minInsyncOf(r.topic.configs) === r.expectedMinInsync,
+            `Configs: ${r.topic.configs || "none"}`,
+          ),
+        ]),
     check(
       4,
       "every partition has a leader and a full ISR",
@@ -536,6 +593,65 @@ export function hardFaultsChecks(r: HardFaultsResult): Check[] {
   return r.faults.flatMap(hardFaultChecks);
 }
 
+/**
+ * The pass conditions of one host loss (scenario 9). Every loss: 0 lost, 0 duplicates, never two
+ * writable PG nodes, after the restart the standby streams with identical rows, full ISR and every
+ * voter, everything serving again within the bound. A loss that takes no single point (LB,
+ * HAProxy, PG primary) also keeps writes going: the broker/app bounds of scenario 8.
+ */
+export function hostLossChecks(h: HostLossResult): Check[] {
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(9, `${h.host} lost: ${name}`, pass, detail);
+  const run = h.run;
+  if (!run || h.error) return [c("loss ran to the end", false, h.error ?? "no result")];
+  const out: Check[] = [
+    c(
+      "every acknowledged message stored (0 lost)",
+      run.missing.length === 0 && run.acked > 0,
+      `acked ${run.acked}, stored ${run.stored}, lost ${run.missing.length}`,
+    ),
+    c(
+      "0 duplicates",
+      run.duplicates === 0,
+      `${run.duplicates ?? "unknown"} rows beyond one per message_uid`,
+    ),
+    c(
+      "never two writable PostgreSQL nodes",
+      h.writablePrimaries.length > 0 && h.writablePrimaries.every((n) => n <= 1),
+      `writable nodes per probe: ${h.writablePrimaries.join(",")}`,
+    ),
+    c(
+      "after the restart: standby streaming, rows identical",
+      h.after !== null && h.after.standbyStreaming && h.after.replicaIdentical,
+      h.after
+        ? `streaming ${h.after.standbyStreaming}, identical ${h.after.replicaIdentical} (${h.after.replicationDetail})`
+        : "not checked (the restart did not complete)",
+    ),
+    c(
+      "after the restart: full ISR, every voter present",
+      h.after !== null && h.after.fullIsr && h.after.missingVoters.length === 0,
+      h.after
+        ? `${h.after.isrDetail}; voters ${h.after.expectedVoters.join(",")}, missing ${h.after.missingVoters.join(",") || "none"}`
+        : "not checked (the restart did not complete)",
+    ),
+    c(
+      `every lost layer and the LB serving again within ${h.servingBoundS} s of the restart`,
+      h.servingAgainS !== null && h.servingAgainS <= h.servingBoundS,
+      h.servingAgainS === null
+        ? `not within the bound; still failing: ${h.notServing.join(", ")}`
+        : `${h.servingAgainS.toFixed(1)} s; bound ${h.servingBoundS} s${h.outages.length ? " (writes back)" : ""}`,
+    ),
+  ];
+  if (h.absorbed) {
+    out.push(...absorbedChecks(9, { ...run, name: `${h.host} lost` }, h.consumerPause));
+  }
+  return out;
+}
+
+export function hostLossesChecks(r: HostLossesResult): Check[] {
+  return r.losses.flatMap(hostLossChecks);
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -547,6 +663,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.failover) out.push(...failoverChecks(results.failover));
   if (results.alerting) out.push(...alertingChecks(results.alerting));
   if (results.hardFaults) out.push(...hardFaultsChecks(results.hardFaults));
+  if (results.hostLoss) out.push(...hostLossesChecks(results.hostLoss));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -1,5 +1,8 @@
-import type { StackEndpoints } from "../../components/config/endpoints";
-import { PORTS } from "../../components/config/ports";
+import type {
+  HostEndpoint,
+  StackEndpoints,
+  StackSettings,
+} from "../../components/config/endpoints";
 
 export interface StackNode {
   name: string;
@@ -16,15 +19,75 @@ export interface StackNode {
  * The stack outputs the drills use: the program's own StackEndpoints (index.ts exports), with the
  * nodes as a list and Grafana optional (an older or Grafana-less stack may not export it).
  */
-export type StackOutputs = Omit<
-  StackEndpoints,
-  "nodes" | "grafanaUrl" | "haproxyStatsUrl" | "proxmoxHosts" | "settings"
-> & {
+export type StackOutputs = Omit<StackEndpoints, "nodes" | "grafanaUrl" | "haproxyStatsUrl"> & {
   grafanaUrl?: string;
   nodes: StackNode[];
-  /** settings.appPort of the outputs (absent in outputs of older stacks) */
-  appPort?: number;
 };
+
+const SETTING_NUMBERS = [
+  "appPort",
+  "kafkaPartitions",
+  "kafkaReplicationFactor",
+  "kafkaMinInsyncReplicas",
+  "kafkaControllerVoters",
+  "appKafkaPublishDeadlineMs",
+] as const;
+const SETTING_STRINGS = ["lbAlgorithm", "kafkaTopic", "pgDatabase"] as const;
+
+/** outputs.settings, every key present: the drills judge by these and never guess a default. */
+function parseSettings(raw: unknown, problems: string[]): StackSettings {
+  if (!isRecord(raw)) {
+    problems.push(
+      `settings: missing (outputs of a stack older than the settings output; deploy the current program)`,
+    );
+    return {} as StackSettings;
+  }
+  const out: Record<string, string | number> = {};
+  for (const key of SETTING_NUMBERS) {
+    const v = raw[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+      problems.push(`settings.${key}: expected a positive integer (got ${JSON.stringify(v)})`);
+    }
+    out[key] = Number(v);
+  }
+  for (const key of SETTING_STRINGS) {
+    const v = raw[key];
+    if (typeof v !== "string" || v.length === 0) {
+      problems.push(`settings.${key}: expected a non-empty string (got ${JSON.stringify(v)})`);
+    }
+    out[key] = String(v);
+  }
+  return out as unknown as StackSettings;
+}
+
+/** outputs.proxmoxHosts: every host's SSH access, by Proxmox node name. */
+function parseHosts(raw: unknown, problems: string[]): Record<string, HostEndpoint> {
+  if (!isRecord(raw) || Object.keys(raw).length === 0) {
+    problems.push(
+      `proxmoxHosts: expected an object of host name -> {sshHost, sshPort, sshUser} (got ${JSON.stringify(raw)})`,
+    );
+    return {};
+  }
+  const out: Record<string, HostEndpoint> = {};
+  for (const [name, h] of Object.entries(raw)) {
+    if (
+      !isRecord(h) ||
+      typeof h.sshHost !== "string" ||
+      h.sshHost.length === 0 ||
+      typeof h.sshUser !== "string" ||
+      h.sshUser.length === 0 ||
+      !Number.isInteger(h.sshPort) ||
+      Number(h.sshPort) <= 0
+    ) {
+      problems.push(
+        `proxmoxHosts.${name}: expected {sshHost, sshPort, sshUser} (got ${JSON.stringify(h)})`,
+      );
+      continue;
+    }
+    out[name] = { sshHost: h.sshHost, sshPort: Number(h.sshPort), sshUser: h.sshUser };
+  }
+  return out;
+}
 
 const STRING_KEYS = [
   "lbUrl",
@@ -106,21 +169,40 @@ export function parseStackOutputs(text: string): StackOutputs {
       problems.push(`${key}: expected an http(s) URL (got ${values[key]})`);
     }
   }
+  const settings = parseSettings(raw.settings, problems);
+  const proxmoxHosts = parseHosts(raw.proxmoxHosts, problems);
+  if (Object.keys(proxmoxHosts).length > 0) {
+    for (const n of nodes) {
+      if (!(n.proxmoxNode in proxmoxHosts)) {
+        problems.push(
+          `nodes.${n.name}.proxmoxNode: expected one of proxmoxHosts (${Object.keys(proxmoxHosts).join(", ")}; got ${JSON.stringify(n.proxmoxNode)})`,
+        );
+      }
+    }
+  }
   if (problems.length > 0) {
     throw new Error(`invalid stack outputs:\n  - ${problems.join("\n  - ")}`);
   }
-  const appPort = isRecord(raw.settings) ? Number(raw.settings.appPort) : NaN;
   return {
     ...values,
     grafanaUrl: typeof raw.grafanaUrl === "string" ? raw.grafanaUrl : undefined,
     nodes,
-    ...(Number.isInteger(appPort) && appPort > 0 ? { appPort } : {}),
+    proxmoxHosts,
+    settings,
   };
 }
 
-/** The app nodes' HTTP port: the outputs' setting, else the stack's default. */
+/** The app nodes' HTTP port: the outputs' settings.appPort. */
 export function appPort(outputs: StackOutputs): number {
-  return outputs.appPort ?? PORTS.app;
+  return outputs.settings.appPort;
+}
+
+/** The Proxmox hosts of the stack with the nodes each holds (host order of the outputs). */
+export function nodesByHost(outputs: StackOutputs): Array<{ host: string; nodes: StackNode[] }> {
+  return Object.keys(outputs.proxmoxHosts).map((host) => ({
+    host,
+    nodes: outputs.nodes.filter((n) => n.proxmoxNode === host),
+  }));
 }
 
 /** The port of a `host:port` endpoint output. */

@@ -93,3 +93,32 @@ export function resumedAfterSeconds(
   if (!stall.resumed) return null;
   return Math.max(0, stall.endMs - faultMs) / 1000;
 }
+
+/** Progress of the write path between two instants (e.g. while a host is down). */
+export interface WindowProgress {
+  /** writes acknowledged (2xx) between the two samples that bound the window */
+  acked: number;
+  /** rows stored in that time; null when the stored count could not be read inside the window */
+  stored: number | null;
+}
+
+/**
+ * Acknowledged and stored messages from the last sample at or before `fromMs` to the last sample
+ * at or before `toMs`. `unreadMs`: times of samples whose stored count could not be read (the
+ * count then repeats the last known one, so a window with such a sample has no stored figure).
+ */
+export function windowProgress(
+  samples: readonly ProgressSample[],
+  fromMs: number,
+  toMs: number,
+  unreadMs: readonly number[] = [],
+): WindowProgress {
+  const at = (ms: number): ProgressSample => {
+    const before = samples.filter(([t]) => t <= ms);
+    return before.length > 0 ? before[before.length - 1] : [ms, 0, 0];
+  };
+  const [, ackedFrom, storedFrom] = at(fromMs);
+  const [, ackedTo, storedTo] = at(toMs);
+  const unread = unreadMs.some((t) => t > fromMs && t <= toMs);
+  return { acked: ackedTo - ackedFrom, stored: unread ? null : storedTo - storedFrom };
+}

@@ -2,6 +2,7 @@ import type { AlertMilestones } from "./alertTimeline";
 import type { QuorumStatus, TopicInfo } from "./parse/kafka";
 import type { TableDigest } from "./parse/postgres";
 import type { TargetHealth } from "./parse/prometheus";
+import type { WindowProgress } from "./progress";
 
 export interface Check {
   scenario: number;
@@ -35,6 +36,8 @@ export interface SequentialTrial {
 
 export interface LbSplitResult {
   appNodes: string[];
+  /** settings.lbAlgorithm of the outputs (absent in reports of older runs: round_robin) */
+  lbAlgorithm?: string;
   sequential: SequentialTrial[];
   viaLb: LoadSummary;
   direct: LoadSummary;
@@ -109,12 +112,18 @@ export interface FaultRun {
   failures?: Record<string, number>;
   /** rows beyond one per message_uid of the load (absent in reports of older runs) */
   duplicates?: number;
+  /** writes acknowledged and stored from the fault in place (inject returned) until the heal began */
+  faultWindow?: WindowProgress;
 }
 
 export interface KafkaResult {
   topic: TopicInfo;
   quorum: QuorumStatus;
+  /** settings.kafkaReplicationFactor of the outputs */
   expectedReplicationFactor: number;
+  /** settings.kafkaMinInsyncReplicas (absent in reports of older runs) */
+  expectedMinInsync?: number;
+  /** settings.kafkaControllerVoters */
   expectedVoters: number;
   brokerIds: number[];
   idempotency: {
@@ -234,6 +243,47 @@ export interface HardFaultsResult {
   durationS: number;
 }
 
+/** One probe of a layer, repeated about once a second while a host was down. */
+export interface LayerServing {
+  /** what was probed, e.g. `LB GET /`, `webserver1 /readyz`, `HAProxy rw: writable primary` */
+  probe: string;
+  ok: number;
+  total: number;
+}
+
+/** Scenario 9: every container of one Proxmox host stopped at once under the write load. */
+export interface HostLossResult {
+  host: string;
+  nodes: string[];
+  /** node:layer of each lost container */
+  layers: string[];
+  /** the single points the loss takes (lb, pg-primary, haproxy): writes refused by design */
+  outages: string[];
+  absorbed: boolean;
+  consumerPause: boolean;
+  run: FaultRun | null;
+  error: string | null;
+  duringLoss: LayerServing[];
+  /** writable PostgreSQL nodes at each probe during and after the loss */
+  writablePrimaries: number[];
+  /** s from the restart until every lost layer served again and the LB answered */
+  servingAgainS: number | null;
+  servingBoundS: number;
+  /** probes still failing when the bound ran out (empty when all served) */
+  notServing: string[];
+  after: AfterHeal | null;
+}
+
+export interface HostLossesResult {
+  /** false with a single host: nothing is drilled */
+  drilled: boolean;
+  note: string | null;
+  hosts: string[];
+  downS: number;
+  losses: HostLossResult[];
+  durationS: number;
+}
+
 export interface DrillResults {
   target: string;
   runId: string;
@@ -248,6 +298,7 @@ export interface DrillResults {
   failover?: FailoverResult;
   alerting?: AlertingResult;
   hardFaults?: HardFaultsResult;
+  hostLoss?: HostLossesResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */

@@ -8,12 +8,12 @@ import { REPO_ROOT, sandboxPaths, SandboxPaths } from "./paths";
 import { prepareHost } from "./prepare";
 import {
   APT_REPO_MOUNT_POINT,
+  hostSshOf,
   mergeConfig,
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
 } from "./sandbox-config";
-import { formatConfigErrors, parseConfig } from "../../components/config";
 import { topologyFromOutputs } from "./topology";
 import { loadState } from "./state";
 import { logLine, seconds, step } from "./steps";
@@ -51,16 +51,6 @@ function deployedStackName(paths: SandboxPaths): string {
 
 function sandboxConfig(paths: SandboxPaths, stack: string): Record<string, string> {
   return mergeConfig(readStackConfig(stackFile(paths, stack)), sandboxOverlay(paths));
-}
-
-/** Proxmox node name -> SSH host, as the program itself reads the stack's configuration. */
-function hostSshOf(config: Record<string, string>): Record<string, string> {
-  const raw = Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k.replace(/^pve-ha-stack:/, ""), v]),
-  );
-  const parsed = parseConfig(raw);
-  if (!parsed.config) throw new Error(formatConfigErrors(parsed.errors));
-  return Object.fromEntries(parsed.config.hosts.map((h) => [h.name, h.sshHost]));
 }
 
 async function up(paths: SandboxPaths, stack: string, continueOnError: boolean): Promise<void> {

@@ -3,6 +3,12 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { BridgePlan } from "./bridge";
 import type { SandboxPaths } from "./paths";
+import {
+  CONFIG_NAMESPACE,
+  PROVIDER_KEYS,
+  formatConfigErrors,
+  parseConfig,
+} from "../../components/config";
 import { SCALAR_SETTINGS } from "../../components/config/schema";
 
 /** The sandbox's own network: a bridge it creates, a subnet no host route uses. */
@@ -94,4 +100,20 @@ export function scalarSetting(
   const setting = SCALAR_SETTINGS[key] as { default?: string | number | boolean };
   if (setting.default === undefined) throw new Error(`config ${NS}:${key} is required`);
   return String(setting.default);
+}
+
+/**
+ * Proxmox node name -> SSH host, as the program itself reads the stack's configuration: the
+ * project's keys and the provider keys it reads (rawConfigOf), nothing else.
+ */
+export function hostSshOf(config: Record<string, string>): Record<string, string> {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw = Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => k.startsWith(prefix) || PROVIDER_KEYS.includes(k))
+      .map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]),
+  );
+  const parsed = parseConfig(raw);
+  if (!parsed.config) throw new Error(formatConfigErrors(parsed.errors));
+  return Object.fromEntries(parsed.config.hosts.map((h) => [h.name, h.sshHost]));
 }

@@ -69,9 +69,9 @@ describe("drill hard faults: plans from the stack outputs", () => {
       kafkaBootstrapServers: string;
     };
     raw.nodes = {
-      front: { vmid: 900, ip: "10.0.0.2", role: "nginx" },
-      k9: { vmid: 950, ip: "10.0.0.9", role: "kafka" },
-      k8: { vmid: 940, ip: "10.0.0.8", role: "kafka" },
+      front: { vmid: 900, ip: "10.0.0.2", role: "nginx", proxmoxNode: "pve" },
+      k9: { vmid: 950, ip: "10.0.0.9", role: "kafka", proxmoxNode: "pve" },
+      k8: { vmid: 940, ip: "10.0.0.8", role: "kafka", proxmoxNode: "pve" },
     };
     raw.kafkaBootstrapServers = "10.0.0.9:9092";
     const plans = hardFaultPlans(parseStackOutputs(JSON.stringify(raw)));
@@ -83,7 +83,8 @@ describe("drill hard faults: plans from the stack outputs", () => {
 
   it("reads the app port from the outputs' settings and ports from endpoint outputs", () => {
     assert.equal(appPort(outputs()), 3000);
-    const raw = { ...exampleOutputs(), settings: { appPort: 3100, lbAlgorithm: "round_robin" } };
+    const base = exampleOutputs();
+    const raw = { ...base, settings: { ...(base.settings as object), appPort: 3100 } };
     assert.equal(appPort(parseStackOutputs(JSON.stringify(raw))), 3100);
     assert.equal(endpointPort(outputs().haproxyReadWrite), 5000);
     assert.throws(() => endpointPort("10.213.47.15"), /no port in 10.213.47.15/);
@@ -91,7 +92,10 @@ describe("drill hard faults: plans from the stack outputs", () => {
 
   it("refuses a role it has no service for", () => {
     const raw = exampleOutputs() as { nodes: Record<string, unknown> };
-    raw.nodes = { ...raw.nodes, cache: { vmid: 300, ip: "10.213.47.30", role: "redis" } };
+    raw.nodes = {
+      ...raw.nodes,
+      cache: { vmid: 300, ip: "10.213.47.30", role: "redis", proxmoxNode: "pve" },
+    };
     assert.throws(() => hardFaultPlans(parseStackOutputs(JSON.stringify(raw))), /cache.*redis/);
   });
 

@@ -35,8 +35,7 @@ describe("drill arguments", () => {
     assert.deepEqual(o.scenarios, [1, 2, 3, 4, 5, 6, 7]);
     assert.equal(o.requests, 10000);
     assert.equal(o.concurrency, 32);
-    assert.equal(o.sshUser, "root");
-    assert.equal(o.kafkaReplicationFactor, 2);
+    assert.equal(o.sshUser, undefined, "each host's sshUser of the outputs unless overridden");
     assert.equal(o.scrapeWindowSeconds, 180);
     assert.equal(
       parseDrillArgs(["--target", "sandbox", "--scrape-window", "60"]).scrapeWindowSeconds,
@@ -69,8 +68,6 @@ describe("drill arguments", () => {
         "30",
         "--kafka-trials",
         "1",
-        "--kafka-rf",
-        "3",
         "--ssh-option",
         "Port=2222",
       ],
@@ -85,7 +82,6 @@ describe("drill arguments", () => {
     assert.equal(o.writeRate, 20);
     assert.equal(o.faultLoadSeconds, 30);
     assert.equal(o.kafkaTrials, 1);
-    assert.equal(o.kafkaReplicationFactor, 3);
     assert.equal(o.sshUser, "pve");
     assert.deepEqual(o.sshOptions, ["StrictHostKeyChecking=yes", "Port=2222"]);
   });
@@ -111,8 +107,8 @@ describe("drill arguments", () => {
     );
     assert.throws(() => parseDrillArgs(["--target", "sandbox", "--out"]), /--out needs a value/);
     assert.throws(
-      () => parseScenarioList("1,9"),
-      /unknown scenario "9" \(valid: 1-8, hard-faults; got 1,9\)/,
+      () => parseScenarioList("1,10"),
+      /unknown scenario "10" \(valid: 1-9, hard-faults, host-loss; got 1,10\)/,
     );
   });
 });

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { sandboxPaths } from "../../scripts/sandbox/paths";
 import {
+  hostSshOf,
   mergeConfig,
   readStackConfig,
   SANDBOX_BRIDGE,
@@ -87,5 +88,26 @@ describe("sandbox config overlay", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("sandbox: the hosts of the example stacks, read as the program reads them", () => {
+  const paths = sandboxPaths(path.resolve(__dirname, "..", ".."));
+  const merged = (stack: string) =>
+    mergeConfig(
+      readStackConfig(path.join(paths.repoRoot, `Pulumi.${stack}.yaml`)),
+      sandboxOverlay(paths),
+    );
+
+  it("has one host for the dev stack (provider keys it does not read are ignored)", () => {
+    assert.deepEqual(hostSshOf(merged("dev")), { pve: "proxmox.sandbox.invalid" });
+  });
+
+  it("has three hosts for the three-host example", () => {
+    assert.deepEqual(hostSshOf(merged("three-hosts")), {
+      pve1: "pve1.example.internal",
+      pve2: "pve2.example.internal",
+      pve3: "pve3.example.internal",
+    });
   });
 });

@@ -47,7 +47,7 @@ const LAYER_BY_ROLE: Readonly<Record<string, FaultLayer>> = {
 /** Role order of the plan: front to back along the write path, the monitor last. */
 const ROLE_ORDER = ["nginx", "app", "pg-primary", "pg-standby", "haproxy", "kafka", "monitor"];
 
-function layerOf(outputs: StackOutputs, node: StackNode): FaultLayer {
+export function layerOf(outputs: StackOutputs, node: StackNode): FaultLayer {
   if (node.role !== "kafka") {
     const layer = LAYER_BY_ROLE[node.role];
     if (!layer) throw new Error(`node ${node.name}: no fault layer for role ${node.role}`);

@@ -10,6 +10,7 @@ import {
 import type { Check, DrillResults, FaultRun, LoadSummary, ScrapeFigure } from "../types";
 import { ms, num, pct, table, yesNo } from "./format";
 import { hardFaultsSection } from "./hardFaults";
+import { hostLossSection } from "./hostLoss";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
   return [
@@ -521,6 +522,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...scenario6(r),
     ...scenario7(r),
     ...hardFaultsSection(r),
+    ...hostLossSection(r),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

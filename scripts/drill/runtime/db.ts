@@ -106,20 +106,21 @@ export async function inRecovery(ctx: DrillContext, node: StackNode): Promise<bo
 
 /**
  * Runs SQL as the app's database user through HAProxy (its read-write or read-only port),
- * from inside the PostgreSQL standby container: psql is there and HAProxy is reachable. The
- * password travels on stdin, never on a command line.
+ * from inside a PostgreSQL container (the standby unless `from` names another): psql is there and
+ * HAProxy is reachable. The password travels on stdin, never on a command line.
  */
 export async function viaHaproxy(
   ctx: DrillContext,
   port: number,
   sql: string,
+  from: StackNode = ctx.pgStandby,
 ): Promise<{ ok: boolean; out: string; error: string }> {
   const script = [
     `export PGPASSWORD=${shellQuote(ctx.db.password)}`,
     `export PGCONNECT_TIMEOUT=5`,
     `exec psql -XAtq -v ON_ERROR_STOP=1 -h ${shellQuote(ctx.pgProxy.ip)} -p ${port} -U ${shellQuote(ctx.db.user)} -d ${shellQuote(ctx.db.database)} -c ${shellQuote(sql)}`,
   ].join("\n");
-  const r = await ctx.pct.run(["exec", String(ctx.pgStandby.vmid), "--", "bash", "-s"], {
+  const r = await ctx.pct.run(["exec", String(from.vmid), "--", "bash", "-s"], {
     stdin: `${script}\n`,
     timeoutMs: 20_000,
   });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { sshPctArgv, type SshTarget } from "./commandLine";
+import { pctVmid, sshPctArgv, sshTargetFor, type HostRouting, type SshTarget } from "./commandLine";
 
 export interface ExecResult {
   code: number;
@@ -61,6 +61,26 @@ export function sshPct(target: SshTarget): Pct {
         opts.stdin,
         opts.timeoutMs ?? 60_000,
       ),
+  };
+}
+
+/**
+ * `pct` on the Proxmox host holding the container the command names (several hosts: each node's
+ * `proxmoxNode` in the outputs picks its host's SSH address, port and user).
+ */
+export function hostRoutedPct(
+  routing: HostRouting,
+  options: readonly string[],
+  userOverride?: string,
+): Pct {
+  return {
+    run: async (args, opts = {}) => {
+      const vmid = pctVmid(args);
+      if (vmid === null) {
+        throw new Error(`pct ${args.join(" ")}: names no container, so no host to run it on`);
+      }
+      return sshPct(sshTargetFor(routing, vmid, options, userOverride)).run(args, opts);
+    },
   };
 }
 

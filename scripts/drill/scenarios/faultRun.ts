@@ -1,7 +1,14 @@
 import * as path from "node:path";
 import { writeTimeline } from "../chart/png";
 import type { StackNode } from "../outputs";
-import { lagSeries, longestAckGap, longestStall, maxLag, resumedAfterSeconds } from "../progress";
+import {
+  lagSeries,
+  longestAckGap,
+  longestStall,
+  maxLag,
+  resumedAfterSeconds,
+  windowProgress,
+} from "../progress";
 import type { FaultRun, ProgressSample } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
@@ -87,12 +94,16 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   let stored = 0;
   let loadDone = false;
   let faultAtMs: number | null = null;
+  let injectedAtMs: number | null = null;
+  let healAtMs: number | null = null;
+  const unreadMs: number[] = [];
 
   const sampleOnce = async (): Promise<void> => {
     try {
       stored = await countWithPrefix(ctx, ctx.pgPrimary, series.prefix);
     } catch {
       // primary unreachable (e.g. the PG drill): keep the last known count
+      unreadMs.push(Date.now() - t0);
     }
     samples.push([Date.now() - t0, rec.acked.length, stored]);
   };
@@ -124,11 +135,13 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     events.push({ t: faultAtMs, label: action.injectLabel });
     try {
       await action.inject();
+      injectedAtMs = Date.now() - t0;
       ctx.log(`  ${plan.name}: ${action.injectLabel} at ${(faultAtMs / 1000).toFixed(1)} s`);
       if (plan.whileDown) await plan.whileDown();
       await sleep(Math.max(0, t0 + plan.restoreAtS * 1000 - Date.now()));
     } finally {
       // Heal even when a probe failed: a drill never leaves the stack degraded.
+      healAtMs = Date.now() - t0;
       await action.heal();
       events.push({ t: Date.now() - t0, label: action.healLabel });
       ctx.log(`  ${plan.name}: ${action.healLabel} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -194,5 +207,8 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     timelineSvg: path.basename(chart.svg),
     failures: rec.failures,
     duplicates,
+    ...(injectedAtMs !== null && healAtMs !== null
+      ? { faultWindow: windowProgress(samples, injectedAtMs, healAtMs, unreadMs) }
+      : {}),
   };
 }

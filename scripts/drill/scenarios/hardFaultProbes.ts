@@ -1,7 +1,7 @@
 import { FAULT_BOUNDS } from "../bounds";
-import type { HardFaultSpec } from "../hardFaults/plan";
+import type { FaultLayer, HardFaultSpec } from "../hardFaults/plan";
 import { presentVoters } from "../hardFaults/shell";
-import { appPort, endpointPort, kafkaVoters } from "../outputs";
+import { appPort, endpointPort, kafkaVoters, type StackNode } from "../outputs";
 import type { AfterHeal } from "../types";
 import type { DrillContext } from "../runtime/context";
 import { digest, replication, viaHaproxy } from "../runtime/db";
@@ -41,10 +41,19 @@ async function missingVoters(ctx: DrillContext): Promise<number[]> {
 
 /** How the drill tells that the faulted layer serves again. */
 export function servingProbe(ctx: DrillContext, spec: HardFaultSpec): ServingProbe {
+  return layerServingProbe(ctx, spec.layer, spec.node);
+}
+
+/** How the drill tells that a node of a layer serves (again). */
+export function layerServingProbe(
+  ctx: DrillContext,
+  layer: FaultLayer,
+  node: StackNode,
+): ServingProbe {
   const b = FAULT_BOUNDS;
   const ok = async (url: string): Promise<boolean> =>
     (await http(url, { timeoutMs: 2000 })).status === 200;
-  switch (spec.layer) {
+  switch (layer) {
     case "lb":
       return {
         label: "LB answers 200",
@@ -53,15 +62,15 @@ export function servingProbe(ctx: DrillContext, spec: HardFaultSpec): ServingPro
       };
     case "app":
       return {
-        label: `${spec.node.name} /readyz 200`,
+        label: `${node.name} /readyz 200`,
         boundS: b.maxServingAfterHealS,
-        probe: () => ok(`http://${spec.node.ip}:${appPort(ctx.outputs)}/readyz`),
+        probe: () => ok(`http://${node.ip}:${appPort(ctx.outputs)}/readyz`),
       };
     case "pg-primary":
     case "haproxy":
       return {
         label: "a write through HAProxy's read-write port succeeds",
-        boundS: spec.layer === "pg-primary" ? b.maxWritesResumeS : b.maxServingAfterHealS,
+        boundS: layer === "pg-primary" ? b.maxWritesResumeS : b.maxServingAfterHealS,
         probe: async () =>
           (await viaHaproxy(ctx, rwPort(ctx), "select not pg_is_in_recovery()")).out.trim() === "t",
       };

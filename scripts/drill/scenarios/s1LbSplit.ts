@@ -46,5 +46,12 @@ export async function lbSplit(ctx: DrillContext): Promise<LbSplitResult> {
   ctx.log(
     `  direct: ${direct.summary.ok}/${direct.summary.requests} ok, p99 ${direct.summary.p99Ms} ms`,
   );
-  return { appNodes, sequential, viaLb: viaLb.summary, direct: direct.summary, cpuPct };
+  return {
+    appNodes,
+    lbAlgorithm: ctx.outputs.settings.lbAlgorithm,
+    sequential,
+    viaLb: viaLb.summary,
+    direct: direct.summary,
+    cpuPct,
+  };
 }

@@ -1,4 +1,4 @@
-import { appPort, kafkaBrokers, kafkaVoters, type StackNode } from "../outputs";
+import { appPort, kafkaBrokers, type StackNode } from "../outputs";
 import { parseMetricsText, sumMetric } from "../parse/metrics";
 import type { FaultRun, KafkaResult } from "../types";
 import { uidSeries } from "../uid";
@@ -54,10 +54,8 @@ export async function waitFullIsr(ctx: DrillContext, timeoutMs: number): Promise
 }
 
 /** Scenario 4: topic and quorum metadata, idempotency, then broker-stop trials under load (Table 3). */
-export async function kafkaDrill(
-  ctx: DrillContext,
-  expectedReplicationFactor: number,
-): Promise<KafkaResult> {
+export async function kafkaDrill(ctx: DrillContext): Promise<KafkaResult> {
+  const settings = ctx.outputs.settings;
   const brokers = kafkaBrokers(ctx.outputs);
   const topic = await describeTopic(ctx);
   const quorum = await quorumStatus(ctx);
@@ -136,8 +134,9 @@ export async function kafkaDrill(
   return {
     topic,
     quorum,
-    expectedReplicationFactor,
-    expectedVoters: kafkaVoters(ctx.outputs).length,
+    expectedReplicationFactor: settings.kafkaReplicationFactor,
+    expectedMinInsync: settings.kafkaMinInsyncReplicas,
+    expectedVoters: settings.kafkaControllerVoters,
     brokerIds: brokers.map((b) => b.kafkaNodeId),
     idempotency: {
       sent: IDEMPOTENCY_MESSAGES,
