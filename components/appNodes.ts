@@ -94,6 +94,8 @@ export class AppNodes extends pulumi.ComponentResource {
           KAFKA_SESSION_TIMEOUT_MS: args.app.kafkaSessionTimeoutMs,
           KAFKA_HEARTBEAT_INTERVAL_MS: args.app.kafkaHeartbeatIntervalMs,
           KAFKA_PUBLISH_DEADLINE_MS: args.app.kafkaPublishDeadlineMs,
+          KAFKA_CONNECT_TIMEOUT_MS: args.app.kafkaConnectTimeoutMs,
+          KAFKA_REQUEST_TIMEOUT_MS: args.app.kafkaRequestTimeoutMs,
           LOG_LEVEL: args.app.logLevel,
         }),
       );

@@ -60,6 +60,8 @@ export function kafkaClusterSpec(
     groupMinSessionTimeoutMs: kafka.groupMinSessionTimeoutMs,
     brokerSessionTimeoutMs: kafka.brokerSessionTimeoutMs,
     brokerHeartbeatIntervalMs: kafka.brokerHeartbeatIntervalMs,
+    controllerQuorumFetchTimeoutMs: kafka.controllerQuorumFetchTimeoutMs,
+    controllerQuorumElectionTimeoutMs: kafka.controllerQuorumElectionTimeoutMs,
   };
 }
 

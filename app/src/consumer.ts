@@ -105,6 +105,9 @@ export class MessageConsumer {
       maxWaitTime: 500,
       connectTimeout: config.kafka.connectTimeoutMs,
       timeout: config.kafka.requestTimeoutMs,
+      // A JoinGroup is answered only when the rebalance completes (up to the rebalance timeout);
+      // beyond that, a silent broker fails the request and the consumer is recreated.
+      requestTimeout: config.kafka.sessionTimeoutMs + config.kafka.requestTimeoutMs,
       retries: 2,
       retryDelay: 250,
     });
@@ -116,6 +119,12 @@ export class MessageConsumer {
     this.active = consumer;
     let stream: StringStream | undefined;
     try {
+      // A failed group rejoin (e.g. the coordinator's broker went silent) is emitted as 'error';
+      // unhandled, it would end the process. Ending the stream recreates the consumer instead.
+      consumer.on("error", (error: unknown) => {
+        logger.warn({ err: error }, "kafka consumer error; recreating it");
+        void stream?.close().catch(() => undefined);
+      });
       consumer.on("consumer:lag", (lag) => {
         for (const [, partitions] of lag) {
           partitions.forEach((value, partition) =>

@@ -84,3 +84,25 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Runs `fn` under a hard deadline: after `ms` the returned promise rejects with a TimeoutError
+ * even when `fn` is still waiting on I/O, and `fn`'s signal is aborted so it stops retrying. The
+ * work in flight is not cancelled (a Kafka produce request cannot be recalled); its outcome is
+ * dropped.
+ */
+export function withDeadline<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new TimeoutError(what, ms));
+    }, ms);
+  });
+  return Promise.race([fn(controller.signal), expired]).finally(() => clearTimeout(timer));
+}

@@ -173,6 +173,18 @@ export const SCALAR_SETTINGS = {
     description:
       "Ms a POST waits for the Kafka ack, then 503; Nginx's proxy_read_timeout is 5 s longer.",
   },
+  appKafkaConnectTimeoutMs: {
+    type: "integer",
+    default: 1000,
+    description:
+      "TCP connect timeout of the app's Kafka clients (a cut-off broker does not refuse).",
+  },
+  appKafkaRequestTimeoutMs: {
+    type: "integer",
+    default: 2000,
+    description:
+      "Ms the app waits for a broker's answer before it retries against the others (silent broker).",
+  },
   pgDatabase: { type: "string", default: "messages", description: "Application database name." },
   pgAppUser: { type: "string", default: "app", description: "PostgreSQL role of the app." },
   pgReplicationUser: {
@@ -229,6 +241,17 @@ export const SCALAR_SETTINGS = {
     type: "integer",
     default: 1000,
     description: "broker.heartbeat.interval.ms (below kafkaBrokerSessionTimeoutMs).",
+  },
+  kafkaQuorumFetchTimeoutMs: {
+    type: "integer",
+    default: 2000,
+    description:
+      "controller.quorum.fetch.timeout.ms: silence before the voters elect a new controller.",
+  },
+  kafkaQuorumElectionTimeoutMs: {
+    type: "integer",
+    default: 1000,
+    description: "controller.quorum.election.timeout.ms (and the election backoff cap).",
   },
   grafanaEnabled: {
     type: "boolean",

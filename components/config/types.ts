@@ -113,6 +113,10 @@ export interface AppSettings {
   kafkaHeartbeatIntervalMs: number;
   /** How long a POST waits for the Kafka ack before a 503; the LB's read timeout derives from it. */
   kafkaPublishDeadlineMs: number;
+  /** TCP connect timeout of the app's Kafka clients. */
+  kafkaConnectTimeoutMs: number;
+  /** How long the app's Kafka clients wait for a broker's answer before asking another broker. */
+  kafkaRequestTimeoutMs: number;
 }
 
 export interface PgSettings {
@@ -135,6 +139,8 @@ export interface KafkaSettings {
   groupMinSessionTimeoutMs: number;
   brokerSessionTimeoutMs: number;
   brokerHeartbeatIntervalMs: number;
+  controllerQuorumFetchTimeoutMs: number;
+  controllerQuorumElectionTimeoutMs: number;
 }
 
 export interface ObservabilitySettings {

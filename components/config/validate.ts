@@ -445,6 +445,8 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       kafkaSessionTimeoutMs: readInt(raw, "appKafkaSessionTimeoutMs", 1000, 300000, p),
       kafkaHeartbeatIntervalMs: readInt(raw, "appKafkaHeartbeatIntervalMs", 100, 60000, p),
       kafkaPublishDeadlineMs: readInt(raw, "appKafkaPublishDeadlineMs", 1000, 120000, p),
+      kafkaConnectTimeoutMs: readInt(raw, "appKafkaConnectTimeoutMs", 100, 30000, p),
+      kafkaRequestTimeoutMs: readInt(raw, "appKafkaRequestTimeoutMs", 500, 60000, p),
     },
     pg: {
       database: readMatching(raw, "pgDatabase", NAME, "a lowercase SQL identifier", p),
@@ -477,6 +479,14 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       groupMinSessionTimeoutMs: readInt(raw, "kafkaGroupMinSessionTimeoutMs", 1000, 300000, p),
       brokerSessionTimeoutMs: readInt(raw, "kafkaBrokerSessionTimeoutMs", 1000, 300000, p),
       brokerHeartbeatIntervalMs: readInt(raw, "kafkaBrokerHeartbeatIntervalMs", 100, 60000, p),
+      controllerQuorumFetchTimeoutMs: readInt(raw, "kafkaQuorumFetchTimeoutMs", 500, 60000, p),
+      controllerQuorumElectionTimeoutMs: readInt(
+        raw,
+        "kafkaQuorumElectionTimeoutMs",
+        100,
+        60000,
+        p,
+      ),
     },
     observability: {
       grafanaEnabled: readBool(raw, "grafanaEnabled", p),

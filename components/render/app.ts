@@ -2,6 +2,7 @@
  * Pure renderers for the Node.js app node: the env file read by pve-ha-app.service and the unit.
  * The variable names are the app's contract (docs/DESIGN.md "App contract").
  */
+import { renderRestartLines, renderStartLimitLines } from "./restartPolicy";
 
 export const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
 export const APP_DIR = "/opt/pve-ha-app";
@@ -27,6 +28,10 @@ export interface AppEnvVars {
   KAFKA_HEARTBEAT_INTERVAL_MS?: number;
   /** How long a POST waits for the Kafka ack before a 503; the LB's read timeout must outlast it. */
   KAFKA_PUBLISH_DEADLINE_MS?: number;
+  /** TCP connect timeout of the Kafka clients. */
+  KAFKA_CONNECT_TIMEOUT_MS?: number;
+  /** How long a Kafka request may go unanswered before the app retries against other brokers. */
+  KAFKA_REQUEST_TIMEOUT_MS?: number;
   LOG_LEVEL?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   MAX_BODY_BYTES?: number;
 }
@@ -49,6 +54,8 @@ const ORDER: (keyof AppEnvVars)[] = [
   "KAFKA_SESSION_TIMEOUT_MS",
   "KAFKA_HEARTBEAT_INTERVAL_MS",
   "KAFKA_PUBLISH_DEADLINE_MS",
+  "KAFKA_CONNECT_TIMEOUT_MS",
+  "KAFKA_REQUEST_TIMEOUT_MS",
   "LOG_LEVEL",
   "MAX_BODY_BYTES",
 ];
@@ -79,6 +86,8 @@ export function renderAppEnv(vars: AppEnvVars): string {
     "KAFKA_SESSION_TIMEOUT_MS",
     "KAFKA_HEARTBEAT_INTERVAL_MS",
     "KAFKA_PUBLISH_DEADLINE_MS",
+    "KAFKA_CONNECT_TIMEOUT_MS",
+    "KAFKA_REQUEST_TIMEOUT_MS",
     "MAX_BODY_BYTES",
   ];
   for (const name of numeric) {
@@ -122,6 +131,7 @@ export function renderAppUnit(opts: AppUnitOptions = {}): string {
 Description=pve-ha-app (web form, Kafka producer and idempotent consumer)
 Wants=network-online.target
 After=${after}
+${renderStartLimitLines()}
 
 [Service]
 Type=simple
@@ -131,8 +141,7 @@ EnvironmentFile=${opts.envFile ?? APP_ENV_FILE}
 Environment=NODE_ENV=production
 WorkingDirectory=${appDir}
 ExecStart=${opts.nodeBin ?? APP_NODE_BIN} ${appDir}/dist/server.js
-Restart=always
-RestartSec=2
+${renderRestartLines()}
 # SIGTERM: stop accepting, drain requests, commit offsets, leave the consumer group.
 KillSignal=SIGTERM
 TimeoutStopSec=30

@@ -3,6 +3,7 @@
  * and the StorageTool / TopicCommand argument lists. The same functions configure the Pulumi
  * program's KafkaCluster and the app's integration-test broker, so both run one configuration.
  */
+import { renderRestartLines, renderStartLimitLines } from "./restartPolicy";
 
 export type KafkaRole = "broker" | "controller";
 
@@ -38,6 +39,18 @@ export interface KafkaClusterSpec {
    */
   brokerSessionTimeoutMs?: number;
   brokerHeartbeatIntervalMs?: number;
+  /**
+   * controller.quorum.fetch.timeout.ms (Kafka default 2000): how long the other voters wait for a
+   * silent active controller before they elect a new one. Only then can the silent broker be
+   * fenced, so when the active controller sits on the lost broker, the stall is this + the
+   * election + brokerSessionTimeoutMs.
+   */
+  controllerQuorumFetchTimeoutMs?: number;
+  /**
+   * controller.quorum.election.timeout.ms (Kafka default 1000); the election backoff cap
+   * (controller.quorum.election.backoff.max.ms, default 1000) follows it.
+   */
+  controllerQuorumElectionTimeoutMs?: number;
   /** Extra properties appended last (they win over the rendered ones). */
   extraProperties?: Record<string, string | number | boolean>;
 }
@@ -118,6 +131,12 @@ export function validateKafkaCluster(cluster: KafkaClusterSpec): void {
   const heartbeat = cluster.brokerHeartbeatIntervalMs;
   if (session !== undefined) requirePositiveInt("brokerSessionTimeoutMs", session);
   if (heartbeat !== undefined) requirePositiveInt("brokerHeartbeatIntervalMs", heartbeat);
+  for (const [name, value] of [
+    ["controllerQuorumFetchTimeoutMs", cluster.controllerQuorumFetchTimeoutMs],
+    ["controllerQuorumElectionTimeoutMs", cluster.controllerQuorumElectionTimeoutMs],
+  ] as const) {
+    if (value !== undefined) requirePositiveInt(name, value);
+  }
   if ((session ?? 9000) <= (heartbeat ?? 2000)) {
     fail(
       `brokerHeartbeatIntervalMs ${heartbeat ?? 2000} must be below brokerSessionTimeoutMs ${session ?? 9000}`,
@@ -212,6 +231,15 @@ export function renderServerProperties(cluster: KafkaClusterSpec, nodeId: number
   }
   if (cluster.brokerHeartbeatIntervalMs !== undefined) {
     props.push(["broker.heartbeat.interval.ms", cluster.brokerHeartbeatIntervalMs]);
+  }
+  if (isController && cluster.controllerQuorumFetchTimeoutMs !== undefined) {
+    props.push(["controller.quorum.fetch.timeout.ms", cluster.controllerQuorumFetchTimeoutMs]);
+  }
+  if (isController && cluster.controllerQuorumElectionTimeoutMs !== undefined) {
+    props.push(
+      ["controller.quorum.election.timeout.ms", cluster.controllerQuorumElectionTimeoutMs],
+      ["controller.quorum.election.backoff.max.ms", cluster.controllerQuorumElectionTimeoutMs],
+    );
   }
   for (const [key, value] of Object.entries(cluster.extraProperties ?? {})) {
     if (!/^[a-z0-9._-]+$/.test(key)) fail(`extraProperties key "${key}" is not a property name`);
@@ -309,14 +337,14 @@ Description=Apache Kafka (KRaft)
 Documentation=https://kafka.apache.org/documentation/
 Wants=network-online.target
 After=network-online.target
+${renderStartLimitLines()}
 
 [Service]
 Type=simple
 User=${user}
 Group=${opts.group ?? user}
 ExecStart=${execStart}
-Restart=on-failure
-RestartSec=5
+${renderRestartLines()}
 # The JVM exits with 143 after a clean SIGTERM shutdown.
 SuccessExitStatus=143
 TimeoutStopSec=120

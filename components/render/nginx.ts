@@ -113,11 +113,15 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
       proxy_send_timeout 10s;
       # Outlasts the app's wait for a Kafka ack (see nginxReadTimeoutSeconds).
       proxy_read_timeout ${opts.readTimeoutSeconds}s;
-      # A dead or failing node costs no failed request: retry on the next node. POST is retried
-      # too (non_idempotent): the app's POST /messages is idempotent by message_uid.
-      proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;
+      # A dead node (refused or reset connection, timeout) costs no failed request: retry on the
+      # next node. POST is retried too (non_idempotent): POST /messages is idempotent by
+      # message_uid. No http_5xx: the app's 503 ("Kafka did not acknowledge", Retry-After) is an
+      # answer from a live node, passed to the client; counting it as a failure would mark every
+      # node down during a Kafka outage and turn the 503s into "no live upstreams". The app
+      # answers 502/504 never (nothing sits between nginx and the app).
+      proxy_next_upstream error timeout non_idempotent;
       proxy_next_upstream_tries ${opts.upstreams.length};
-      # Long enough for one more try on the next node after a read timeout or the app's 503.
+      # Long enough for one more try on the next node after a read timeout.
       proxy_next_upstream_timeout ${opts.readTimeoutSeconds + NGINX_READ_TIMEOUT_MARGIN_SECONDS}s;
       add_header X-Upstream-Addr $upstream_addr always;
     }

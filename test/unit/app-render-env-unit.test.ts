@@ -14,6 +14,8 @@ describe("app render: env file", () => {
       PG_PORT: 5000,
       KAFKA_TOPIC: "messages",
       KAFKA_PUBLISH_DEADLINE_MS: 15000,
+      KAFKA_CONNECT_TIMEOUT_MS: 1000,
+      KAFKA_REQUEST_TIMEOUT_MS: 2000,
       LOG_LEVEL: "info",
     });
     const lines = text.trimEnd().split("\n").slice(1);
@@ -26,6 +28,8 @@ describe("app render: env file", () => {
       'KAFKA_BROKERS="10.0.0.16:9092"',
       'KAFKA_TOPIC="messages"',
       'KAFKA_PUBLISH_DEADLINE_MS="15000"',
+      'KAFKA_CONNECT_TIMEOUT_MS="1000"',
+      'KAFKA_REQUEST_TIMEOUT_MS="2000"',
       'LOG_LEVEL="info"',
     ]);
   });
@@ -56,6 +60,10 @@ describe("app render: env file", () => {
       () => renderAppEnv({ ...minimal(), KAFKA_PUBLISH_DEADLINE_MS: 1.5 }),
       /KAFKA_PUBLISH_DEADLINE_MS must be a positive integer \(got 1\.5\)/,
     );
+    assert.throws(
+      () => renderAppEnv({ ...minimal(), KAFKA_REQUEST_TIMEOUT_MS: 0 }),
+      /KAFKA_REQUEST_TIMEOUT_MS must be a positive integer \(got 0\)/,
+    );
     const withUnknown = { ...minimal(), PG_PASWORD: "x" } as unknown as AppEnvVars;
     assert.throws(() => renderAppEnv(withUnknown), /unknown variable PG_PASWORD/);
   });
@@ -67,7 +75,7 @@ describe("app render: systemd unit", () => {
     assert.match(unit, /^ExecStart=\/opt\/node\/bin\/node \/opt\/pve-ha-app\/dist\/server\.js$/m);
     assert.match(unit, /^EnvironmentFile=\/etc\/pve-ha-app\/app\.env$/m);
     assert.match(unit, /^User=pve-ha-app$/m);
-    assert.match(unit, /^Restart=always$/m);
+    assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^KillSignal=SIGTERM$/m);
   });
 

@@ -126,6 +126,26 @@ describe("kafka render: server.properties", () => {
     assert.ok(text.trimEnd().endsWith("log.retention.hours=24"));
   });
 
+  it("renders the controller quorum timeouts on controllers only", () => {
+    const cluster: KafkaClusterSpec = {
+      ...paperCluster(),
+      controllerQuorumFetchTimeoutMs: 1500,
+      controllerQuorumElectionTimeoutMs: 750,
+    };
+    for (const node of cluster.nodes) {
+      const p = parseProperties(renderServerProperties(cluster, node.nodeId));
+      assert.equal(p.get("controller.quorum.fetch.timeout.ms"), "1500");
+      assert.equal(p.get("controller.quorum.election.timeout.ms"), "750");
+      assert.equal(p.get("controller.quorum.election.backoff.max.ms"), "750");
+    }
+    const without = parseProperties(renderServerProperties(paperCluster(), 1));
+    assert.equal(without.get("controller.quorum.fetch.timeout.ms"), undefined, "Kafka's default");
+    assert.throws(
+      () => renderServerProperties({ ...paperCluster(), controllerQuorumFetchTimeoutMs: 0 }, 1),
+      /controllerQuorumFetchTimeoutMs must be an integer >= 1 \(got 0\)/,
+    );
+  });
+
   it("brackets IPv6 hosts in listeners but not in the voter ids", () => {
     const cluster: KafkaClusterSpec = {
       ...paperCluster(),

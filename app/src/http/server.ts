@@ -30,7 +30,11 @@ export interface ServerDeps {
 }
 
 const ADMIN_PAGE_SIZE = 50;
-const CHECK_TIMEOUT_MS = 2000;
+// Dependency checks of /readyz: reported only, so they are cut short; a probe with a 2 s timeout
+// gets its answer even while a broker is silent.
+const CHECK_TIMEOUT_MS = 1000;
+/** Retry-After of a 503 to a POST: a new partition leader is usually in place within seconds. */
+export const PUBLISH_RETRY_AFTER_SECONDS = 1;
 
 function isFormRequest(request: FastifyRequest): boolean {
   return (request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
@@ -124,8 +128,9 @@ export function buildServer(deps: ServerDeps) {
         { err: error, message_uid: payload.message_uid },
         "kafka did not acknowledge",
       );
+      reply.header("Retry-After", String(PUBLISH_RETRY_AFTER_SECONDS));
       return reject(request, reply, 503, [
-        "message not accepted: Kafka is unavailable, retry later",
+        "message not accepted: Kafka is unavailable, retry later with the same Idempotency-Key",
       ]);
     }
     metrics.produced.inc();
@@ -168,10 +173,14 @@ export function buildServer(deps: ServerDeps) {
     });
   });
 
+  // Liveness: the process serves HTTP. Nothing shared (Kafka, PostgreSQL) is checked here.
   app.get("/healthz", async (_request, reply) =>
     reply.send({ status: "ok", served_by: config.nodeName }),
   );
 
+  // Readiness of this node: 503 only while it drains. Kafka and PostgreSQL are shared by every
+  // node: their state is reported, never turned into "node not ready" (that would take all nodes
+  // out at once while reads and the admin page still work).
   app.get("/readyz", async (_request, reply) => {
     const check = async (what: string, fn: () => Promise<void>): Promise<string> => {
       try {
@@ -186,7 +195,7 @@ export function buildServer(deps: ServerDeps) {
       check("kafka", () => publisher.ping()),
     ]);
     const consumer = deps.consumerRunning() ? "ok" : "not in the consumer group";
-    const ready = !draining && database === "ok" && kafka === "ok";
+    const ready = !draining;
     return reply
       .code(ready ? 200 : 503)
       .send({ ready, served_by: config.nodeName, database, kafka, consumer, draining });

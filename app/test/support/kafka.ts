@@ -29,6 +29,13 @@ export interface KafkaNode {
   isBroker: boolean;
   /** SIGKILL: the node dies without a clean shutdown. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP: the model of a network partition on loopback. Connections stay open and nothing
+   * answers (unlike a kill, nothing is reset). Always undo with resume().
+   */
+  pause(): void;
+  /** SIGCONT after pause(); a no-op when the node is not paused or not running. */
+  resume(): void;
   start(): Promise<void>;
 }
 
@@ -38,6 +45,8 @@ export interface KafkaServer {
   createTopic(name: string, partitions: number, replicationFactor?: number): void;
   /** Node id of the partition's leader, from TopicCommand --describe. */
   leaderOf(topic: string, partition: number): number;
+  /** Node ids of the partition's in-sync replicas, from TopicCommand --describe. */
+  isrOf(topic: string, partition: number): number[];
   /** Shortcuts for a one-node cluster. */
   kill(): Promise<void>;
   start(): Promise<void>;
@@ -115,6 +124,8 @@ export interface ClusterTuning {
   minInsyncReplicas: number;
   brokerSessionTimeoutMs?: number;
   brokerHeartbeatIntervalMs?: number;
+  groupMinSessionTimeoutMs?: number;
+  extraProperties?: KafkaClusterSpec["extraProperties"];
 }
 
 export async function startKafkaCluster(
@@ -142,6 +153,10 @@ export async function startKafkaCluster(
     ...(tuning.brokerHeartbeatIntervalMs
       ? { brokerHeartbeatIntervalMs: tuning.brokerHeartbeatIntervalMs }
       : {}),
+    ...(tuning.groupMinSessionTimeoutMs
+      ? { groupMinSessionTimeoutMs: tuning.groupMinSessionTimeoutMs }
+      : {}),
+    ...(tuning.extraProperties ? { extraProperties: tuning.extraProperties } : {}),
   };
   const tool = { javaBin: "java", libsDir, log4jConfigPath };
   const bootstrap = kafkaBootstrapServers(cluster);
@@ -175,6 +190,12 @@ export async function startKafkaCluster(
       async kill() {
         await signalAndWait(spec.nodeId, "SIGKILL");
       },
+      pause() {
+        children.get(spec.nodeId)?.kill("SIGSTOP");
+      },
+      resume() {
+        children.get(spec.nodeId)?.kill("SIGCONT");
+      },
     };
   });
 
@@ -184,9 +205,21 @@ export async function startKafkaCluster(
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise<void>((r) => running.once("exit", () => r()));
     running.kill(signal);
+    running.kill("SIGCONT"); // a paused JVM handles no SIGTERM
     const timer = setTimeout(() => running.kill("SIGKILL"), 30000);
     await exited;
     clearTimeout(timer);
+  }
+
+  function describePartition(topic: string, partition: number): { line: string; out: string } {
+    const [bin, ...args] = kafkaTopicDescribeCommand({
+      ...tool,
+      bootstrapServers: bootstrap,
+      topic,
+    });
+    const out = execFileSync(bin as string, args, { stdio: "pipe", timeout: 60000 }).toString();
+    const line = out.split("\n").find((l) => new RegExp(`Partition: ${partition}\\s`).test(l));
+    return { line: line ?? "", out };
   }
 
   const only = (): KafkaNode => {
@@ -206,16 +239,16 @@ export async function startKafkaCluster(
       execFileSync(bin as string, args, { stdio: "pipe", timeout: 90000 });
     },
     leaderOf(topic, partition) {
-      const [bin, ...args] = kafkaTopicDescribeCommand({
-        ...tool,
-        bootstrapServers: bootstrap,
-        topic,
-      });
-      const out = execFileSync(bin as string, args, { stdio: "pipe", timeout: 60000 }).toString();
-      const line = out.split("\n").find((l) => new RegExp(`Partition: ${partition}\\s`).test(l));
-      const leader = /Leader: (-?\d+)/.exec(line ?? "")?.[1];
+      const { line, out } = describePartition(topic, partition);
+      const leader = /Leader: (-?\d+)/.exec(line)?.[1];
       if (leader === undefined) throw new Error(`no leader in TopicCommand output:\n${out}`);
       return Number(leader);
+    },
+    isrOf(topic, partition) {
+      const { line, out } = describePartition(topic, partition);
+      const isr = /Isr: ([\d,]*)/.exec(line)?.[1];
+      if (isr === undefined) throw new Error(`no ISR in TopicCommand output:\n${out}`);
+      return isr.split(",").filter(Boolean).map(Number);
     },
     kill: () => only().kill(),
     start: () => only().start(),

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppProcess, createAppProcess, waitFor } from "./app-process";
-import { type KafkaServer, startKafka, startKafkaCluster } from "./kafka";
+import { type ClusterTuning, type KafkaServer, startKafka, startKafkaCluster } from "./kafka";
 import { type PostgresServer, startPostgres } from "./postgres";
 
 export interface Stack {
@@ -48,6 +48,8 @@ export async function startStack(opts: {
   apps: number;
   appEnv?: Record<string, string>;
   kafka?: "single" | "paper";
+  /** Overrides of PAPER_KAFKA_TUNING for the paper layout. */
+  kafkaTuning?: Partial<ClusterTuning>;
 }): Promise<Stack> {
   const logDir = mkdtempSync(join(tmpdir(), "pve-ha-app-logs-"));
   const started: { pg?: PostgresServer; kafka?: KafkaServer; apps: AppProcess[] } = { apps: [] };
@@ -62,7 +64,10 @@ export async function startStack(opts: {
     started.pg = await startPostgres(await freePort());
     started.kafka =
       opts.kafka === "paper"
-        ? await startKafkaCluster(PAPER_KAFKA_LAYOUT, PAPER_KAFKA_TUNING)
+        ? await startKafkaCluster(PAPER_KAFKA_LAYOUT, {
+            ...PAPER_KAFKA_TUNING,
+            ...opts.kafkaTuning,
+          })
         : await startKafka();
     started.kafka.createTopic("messages", 1);
     for (let i = 1; i <= opts.apps; i++) {
@@ -77,11 +82,15 @@ export async function startStack(opts: {
       started.apps.push(app);
     }
     await Promise.all(started.apps.map((a) => a.start()));
-    // Ready = database migrated and Kafka answering on every node.
+    // Ready = database migrated and Kafka answering on every node (/readyz reports both).
     for (const app of started.apps) {
       await waitFor(
-        `${app.nodeName} /readyz`,
-        async () => (await fetch(`${app.url}/readyz`)).ok,
+        `${app.nodeName} /readyz with database and kafka ok`,
+        async () => {
+          const response = await fetch(`${app.url}/readyz`);
+          const body = (await response.json()) as { database?: string; kafka?: string };
+          return response.ok && body.database === "ok" && body.kafka === "ok";
+        },
         30000,
       );
     }

@@ -6,6 +6,7 @@ import {
   backoffDelay,
   retry,
   sleep,
+  withDeadline,
   withTimeout,
 } from "../../src/retry";
 
@@ -95,5 +96,34 @@ describe("sleep / withTimeout", () => {
   it("times out a promise that never settles, and passes a fast one", async () => {
     await assert.rejects(withTimeout(new Promise(() => undefined), 10, "commit"), TimeoutError);
     assert.equal(await withTimeout(Promise.resolve(7), 1000, "x"), 7);
+  });
+});
+
+describe("withDeadline", () => {
+  it("rejects while an attempt is still in flight, and stops the retry loop", async () => {
+    let attempts = 0;
+    let seen: AbortSignal | undefined;
+    const pending = withDeadline(
+      (signal) => {
+        seen = signal;
+        return retry(
+          () => {
+            attempts++;
+            // The first attempt fails fast, the second hangs like a request to a silent broker.
+            return attempts === 1 ? Promise.reject(new Error("x")) : new Promise(() => undefined);
+          },
+          { baseMs: 1, maxMs: 1, signal },
+        );
+      },
+      50,
+      "publish",
+    );
+    await assert.rejects(pending, TimeoutError);
+    assert.equal(attempts, 2);
+    assert.equal(seen?.aborted, true);
+  });
+
+  it("passes the result of a fast call", async () => {
+    assert.equal(await withDeadline(async () => 7, 1000, "x"), 7);
   });
 });
