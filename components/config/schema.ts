@@ -169,9 +169,9 @@ export const SCALAR_SETTINGS = {
   },
   appKafkaPublishDeadlineMs: {
     type: "integer",
-    default: 15000,
+    default: 8000,
     description:
-      "Ms a POST waits for the Kafka ack, then 503; Nginx's proxy_read_timeout is 5 s longer.",
+      "Ms a POST waits for the Kafka ack, then 503; Nginx's proxy_read_timeout is 2 s longer.",
   },
   appKafkaConnectTimeoutMs: {
     type: "integer",

@@ -3,12 +3,17 @@ import type { LbAlgorithm } from "../config/types";
 
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
-/** Seconds proxy_read_timeout adds on top of the app's Kafka publish deadline. */
-export const NGINX_READ_TIMEOUT_MARGIN_SECONDS = 5;
+/**
+ * Seconds proxy_read_timeout adds on top of the app's Kafka publish deadline: the app answers by
+ * its deadline whatever Kafka does (a hard timer), so the margin only covers scheduling.
+ */
+export const NGINX_READ_TIMEOUT_MARGIN_SECONDS = 2;
 
 /**
  * proxy_read_timeout for the app's Kafka publish deadline (appKafkaPublishDeadlineMs): the deadline
- * rounded up to whole seconds plus a margin (15000 ms -> 20 s).
+ * rounded up to whole seconds plus a margin (8000 ms -> 10 s). It is also how long requests in
+ * flight to an app node that went silent (link down, host lost) wait before nginx retries them on
+ * another node: nginx has no active health check.
  * Longer than the app's wait for a Kafka ack: a slow Kafka leader change must not look like a dead
  * node (a timeout marks the node down, on every node at once: 502 for all).
  */
@@ -122,7 +127,7 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
       proxy_next_upstream error timeout non_idempotent;
       proxy_next_upstream_tries ${opts.upstreams.length};
       # Long enough for one more try on the next node after a read timeout.
-      proxy_next_upstream_timeout ${opts.readTimeoutSeconds + NGINX_READ_TIMEOUT_MARGIN_SECONDS}s;
+      proxy_next_upstream_timeout ${2 * opts.readTimeoutSeconds}s;
       add_header X-Upstream-Addr $upstream_addr always;
     }
   }

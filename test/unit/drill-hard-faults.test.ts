@@ -206,17 +206,17 @@ describe("drill hard faults: pass conditions and report", () => {
     const names = hardFaultChecks(
       passingHardFault("sigkill", "kafka1", "kafka-broker", "kafka.service"),
     ).map((c) => c.name);
-    assert.ok(names.includes("SIGKILL kafka1: no-ack gap <= 2 s"));
+    assert.ok(names.includes(`SIGKILL kafka1: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`));
     assert.ok(names.includes("SIGKILL kafka1: consumer pause <= 15 s"));
     assert.ok(names.includes("SIGKILL kafka1: kafka.service restarted by itself within 15 s"));
   });
 
-  it("a broker fault fails on 1.5 % failed requests, a 6.8 s gap, a lost row, a duplicate", () => {
+  it("a broker fault fails on 1.5 % failed requests, a gap over its bound, a lost row, a duplicate", () => {
     const f = passingHardFault("link-down", "kafka2", "kafka-broker", "kafka.service");
     const run = f.run!;
     run.load = { ...run.load, non2xx: 10, errors: 2, ok: 788 };
     run.failures = { "HTTP 503": 10, timeout: 2 };
-    run.ackGapS = 6.8;
+    run.ackGapS = FAULT_BOUNDS.maxNoAckGapS + 0.5;
     run.missing = ["x-1"];
     run.duplicates = 1;
     const checks = hardFaultChecks(f);
@@ -224,7 +224,7 @@ describe("drill hard faults: pass conditions and report", () => {
       "link down kafka2: every acknowledged message stored (0 lost)",
       "link down kafka2: 0 duplicates",
       "link down kafka2: <= 1 % failed requests",
-      "link down kafka2: no-ack gap <= 2 s",
+      `link down kafka2: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`,
     ]);
     assert.equal(
       checks.find((c) => c.name.endsWith("failed requests"))?.detail,
@@ -271,30 +271,32 @@ describe("drill hard faults: pass conditions and report", () => {
   it("broker stops of scenarios 4 and 6 are held to the same bar and a pause bound", () => {
     const r = passingResults();
     const trial = r.kafka!.trials[1];
-    trial.ackGapS = 22;
+    trial.ackGapS = FAULT_BOUNDS.maxNoAckGapS + 10;
     trial.pauseS = 16;
     trial.load = { ...trial.load, non2xx: 478, ok: trial.load.requests - 478 };
     assert.deepEqual(failed(kafkaChecks(r.kafka!)), [
       `${trial.name}: <= 1 % failed requests`,
-      `${trial.name}: no-ack gap <= 2 s`,
+      `${trial.name}: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`,
       `${trial.name}: consumer pause <= 15 s`,
     ]);
-    r.failover!.kafka!.ackGapS = 4.2;
-    assert.deepEqual(failed(failoverChecks(r.failover!)), ["Failover: kafka1: no-ack gap <= 2 s"]);
+    r.failover!.kafka!.ackGapS = FAULT_BOUNDS.maxNoAckGapS + 0.2;
+    assert.deepEqual(failed(failoverChecks(r.failover!)), [
+      `Failover: kafka1: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`,
+    ]);
   });
 
   it("reports one row per fault with each figure and its bound", () => {
     const f = passingHardFault("link-down", "kafka2", "kafka-broker", "kafka.service");
     f.run!.load = { ...f.run!.load, non2xx: 3, ok: 797 };
     f.run!.failures = { "HTTP 503": 3 };
-    f.run!.ackGapS = 6.8;
+    f.run!.ackGapS = FAULT_BOUNDS.maxNoAckGapS + 0.5;
     f.servingBoundS = 60;
     f.servingAfterHealS = 8.3;
     assert.deepEqual(hardFaultRow(f), [
       "link down kafka2",
       "kafka-broker",
       "3/800 (0.4 %) HTTP 503 ×3",
-      "6.8 s",
+      `${(FAULT_BOUNDS.maxNoAckGapS + 0.5).toFixed(1)} s`,
       "1 s",
       "800 / 800 / 0",
       "0",
@@ -309,7 +311,9 @@ describe("drill hard faults: pass conditions and report", () => {
       faults: [f, passingHardFault("sigkill", "lb", "lb", "nginx.service")],
     };
     const checks = allChecks(r);
-    assert.deepEqual(failed(checks), ["link down kafka2: no-ack gap <= 2 s"]);
+    assert.deepEqual(failed(checks), [
+      `link down kafka2: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`,
+    ]);
     const md = renderMarkdownReport(r, checks);
     assert.match(md, /## Scenario 8 — hard faults/);
     assert.match(md, /2 faults, one at a time, .* link down 10 s; the family took 10 min\./);

@@ -1,3 +1,4 @@
+import { FAULT_BOUNDS } from "../../scripts/drill/bounds";
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -46,11 +47,11 @@ describe("drill pure parts on data recorded in the sandbox", () => {
     assert.deepEqual(
       checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`),
       [
-        "Kafka trial 2: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+        `Kafka trial 2: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s: not recorded (a report from before the no-ack gap was measured)`,
         "Kafka trial 3: <= 1 % failed requests: 478/1106 failed (43.22 %); bound 1 %",
-        "Kafka trial 3: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
-        "Kafka trial 4: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
-        "Failover: kafka1: no-ack gap <= 2 s: not recorded (a report from before the no-ack gap was measured)",
+        `Kafka trial 3: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s: not recorded (a report from before the no-ack gap was measured)`,
+        `Kafka trial 4: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s: not recorded (a report from before the no-ack gap was measured)`,
+        `Failover: kafka1: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s: not recorded (a report from before the no-ack gap was measured)`,
       ],
     );
     const md = renderMarkdownReport(results, checks);
@@ -73,7 +74,7 @@ describe("drill pure parts on data recorded in the sandbox", () => {
     assert.deepEqual(failedNames, [
       "PG primary down: writes refused with a clear error",
       "no split brain: never more than one writable PostgreSQL",
-      "Failover: kafka1: no-ack gap <= 2 s",
+      `Failover: kafka1: no-ack gap <= ${FAULT_BOUNDS.maxNoAckGapS} s`,
     ]);
   });
 });

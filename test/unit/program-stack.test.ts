@@ -253,13 +253,13 @@ describe("program: the example stack under mocks", function () {
 describe("program: the app's Kafka publish deadline", function () {
   this.timeout(60000);
 
-  it("reaches the app env and, 5 s longer, the LB's read timeout", async () => {
+  it("reaches the app env and, 2 s longer, the LB's read timeout (twice that for a retry)", async () => {
     const run = await runProgram(exampleRaw({ appKafkaPublishDeadlineMs: "30000" }));
     const stdin = (name: string) => String(reveal(run.byName(name).inputs.stdin));
     for (const node of ["webserver1", "webserver2"]) {
       assert.match(stdin(`${node}-app-configure`), /^KAFKA_PUBLISH_DEADLINE_MS="30000"$/m, node);
     }
-    assert.match(stdin("lb-nginx-configure"), /^ {6}proxy_read_timeout 35s;$/m);
-    assert.match(stdin("lb-nginx-configure"), /^ {6}proxy_next_upstream_timeout 40s;$/m);
+    assert.match(stdin("lb-nginx-configure"), /^ {6}proxy_read_timeout 32s;$/m);
+    assert.match(stdin("lb-nginx-configure"), /^ {6}proxy_next_upstream_timeout 64s;$/m);
   });
 });

@@ -48,16 +48,21 @@ describe("render: nginx.conf", () => {
     assert.ok(conf.includes("listen 127.0.0.1:8081;"));
     assert.ok(conf.includes("stub_status;"));
     assert.ok(conf.includes("    zone app_nodes 64k;\n"), "workers share one upstream state");
-    assert.ok(conf.includes("proxy_read_timeout 20s;"), "outlasts the app's 15 s Kafka ack wait");
+    assert.ok(conf.includes("proxy_read_timeout 17s;"), "outlasts the app's 15 s Kafka ack wait");
   });
 
-  it("derives the read timeout from the app's Kafka publish deadline: whole seconds + 5 s", () => {
-    assert.strictEqual(nginxReadTimeoutSeconds(15000), 20);
-    assert.strictEqual(nginxReadTimeoutSeconds(1000), 6);
-    assert.strictEqual(nginxReadTimeoutSeconds(1001), 7, "rounds the deadline up");
-    assert.strictEqual(nginxReadTimeoutSeconds(120000), 125);
+  it("derives the read timeout from the app's Kafka publish deadline: whole seconds + 2 s", () => {
+    assert.strictEqual(nginxReadTimeoutSeconds(15000), 17);
+    assert.strictEqual(nginxReadTimeoutSeconds(8000), 10);
+    assert.strictEqual(nginxReadTimeoutSeconds(1000), 3);
+    assert.strictEqual(nginxReadTimeoutSeconds(1001), 4, "rounds the deadline up");
+    assert.strictEqual(nginxReadTimeoutSeconds(120000), 122);
     const conf = renderNginxConf({ ...NGINX, readTimeoutSeconds: nginxReadTimeoutSeconds(30500) });
-    assert.ok(conf.includes("      proxy_read_timeout 36s;\n"), conf);
+    assert.ok(conf.includes("      proxy_read_timeout 33s;\n"), conf);
+    assert.ok(
+      conf.includes("      proxy_next_upstream_timeout 66s;\n"),
+      "a retry gets a read timeout of its own",
+    );
     assert.throws(
       () => nginxReadTimeoutSeconds(0),
       /nginx: publishDeadlineMs must be a positive integer \(got 0\)/,

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { nginxReadTimeoutSeconds } from "../../../components/render/nginx";
 import { writeTimeline } from "../chart/png";
 import type { StackNode } from "../outputs";
 import {
@@ -44,6 +45,16 @@ export interface FaultPlan {
   whileDown?: () => Promise<void>;
   /** called after the restart; resolves when the node is back in service */
   afterRestore?: () => Promise<void>;
+}
+
+/**
+ * The fault loads' client timeout, in s: requests in flight to an app node that went silent wait
+ * nginx's read timeout before nginx retries them on another node, which may take one more read
+ * timeout (nginx's proxy_next_upstream_timeout is twice it); 2 s later the client gives up. The
+ * read timeout derives from the deployed stack's publish deadline.
+ */
+export function writeLoadTimeoutS(settings: { appKafkaPublishDeadlineMs: number }): number {
+  return 2 * nginxReadTimeoutSeconds(settings.appKafkaPublishDeadlineMs) + 2;
 }
 
 export function lbMessagesUrl(lbUrl: string): string {
@@ -119,7 +130,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     lbWriteLoad(ctx, {
       label: plan.name,
       durationS: plan.durationS,
-      timeoutS: 10,
+      timeoutS: writeLoadTimeoutS(ctx.outputs.settings),
       post: (n) => ({ uid: series.uid(n), body: `drill ${plan.id} #${n}` }),
       t0,
     }),
