@@ -169,7 +169,7 @@ export const SCALAR_SETTINGS = {
   },
   appKafkaPublishDeadlineMs: {
     type: "integer",
-    default: 8000,
+    default: 12000,
     description:
       "Ms a POST waits for the Kafka ack, then 503; Nginx's proxy_read_timeout is 2 s longer.",
   },

@@ -11,7 +11,7 @@ export const NGINX_READ_TIMEOUT_MARGIN_SECONDS = 2;
 
 /**
  * proxy_read_timeout for the app's Kafka publish deadline (appKafkaPublishDeadlineMs): the deadline
- * rounded up to whole seconds plus a margin (8000 ms -> 10 s). It is also how long requests in
+ * rounded up to whole seconds plus a margin (12000 ms -> 14 s). It is also how long requests in
  * flight to an app node that went silent (link down, host lost) wait before nginx retries them on
  * another node: nginx has no active health check.
  * Longer than the app's wait for a Kafka ack: a slow Kafka leader change must not look like a dead
