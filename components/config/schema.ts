@@ -137,8 +137,9 @@ export const SCALAR_SETTINGS = {
   },
   lbFailTimeoutSeconds: {
     type: "integer",
-    default: 10,
-    description: "Seconds an app node stays marked down after max fails.",
+    default: 2,
+    description:
+      "Seconds an app node stays skipped after max fails (short: a fault of the LB's own link fails every node).",
   },
   lbConnectTimeoutMs: {
     type: "integer",

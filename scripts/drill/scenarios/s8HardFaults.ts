@@ -1,4 +1,4 @@
-import { FAULT_BOUNDS, HARD_FAULT_WINDOW } from "../bounds";
+import { BASELINE, FAULT_BOUNDS, HARD_FAULT_WINDOW } from "../bounds";
 import { hardFaultPlans, type HardFaultSpec } from "../hardFaults/plan";
 import type { AfterHeal, HardFaultResult, HardFaultsResult } from "../types";
 import type { DrillContext } from "../runtime/context";
@@ -14,7 +14,7 @@ import {
   unitHealed,
   unitState,
 } from "../runtime/hardFault";
-import { sleep, waitFor } from "../runtime/http";
+import { http, sleep, waitFor } from "../runtime/http";
 import { runFault, type FaultAction } from "./faultRun";
 import {
   kafkaAfterHeal,
@@ -159,6 +159,23 @@ async function runHardFault(ctx: DrillContext, spec: HardFaultSpec): Promise<Har
   }
 }
 
+/** Waits until the LB answered BASELINE.okInARow GETs in a row with 200 (bounded). */
+async function lbBaseline(ctx: DrillContext): Promise<boolean> {
+  let inARow = 0;
+  const ok = await waitFor(
+    async () => {
+      const status = await http(ctx.outputs.lbUrl)
+        .then((r) => r.status)
+        .catch(() => 0);
+      inARow = status === 200 ? inARow + 1 : 0;
+      return inARow >= BASELINE.okInARow ? true : undefined;
+    },
+    BASELINE.withinS * 1000,
+    300,
+  );
+  return ok === true;
+}
+
 /** Scenario 8: SIGKILL and link down of every node, one at a time, each under the write load. */
 export async function hardFaultDrill(
   ctx: DrillContext,
@@ -170,6 +187,9 @@ export async function hardFaultDrill(
   for (const [i, spec] of specs.entries()) {
     const t = Date.now();
     ctx.log(`  [${i + 1}/${specs.length}] ${spec.kind} ${spec.node.name} (${spec.unit})`);
+    // The previous fault's aftermath (e.g. nginx skipping nodes it saw fail) is not this one's.
+    if (!(await lbBaseline(ctx)))
+      ctx.log(`  the LB did not serve cleanly within ${BASELINE.withinS} s`);
     const r = await runHardFault(ctx, spec);
     if (r.error) ctx.log(`  ${spec.id} failed: ${r.error}`);
     ctx.log(`  ${spec.id} done in ${since(t).toFixed(1)} s`);
