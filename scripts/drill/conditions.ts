@@ -12,7 +12,7 @@ import type {
   WebWriteResult,
 } from "./types";
 import { afterRestoreS } from "./alertTimeline";
-import { FAULT_BOUNDS } from "./bounds";
+import { FAULT_BOUNDS, HOST_LOSS_BOUNDS, type AbsorbedBounds } from "./bounds";
 import { faultBars, type FaultLayer } from "./hardFaults/plan";
 import type { HardFaultResult, HardFaultsResult, HostLossResult, HostLossesResult } from "./types";
 import { percentile } from "./stats";
@@ -259,8 +259,12 @@ function failedText(run: FaultRun): string {
  * FAULT_BOUNDS.maxFailedPct failed requests and no gap without an acknowledged write longer than
  * maxNoAckGapS; for a broker also the consumer pause bound.
  */
-export function absorbedChecks(scenario: number, run: FaultRun, consumerPause: boolean): Check[] {
-  const b = FAULT_BOUNDS;
+export function absorbedChecks(
+  scenario: number,
+  run: FaultRun,
+  consumerPause: boolean,
+  b: AbsorbedBounds = FAULT_BOUNDS,
+): Check[] {
   const out = [
     check(
       scenario,
@@ -643,7 +647,9 @@ export function hostLossChecks(h: HostLossResult): Check[] {
     ),
   ];
   if (h.absorbed) {
-    out.push(...absorbedChecks(9, { ...run, name: `${h.host} lost` }, h.consumerPause));
+    out.push(
+      ...absorbedChecks(9, { ...run, name: `${h.host} lost` }, h.consumerPause, HOST_LOSS_BOUNDS),
+    );
   }
   return out;
 }

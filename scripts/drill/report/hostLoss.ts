@@ -1,4 +1,4 @@
-import { FAULT_BOUNDS } from "../bounds";
+import { FAULT_BOUNDS, HOST_LOSS_BOUNDS } from "../bounds";
 import { failedPct, hostLossChecks } from "../conditions";
 import { outageText, type Outage } from "../hostLoss/plan";
 import type { DrillResults, HostLossResult } from "../types";
@@ -90,7 +90,7 @@ export function hostLossSection(r: DrillResults): string[] {
           `- ${l.host}: ${outageText(l.outages as Outage[]) ?? ""}; held to the paper's bars only (no split brain, no acknowledged message lost, catch-up after the restart, writes back within ${b.maxHostBackS} s).`,
       ),
     "",
-    `Bars: every host: 0 acknowledged messages lost, 0 duplicates, never two writable PostgreSQL nodes, after the restart the standby streams with identical rows and every partition has a full ISR with every controller voter caught up, every lost layer and the LB serve again within ${b.maxHostBackS} s of the restart. A host holding none of the single points (LB, HAProxy, PG primary; no automatic PostgreSQL failover yet): ≤ ${b.maxFailedPct} % failed requests and no-ack gap ≤ ${b.maxNoAckGapS} s, with a broker among its containers also consumer pause ≤ ${b.maxConsumerPauseS} s. Probes during the loss run about once a second (HTTP 2 s timeout; the HAProxy probes from a PostgreSQL container off the lost host); "Kafka acks via LB" counts writes acknowledged through the LB while the host was down, "consumed" the rows of the load stored meanwhile (read on the primary).`,
+    `Bars: every host: 0 acknowledged messages lost, 0 duplicates, never two writable PostgreSQL nodes, after the restart the standby streams with identical rows and every partition has a full ISR with every controller voter caught up, every lost layer and the LB serve again within ${b.maxHostBackS} s of the restart. A host holding none of the single points (LB, HAProxy, PG primary; no automatic PostgreSQL failover yet): ≤ ${HOST_LOSS_BOUNDS.maxFailedPct} % failed requests and no-ack gap ≤ ${HOST_LOSS_BOUNDS.maxNoAckGapS} s, with a broker among its containers also consumer pause ≤ ${HOST_LOSS_BOUNDS.maxConsumerPauseS} s. Probes during the loss run about once a second (HTTP 2 s timeout; the HAProxy probes from a PostgreSQL container off the lost host); "Kafka acks via LB" counts writes acknowledged through the LB while the host was down, "consumed" the rows of the load stored meanwhile (read on the primary).`,
     "",
     `Timelines: ${h.losses
       .filter((l) => l.run?.timelinePng || l.run?.timelineSvg)
