@@ -1,3 +1,4 @@
+import { HOST_LOSS_BOUNDS } from "../../scripts/drill/bounds";
 import { strict as assert } from "node:assert";
 import {
   hostLossChecks,
@@ -115,11 +116,13 @@ describe("drill host loss: plan from the outputs", () => {
 });
 
 describe("drill host loss: pass conditions and report", () => {
-  it("holds a host without single points to the broker/app bounds", () => {
+  it("holds a host without single points to the host-loss bounds", () => {
     assert.deepEqual(failed(hostLossChecks(hostLoss("pve2", ["webserver1", "pg2"], []))), []);
     const bad = hostLoss("pve2", ["webserver1"], []);
     if (bad.run) bad.run = { ...bad.run, load: { ...bad.run.load, non2xx: 300, ok: 900 } };
-    assert.deepEqual(failed(hostLossChecks(bad)), ["pve2 lost: <= 1 % failed requests"]);
+    assert.deepEqual(failed(hostLossChecks(bad)), [
+      `pve2 lost: <= ${HOST_LOSS_BOUNDS.maxFailedPct} % failed requests`,
+    ]);
   });
 
   it("holds a host with the LB or the PG primary to the paper's bars only", () => {
