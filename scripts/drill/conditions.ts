@@ -510,16 +510,12 @@ const LAYER_NOTE: Partial<Record<FaultLayer, string>> = {
   "pg-primary": "no automatic promotion: DB writes fail while the primary is gone",
 };
 
-/** The pass conditions of one hard fault (scenario 8). */
-export function hardFaultChecks(f: HardFaultResult): Check[] {
-  const b = FAULT_BOUNDS;
-  const label = `${f.kind === "sigkill" ? "SIGKILL" : "link down"} ${f.node}`;
-  const c = (name: string, pass: boolean, detail: string): Check =>
-    check(8, `${label}: ${name}`, pass, detail);
-  const run = f.run;
-  if (!run) return [c("fault ran to the end", false, f.error ?? "no result")];
-  const bars = faultBars(f.layer as FaultLayer);
-  const out: Check[] = [
+/** Every fault: each acknowledged message stored, none twice. */
+function deliveryChecks(
+  c: (name: string, pass: boolean, detail: string) => Check,
+  run: FaultRun,
+): Check[] {
+  return [
     c(
       "every acknowledged message stored (0 lost)",
       run.missing.length === 0 && run.acked > 0,
@@ -530,6 +526,20 @@ export function hardFaultChecks(f: HardFaultResult): Check[] {
       run.duplicates === 0,
       `${run.duplicates ?? "unknown"} rows beyond one per message_uid`,
     ),
+  ];
+}
+
+/** The pass conditions of one hard fault (scenario 8). */
+export function hardFaultChecks(f: HardFaultResult): Check[] {
+  const b = FAULT_BOUNDS;
+  const label = `${f.kind === "sigkill" ? "SIGKILL" : "link down"} ${f.node}`;
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(8, `${label}: ${name}`, pass, detail);
+  const run = f.run;
+  if (!run) return [c("fault ran to the end", false, f.error ?? "no result")];
+  const bars = faultBars(f.layer as FaultLayer);
+  const out: Check[] = [
+    ...deliveryChecks(c, run),
     c(
       "after the heal: standby streaming, rows identical",
       f.after !== null && f.after.standbyStreaming && f.after.replicaIdentical,
@@ -609,16 +619,7 @@ export function hostLossChecks(h: HostLossResult): Check[] {
   const run = h.run;
   if (!run || h.error) return [c("loss ran to the end", false, h.error ?? "no result")];
   const out: Check[] = [
-    c(
-      "every acknowledged message stored (0 lost)",
-      run.missing.length === 0 && run.acked > 0,
-      `acked ${run.acked}, stored ${run.stored}, lost ${run.missing.length}`,
-    ),
-    c(
-      "0 duplicates",
-      run.duplicates === 0,
-      `${run.duplicates ?? "unknown"} rows beyond one per message_uid`,
-    ),
+    ...deliveryChecks(c, run),
     c(
       "never two writable PostgreSQL nodes",
       h.writablePrimaries.length > 0 && h.writablePrimaries.every((n) => n <= 1),

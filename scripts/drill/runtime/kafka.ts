@@ -48,23 +48,25 @@ export async function describeTopic(
   return parseTopicDescribe(out, ctx.outputs.kafkaTopic);
 }
 
+/** `kafka-metadata-quorum describe <what>` on a running Kafka node. */
+function describeQuorum(
+  ctx: DrillContext,
+  stopped: ReadonlySet<number>,
+  what: "--status" | "--replication",
+): Promise<string> {
+  return pctExec(
+    ctx.pct,
+    cliNode(ctx, stopped).vmid,
+    ["kafka-metadata-quorum", "--bootstrap-server", bootstrap(ctx, stopped), "describe", what],
+    { timeoutMs: 60_000 },
+  );
+}
+
 export async function quorumStatus(
   ctx: DrillContext,
   stopped: ReadonlySet<number> = new Set(),
 ): Promise<QuorumStatus> {
-  const out = await pctExec(
-    ctx.pct,
-    cliNode(ctx, stopped).vmid,
-    [
-      "kafka-metadata-quorum",
-      "--bootstrap-server",
-      bootstrap(ctx, stopped),
-      "describe",
-      "--status",
-    ],
-    { timeoutMs: 60_000 },
-  );
-  return parseQuorumStatus(out);
+  return parseQuorumStatus(await describeQuorum(ctx, stopped, "--status"));
 }
 
 /** `kafka-metadata-quorum describe --replication`: every voter's lag and last catch-up. */
@@ -72,17 +74,5 @@ export async function quorumReplication(
   ctx: DrillContext,
   stopped: ReadonlySet<number> = new Set(),
 ): Promise<VoterReplication[]> {
-  const out = await pctExec(
-    ctx.pct,
-    cliNode(ctx, stopped).vmid,
-    [
-      "kafka-metadata-quorum",
-      "--bootstrap-server",
-      bootstrap(ctx, stopped),
-      "describe",
-      "--replication",
-    ],
-    { timeoutMs: 60_000 },
-  );
-  return parseQuorumReplication(out);
+  return parseQuorumReplication(await describeQuorum(ctx, stopped, "--replication"));
 }
