@@ -4,15 +4,10 @@
  * one host loss would take down is refused.
  */
 import { Problems } from "./problems";
+import { HOSTNAME, USER_NAME, isRecord } from "./syntax";
 import type { NodePlan, NodeRole, ProxmoxHost } from "./types";
 
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const USER = /^[a-z_][a-z0-9_-]*$/;
 const HOST_FIELDS = ["sshHost", "sshPort", "sshUser", "sshPrivateKey"] as const;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * proxmoxHosts as a list; without it, the one host the scalar settings describe. Every host
@@ -48,7 +43,7 @@ export function parseHosts(
       } else p.add(`${base}.sshPort`, "must be an integer from 1 to 65535", sshPort);
     }
     if (sshUser !== undefined) {
-      if (typeof sshUser === "string" && USER.test(sshUser)) host.sshUser = sshUser;
+      if (typeof sshUser === "string" && USER_NAME.test(sshUser)) host.sshUser = sshUser;
       else p.add(`${base}.sshUser`, "must be a user name", sshUser);
     }
     if (sshPrivateKey !== undefined) {

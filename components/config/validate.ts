@@ -2,6 +2,7 @@ import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
 import { parseHosts, placementProblems } from "./hosts";
 import { Problems } from "./problems";
+import { HOSTNAME, USER_NAME, isRecord } from "./syntax";
 import {
   OBJECT_SETTINGS,
   PROVIDER_KEYS,
@@ -33,7 +34,6 @@ export const LIMITS = {
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const PG_SIZE = /^\d+(kB|MB|GB|TB)$/;
 const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -104,10 +104,6 @@ function requireSecret(raw: RawConfig, key: string, p: Problems): string {
     `${key}: required secret is missing (set it with \`pulumi config set --secret ${key}\`)`,
   );
   return "";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function readObject(raw: RawConfig, key: string, p: Problems): Record<string, unknown> {
@@ -396,7 +392,7 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       endpoint,
       sshHost,
       sshPort: readInt(raw, "proxmoxSshPort", 1, 65535, p),
-      sshUser: readMatching(raw, "proxmoxSshUser", /^[a-z_][a-z0-9_-]*$/, "a user name", p),
+      sshUser: readMatching(raw, "proxmoxSshUser", USER_NAME, "a user name", p),
       sshPrivateKey: sshKey,
       datastoreId: readMatching(raw, "datastoreId", /^[A-Za-z0-9_-]+$/, "a storage id", p),
       templateDatastoreId: readMatching(

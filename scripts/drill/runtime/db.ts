@@ -47,17 +47,27 @@ export async function digest(
   return parseDigest(await psql(ctx, node, digestSql(uidPrefix)));
 }
 
+/** One number computed over the rows whose message_uid starts with a prefix. */
+async function countOverPrefix(
+  ctx: DrillContext,
+  node: StackNode,
+  prefix: string,
+  expression: string,
+): Promise<number> {
+  const out = await psql(
+    ctx,
+    node,
+    `select ${expression} from messages where message_uid like '${escapeLike(prefix)}%'`,
+  );
+  return Number(out.trim());
+}
+
 export async function countWithPrefix(
   ctx: DrillContext,
   node: StackNode,
   prefix: string,
 ): Promise<number> {
-  const out = await psql(
-    ctx,
-    node,
-    `select count(*) from messages where message_uid like '${escapeLike(prefix)}%'`,
-  );
-  return Number(out.trim());
+  return countOverPrefix(ctx, node, prefix, "count(*)");
 }
 
 export async function uidsWithPrefix(
@@ -133,10 +143,5 @@ export async function duplicateRows(
   node: StackNode,
   prefix: string,
 ): Promise<number> {
-  const out = await psql(
-    ctx,
-    node,
-    `select count(*) - count(distinct message_uid) from messages where message_uid like '${escapeLike(prefix)}%'`,
-  );
-  return Number(out.trim());
+  return countOverPrefix(ctx, node, prefix, "count(*) - count(distinct message_uid)");
 }
