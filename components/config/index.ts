@@ -13,4 +13,9 @@ export {
 export { loadConfig, rawConfigOf } from "./load";
 export * from "./ports";
 export * from "./endpoints";
-export { PLACEHOLDER_SECRETS, rawConfigFromStackYaml, runtimeConfigOf } from "./stackFile";
+export {
+  PLACEHOLDER_SECRETS,
+  rawConfigFromStackYaml,
+  rawConfigOfRuntime,
+  runtimeConfigOf,
+} from "./stackFile";

@@ -18,16 +18,29 @@ export const PLACEHOLDER_SECRETS: Readonly<RawConfig> = {
  */
 export function rawConfigFromStackYaml(text: string): RawConfig {
   const doc = parse(text) as { config?: Record<string, unknown> } | null;
-  const raw: RawConfig = {};
+  const plain = Object.entries(doc?.config ?? {}).filter(
+    ([, value]) => !(value !== null && typeof value === "object" && "secure" in value),
+  );
+  return rawConfigOfRuntime(
+    Object.fromEntries(
+      plain.map(([key, value]) => [
+        key,
+        typeof value === "object" && value !== null ? JSON.stringify(value) : String(value),
+      ]),
+    ),
+  );
+}
+
+/**
+ * Raw settings of a Pulumi runtime config map (`<namespace>:<key>` -> string), the inverse of
+ * runtimeConfigOf: the project's keys without prefix and the provider keys the program reads.
+ */
+export function rawConfigOfRuntime(config: Record<string, string>): RawConfig {
   const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [key, value] of Object.entries(doc?.config ?? {})) {
-    if (value !== null && typeof value === "object" && "secure" in value) continue;
-    let short: string;
-    if (key.startsWith(prefix)) short = key.slice(prefix.length);
-    else if (PROVIDER_KEYS.includes(key)) short = key;
-    else continue;
-    raw[short] =
-      typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+  const raw: RawConfig = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+    else if (PROVIDER_KEYS.includes(key)) raw[key] = value;
   }
   return raw;
 }

@@ -3,12 +3,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { BridgePlan } from "./bridge";
 import type { SandboxPaths } from "./paths";
-import {
-  CONFIG_NAMESPACE,
-  PROVIDER_KEYS,
-  formatConfigErrors,
-  parseConfig,
-} from "../../components/config";
+import { formatConfigErrors, parseConfig, rawConfigOfRuntime } from "../../components/config";
 import { SCALAR_SETTINGS } from "../../components/config/schema";
 
 /** The sandbox's own network: a bridge it creates, a subnet no host route uses. */
@@ -107,13 +102,7 @@ export function scalarSetting(
  * project's keys and the provider keys it reads (rawConfigOf), nothing else.
  */
 export function hostSshOf(config: Record<string, string>): Record<string, string> {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw = Object.fromEntries(
-    Object.entries(config)
-      .filter(([k]) => k.startsWith(prefix) || PROVIDER_KEYS.includes(k))
-      .map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]),
-  );
-  const parsed = parseConfig(raw);
+  const parsed = parseConfig(rawConfigOfRuntime(config));
   if (!parsed.config) throw new Error(formatConfigErrors(parsed.errors));
   return Object.fromEntries(parsed.config.hosts.map((h) => [h.name, h.sshHost]));
 }
