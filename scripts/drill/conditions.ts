@@ -251,7 +251,8 @@ function failedText(run: FaultRun): string {
   const kinds = Object.entries(run.failures ?? {})
     .map(([k, n]) => `${k} ×${n}`)
     .join(", ");
-  return `${failures(run.load)}/${run.load.requests} failed (${failedPct(run).toFixed(2)} %)${kinds ? `: ${kinds}` : ""}`;
+  const lbSide = failures(run.load) > 0 && run.lbSide ? ` (${run.lbSide})` : "";
+  return `${failures(run.load)}/${run.load.requests} failed (${failedPct(run).toFixed(2)} %)${kinds ? `: ${kinds}` : ""}${lbSide}`;
 }
 
 /**
@@ -277,7 +278,7 @@ export function absorbedChecks(
       `${run.name}: no-ack gap <= ${b.maxNoAckGapS} s`,
       Number.isFinite(run.ackGapS) && run.ackGapS <= b.maxNoAckGapS,
       Number.isFinite(run.ackGapS)
-        ? `longest time without an acknowledged write ${run.ackGapS.toFixed(1)} s; bound ${b.maxNoAckGapS} s`
+        ? `longest time without an acknowledged write ${run.ackGapS.toFixed(1)} s; bound ${b.maxNoAckGapS} s${run.ackGapS > b.maxNoAckGapS && run.lbSide ? ` (${run.lbSide})` : ""}`
         : "not recorded (a report from before the no-ack gap was measured)",
     ),
   ];

@@ -110,6 +110,8 @@ export interface FaultRun {
   timelineSvg: string | null;
   /** failed requests by cause: `HTTP <status>`, `timeout` or a transport error code */
   failures?: Record<string, number>;
+  /** the LB's access-log view of the run's POSTs (scripts/drill/parse/nginxLog.ts) */
+  lbSide?: string;
   /** rows beyond one per message_uid of the load (absent in reports of older runs) */
   duplicates?: number;
   /** writes acknowledged and stored from the fault in place (inject returned) until the heal began */

@@ -1,5 +1,5 @@
 import { run, runChecked } from "./exec";
-import { findSubnetConflicts, HostRoute, parseCidr } from "./net-plan";
+import { bridgeMacAddress, findSubnetConflicts, HostRoute, parseCidr } from "./net-plan";
 
 export interface BridgePlan {
   readonly name: string;
@@ -47,12 +47,28 @@ export async function ensureBridge(plan: BridgePlan): Promise<"created" | "exist
     await ensureAddress(plan, prefix);
     return "exists";
   }
-  await runChecked("ip", ["link", "add", "name", plan.name, "type", "bridge"]);
+  await runChecked("ip", [
+    "link",
+    "add",
+    "name",
+    plan.name,
+    "address",
+    bridgeMacAddress(plan.gateway),
+    "type",
+    "bridge",
+  ]);
   await ensureAddress(plan, prefix);
   return "created";
 }
 
 async function ensureAddress(plan: BridgePlan, prefix: number): Promise<void> {
+  const mac = bridgeMacAddress(plan.gateway);
+  const link = JSON.parse(
+    (await runChecked("ip", ["-j", "link", "show", "dev", plan.name])).stdout,
+  ) as {
+    address?: string;
+  }[];
+  if (link[0]?.address !== mac) await runChecked("ip", ["link", "set", plan.name, "address", mac]);
   const shown = (await runChecked("ip", ["-4", "-o", "addr", "show", "dev", plan.name])).stdout;
   if (!shown.includes(` ${plan.gateway}/${prefix} `)) {
     await runChecked("ip", ["addr", "add", `${plan.gateway}/${prefix}`, "dev", plan.name]);

@@ -64,3 +64,16 @@ export function findSubnetConflicts(
     })
     .map((r) => `${r.dst}${r.dev ? ` dev ${r.dev}` : ""}`);
 }
+
+/**
+ * A fixed, locally administered MAC for the sandbox bridge, derived from its gateway address. A
+ * Linux bridge without one takes the lowest MAC of its ports and changes it when that container
+ * stops or a new veth comes up; every container's ARP entry for the gateway then points at the
+ * old MAC and host <-> container traffic stalls until the entries expire (~30 s). A Proxmox
+ * vmbr keeps its NIC's MAC, so this only pins the sandbox to the real host's behaviour.
+ */
+export function bridgeMacAddress(gateway: string): string {
+  const ip = parseIpv4(gateway);
+  const octets = [24, 16, 8, 0].map((shift) => (Math.floor(ip / 2 ** shift) & 0xff).toString(16));
+  return ["02", "00", ...octets.map((o) => o.padStart(2, "0"))].join(":");
+}

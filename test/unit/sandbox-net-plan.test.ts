@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import {
+  bridgeMacAddress,
   cidrsOverlap,
   findSubnetConflicts,
   formatIpv4,
@@ -8,6 +9,11 @@ import {
 } from "../../scripts/sandbox/net-plan";
 
 describe("sandbox net plan", () => {
+  it("gives the bridge a fixed locally administered MAC derived from its gateway", () => {
+    assert.equal(bridgeMacAddress("10.213.47.1"), "02:00:0a:d5:2f:01");
+    assert.equal(bridgeMacAddress("192.168.100.254"), "02:00:c0:a8:64:fe");
+  });
+
   it("parses and formats IPv4 addresses", () => {
     assert.equal(parseIpv4("10.213.47.1"), 10 * 2 ** 24 + 213 * 2 ** 16 + 47 * 256 + 1);
     assert.equal(formatIpv4(parseIpv4("255.0.10.7")), "255.0.10.7");

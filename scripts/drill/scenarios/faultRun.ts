@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { nginxReadTimeoutSeconds } from "../../../components/render/nginx";
 import { writeTimeline } from "../chart/png";
-import type { StackNode } from "../outputs";
+import { nodesByRole, type StackNode } from "../outputs";
+import { lbView, lbViewText } from "../parse/nginxLog";
 import {
   lagSeries,
   longestAckGap,
@@ -17,6 +18,7 @@ import { countWithPrefix, duplicateRows, uidsWithPrefix } from "../runtime/db";
 import { sleep } from "../runtime/http";
 import { newRecorder, runLoad, type LoadSpec } from "../runtime/load";
 import { setNodeRunning } from "../runtime/nodes";
+import { pctExec } from "../runtime/pct";
 
 /** A fault other than `pct stop`: injected at stopAtS, healed at restoreAtS. */
 export interface FaultAction {
@@ -90,6 +92,34 @@ function stopAction(ctx: DrillContext, node: StackNode): FaultAction {
       if (s.code !== 0) throw new Error(`pct start ${node.vmid} failed: ${s.stderr.trim()}`);
     },
   };
+}
+
+/**
+ * What the LB nodes' access logs say about the run's POSTs (best effort: null when no log could
+ * be read), so a failed condition shows whether the LB finished the requests the client lost.
+ */
+async function lbSideOf(ctx: DrillContext, fromMs: number, toMs: number): Promise<string | null> {
+  const texts: string[] = [];
+  for (const node of nodesByRole(ctx.outputs, "nginx")) {
+    try {
+      texts.push(
+        await pctExec(ctx.pct, node.vmid, ["tail", "-n", "20000", "/var/log/nginx/access.log"], {
+          timeoutMs: 10_000,
+        }),
+      );
+    } catch {
+      // a stopped LB node has no log to read
+    }
+  }
+  if (texts.length === 0) return null;
+  return lbViewText(
+    lbView(
+      texts.join("\n"),
+      new URL(lbMessagesUrl(ctx.outputs.lbUrl)).pathname,
+      fromMs / 1000,
+      toMs / 1000,
+    ),
+  );
 }
 
 /**
@@ -176,6 +206,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     throw faultError;
   }
   events.push({ t: Date.now() - t0, label: "load ends" });
+  const lbSide = await lbSideOf(ctx, t0, Date.now());
   // Let the consumers drain: sample until every acknowledged message is stored (bounded).
   const settleUntil = Date.now() + 90_000;
   while (stored < rec.acked.length && Date.now() < settleUntil) await sleep(1000);
@@ -217,6 +248,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     timelinePng: chart.png ? path.basename(chart.png) : null,
     timelineSvg: path.basename(chart.svg),
     failures: rec.failures,
+    ...(lbSide ? { lbSide } : {}),
     duplicates,
     ...(injectedAtMs !== null && healAtMs !== null
       ? { faultWindow: windowProgress(samples, injectedAtMs, healAtMs, unreadMs) }
