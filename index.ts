@@ -9,6 +9,8 @@ const outputs = stackOutputs(deployStack(loadConfig()));
 
 export const lbUrl = outputs.lbUrl;
 export const adminUrl = outputs.adminUrl;
+export const lbVirtualIp = outputs.lbVirtualIp;
+export const lbNodes = outputs.lbNodes;
 export const haproxyReadWrite = outputs.haproxyReadWrite;
 export const haproxyReadOnly = outputs.haproxyReadOnly;
 export const haproxyStatsUrl = outputs.haproxyStatsUrl;

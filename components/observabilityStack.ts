@@ -9,6 +9,7 @@ import {
   GRAFANA_DASHBOARDS_DIR,
   renderGrafanaEnv,
 } from "./render/observability/grafana/datasource";
+import { observedLayout } from "./render/observability/nodes";
 import {
   GRAFANA_DEB_PATH,
   KAFKA_EXPORTER_ARTIFACT_PATH,
@@ -158,7 +159,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [deb, prometheus] },
     );
-    for (const [file, dashboard] of Object.entries(allDashboards())) {
+    const layout = observedLayout(args.nodes.map((n) => n.plan));
+    for (const [file, dashboard] of Object.entries(allDashboards(layout))) {
       monitor.pushFile(
         `grafana-dashboard-${file.replace(/\.json$/, "")}`,
         {

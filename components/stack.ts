@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppNodes } from "./appNodes";
 import { artifactSource } from "./artifacts";
 import { stackEndpoints, type StackEndpoints } from "./config/endpoints";
-import { nodesByRole, planNodes, singleNodes } from "./config/plan";
+import { lbNodes, nodesByRole, planNodes, singleNodes } from "./config/plan";
 import { PORTS } from "./config/ports";
 import type { NodePlan, StackConfig } from "./config/types";
 import { KafkaCluster } from "./kafkaCluster";
@@ -32,7 +32,7 @@ export interface PveHaStackArgs {
 /**
  * The whole stack as one component that parents every resource. Ordering follows real
  * dependencies: the standby after the primary, the topic after every Kafka node, the apps after
- * the database and the topic, the LB after the apps, Prometheus after the exporters. Its direct
+ * the database and the topic, the LBs after the apps (keepalived after nginx), Prometheus after the exporters. Its direct
  * children carry an alias from the top level, where stacks before this component had them.
  */
 export class PveHaStack extends pulumi.ComponentResource implements DeployedStack {
@@ -106,7 +106,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
     const lb = new NginxBalancer(
       "lb",
       {
-        plan: single.lb,
+        plans: lbNodes(plans),
         upstreams: appPlans,
         appPort: cfg.app.port,
         lb: cfg.lb,
@@ -120,7 +120,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
     // The monitor node belongs to no other component: the stack parents it directly.
     const monitor = createNode(single.monitor, this);
     const nodes = [
-      lb.node,
+      ...lb.nodes,
       ...apps.nodes,
       database.primary,
       database.standby,
@@ -129,7 +129,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       monitor,
     ];
     const ready: Record<string, pulumi.Resource[]> = {
-      [lb.node.plan.name]: [lb.configure],
+      ...lb.ready,
       [database.primary.plan.name]: [database.primaryReady],
       [database.standby.plan.name]: [database.standbyReady],
       [database.proxy.plan.name]: [database.proxyReady],
@@ -151,7 +151,11 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
     this.database = database;
     this.kafka = kafka;
     this.observability = observability;
-    this.registerOutputs({ lbUrl: this.endpoints.lbUrl, nodes: this.endpoints.nodes });
+    this.registerOutputs({
+      lbUrl: this.endpoints.lbUrl,
+      lbVirtualIp: this.endpoints.lbVirtualIp,
+      nodes: this.endpoints.nodes,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { singleNodes } from "./plan";
+import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
 
@@ -21,6 +21,10 @@ export interface HostEndpoint {
 export interface StackSettings {
   appPort: number;
   lbAlgorithm: string;
+  /** 1: one LB, lbUrl at its address; 2: two LBs, lbUrl at the keepalived virtual IP. */
+  lbReplicas: number;
+  /** VRRP advert interval of the LB pair: a dead MASTER is noticed after about 3 of them. */
+  lbVrrpAdvertIntervalMs: number;
   kafkaTopic: string;
   kafkaPartitions: number;
   kafkaReplicationFactor: number;
@@ -32,8 +36,13 @@ export interface StackSettings {
 
 /** The stack outputs the drills and the sandbox read (all plain: no secret in here). */
 export interface StackEndpoints {
+  /** At the virtual IP with two LBs, else at the one LB's address. */
   lbUrl: string;
   adminUrl: string;
+  /** The address keepalived moves between the two LBs; "" with one LB. */
+  lbVirtualIp: string;
+  /** Names of the LB nodes (role "nginx"): ["lb"] or ["lb", "lb2"]. */
+  lbNodes: string[];
   haproxyReadWrite: string;
   haproxyReadOnly: string;
   haproxyStatsUrl: string;
@@ -57,7 +66,15 @@ export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
 }
 
 export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): StackEndpoints {
-  const { lb, pgPrimary, pgStandby, pgProxy, monitor } = singleNodes(plans);
+  const { pgPrimary, pgStandby, pgProxy, monitor } = singleNodes(plans);
+  const lbs = lbNodes(plans);
+  const lbVirtualIp = cfg.lb.replicas === 2 ? cfg.lb.virtualIp : "";
+  if (cfg.lb.replicas === 2 && lbVirtualIp === "") {
+    throw new Error(
+      "endpoints: two LBs but no virtual IP (a config that parseConfig did not return)",
+    );
+  }
+  const lbHost = lbVirtualIp || lbs[0].ip;
   const nodes: Record<string, NodeEndpoint> = {};
   for (const p of plans) {
     nodes[p.name] = {
@@ -69,8 +86,10 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     };
   }
   return {
-    lbUrl: `http://${lb.ip}/`,
-    adminUrl: `http://${lb.ip}/admin`,
+    lbUrl: `http://${lbHost}/`,
+    adminUrl: `http://${lbHost}/admin`,
+    lbVirtualIp,
+    lbNodes: lbs.map((p) => p.name),
     haproxyReadWrite: `${pgProxy.ip}:${PORTS.haproxyReadWrite}`,
     haproxyReadOnly: `${pgProxy.ip}:${PORTS.haproxyReadOnly}`,
     haproxyStatsUrl: `http://${pgProxy.ip}:${PORTS.haproxyStats}/stats`,
@@ -94,6 +113,8 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     settings: {
       appPort: cfg.app.port,
       lbAlgorithm: cfg.lb.algorithm,
+      lbReplicas: cfg.lb.replicas,
+      lbVrrpAdvertIntervalMs: cfg.lb.vrrpAdvertIntervalMs,
       kafkaTopic: cfg.kafka.topic,
       kafkaPartitions: cfg.kafka.partitions,
       kafkaReplicationFactor: cfg.kafka.replicationFactor,

@@ -50,3 +50,26 @@ export function hostAddress(cidr: Cidr, host: number): string {
   }
   return intToIp(cidr.network + host);
 }
+
+/** The network address of cidr (host number 0). */
+export function networkAddress(cidr: Cidr): string {
+  return intToIp(cidr.network);
+}
+
+/** The broadcast address of cidr (the last address). */
+export function broadcastAddress(cidr: Cidr): string {
+  return intToIp(cidr.network + hostCount(cidr) + 1);
+}
+
+/**
+ * The highest usable host address of cidr that is not in `taken` (the gateway, the nodes'
+ * addresses): counted from the top, it stays put when nodes are added from the bottom.
+ * Undefined when every address is taken.
+ */
+export function highestFreeHost(cidr: Cidr, taken: ReadonlySet<string>): string | undefined {
+  for (let host = hostCount(cidr); host >= 1; host--) {
+    const ip = hostAddress(cidr, host);
+    if (!taken.has(ip)) return ip;
+  }
+  return undefined;
+}

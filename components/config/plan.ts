@@ -34,6 +34,8 @@ const START_ORDER: Record<NodeRole, number> = {
 export const PG_PRIMARY_NAME = "pg1";
 export const PG_STANDBY_NAME = "pg2";
 export const LB_NAME = "lb";
+/** The second LB of a pair (lbReplicas 2), planned after every other node. */
+export const LB2_NAME = "lb2";
 export const HAPROXY_NAME = "pgproxy";
 export const MONITOR_NAME = "monitor";
 
@@ -54,8 +56,12 @@ export function kafkaRolesOf(index: number, brokers: number, voters: number): Ka
   return brokers > voters ? ["broker"] : ["controller"];
 }
 
-/** Names and roles of every node in plan order (what the defaults are derived from). */
-export function nodeShapes(cfg: Pick<StackConfig, "app" | "kafka">): NodeShape[] {
+/**
+ * Names and roles of every node in plan order (what the defaults are derived from). The second
+ * LB comes last, after the monitor: adding it leaves every other node's VMID and address as they
+ * were.
+ */
+export function nodeShapes(cfg: Pick<StackConfig, "app" | "kafka" | "lb">): NodeShape[] {
   const shapes: NodeShape[] = [{ name: LB_NAME, role: "nginx" }];
   for (let i = 0; i < cfg.app.replicas; i++) shapes.push({ name: appNodeName(i), role: "app" });
   shapes.push(
@@ -73,6 +79,7 @@ export function nodeShapes(cfg: Pick<StackConfig, "app" | "kafka">): NodeShape[]
     });
   }
   shapes.push({ name: MONITOR_NAME, role: "monitor" });
+  if (cfg.lb.replicas === 2) shapes.push({ name: LB2_NAME, role: "nginx" });
   return shapes;
 }
 
@@ -135,9 +142,18 @@ export function nodeNamed(plans: readonly NodePlan[], name: string): NodePlan {
   return plan;
 }
 
-/** The nodes the stack has exactly one of, which components and outputs wire by name. */
+/** The LB nodes (role "nginx") in plan order: lb, then lb2 with lbReplicas 2. */
+export function lbNodes(plans: readonly NodePlan[]): NodePlan[] {
+  const lbs = nodesByRole(plans, "nginx");
+  if (lbs.length === 0) throw new Error(`no load balancer (role "nginx") in the plan`);
+  return lbs;
+}
+
+/**
+ * The nodes the stack has exactly one of, which components and outputs wire by name (the LBs
+ * are one or two: lbNodes).
+ */
 export interface SingleNodes {
-  lb: NodePlan;
   pgPrimary: NodePlan;
   pgStandby: NodePlan;
   pgProxy: NodePlan;
@@ -146,7 +162,6 @@ export interface SingleNodes {
 
 export function singleNodes(plans: readonly NodePlan[]): SingleNodes {
   return {
-    lb: nodeNamed(plans, LB_NAME),
     pgPrimary: nodeNamed(plans, PG_PRIMARY_NAME),
     pgStandby: nodeNamed(plans, PG_STANDBY_NAME),
     pgProxy: nodeNamed(plans, HAPROXY_NAME),

@@ -146,6 +146,29 @@ export const SCALAR_SETTINGS = {
     default: 500,
     description: "Nginx proxy_connect_timeout to an app node, in milliseconds.",
   },
+  lbReplicas: {
+    type: "integer",
+    default: 2,
+    description:
+      "Nginx load balancers: 2 = lb + lb2 behind a keepalived virtual IP; 1 = the paper's single LB.",
+  },
+  lbVirtualIp: {
+    type: "string",
+    default: "",
+    description:
+      "Virtual IP of the two LBs (lbReplicas 2); empty = highest free host address of networkCidr.",
+  },
+  lbVrrpRouterId: {
+    type: "integer",
+    default: 51,
+    description: "VRRP virtual_router_id of the LB pair, 1-255, unique on the network segment.",
+  },
+  lbVrrpAdvertIntervalMs: {
+    type: "integer",
+    default: 500,
+    description:
+      "VRRPv3 advert interval in ms (multiple of 10); the backup takes the VIP after ~3 missed.",
+  },
   appReplicas: {
     type: "integer",
     default: 2,

@@ -97,11 +97,25 @@ export interface NetworkSettings {
   searchDomain: string;
 }
 
+/** 1: the paper's single LB, no keepalived. 2: lb + lb2 behind a keepalived (VRRP) virtual IP. */
+export type LbReplicas = 1 | 2;
+export const LB_REPLICAS: readonly LbReplicas[] = [1, 2];
+
 export interface LbSettings {
   algorithm: LbAlgorithm;
   maxFails: number;
   failTimeoutSeconds: number;
   connectTimeoutMs: number;
+  replicas: LbReplicas;
+  /**
+   * The virtual IP of the LB pair: lbVirtualIp, else the highest host address of the network that
+   * is neither the gateway nor a node's. Always an address; only used with replicas 2.
+   */
+  virtualIp: string;
+  /** VRRP virtual_router_id (1-255). */
+  vrrpRouterId: number;
+  /** VRRPv3 advertisement interval in ms (a multiple of 10: VRRPv3 counts centiseconds). */
+  vrrpAdvertIntervalMs: number;
 }
 
 export interface AppSettings {

@@ -1,3 +1,4 @@
+import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
 import { parseHosts, placementProblems } from "./hosts";
@@ -18,6 +19,7 @@ import {
   type ArtifactName,
   type ArtifactSource,
   type LbAlgorithm,
+  type LbReplicas,
   type NodeOverride,
   type StackConfig,
 } from "./types";
@@ -280,6 +282,25 @@ function checkPlan(cfg: StackConfig, p: Problems): void {
   for (const problem of placementProblems(plans, hostNames, cfg.placement.allowUnsafe)) {
     p.addText(problem);
   }
+  cfg.lb.virtualIp = resolveVirtualIp(cfg.lb.virtualIp, cidr, cfg.network, plans, cfg.nodes, p);
+}
+
+/** lbReplicas as its type; a value out of range is a problem of readInt already. */
+function readLbReplicas(raw: RawConfig, p: Problems): LbReplicas {
+  return readInt(raw, "lbReplicas", 1, 2, p) === 1 ? 1 : 2;
+}
+
+function readAdvertIntervalMs(raw: RawConfig, p: Problems): number {
+  const { min, max, step } = VRRP_ADVERT_INTERVAL_MS;
+  const ms = readInt(raw, "lbVrrpAdvertIntervalMs", min, max, p);
+  if (ms % step !== 0) {
+    p.add(
+      "lbVrrpAdvertIntervalMs",
+      `must be a multiple of ${step} (VRRPv3 counts centiseconds)`,
+      ms,
+    );
+  }
+  return ms;
 }
 
 function checkKafka(cfg: StackConfig, p: Problems): void {
@@ -432,6 +453,11 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       maxFails: readInt(raw, "lbMaxFails", 0, 100, p),
       failTimeoutSeconds: readInt(raw, "lbFailTimeoutSeconds", 1, 3600, p),
       connectTimeoutMs: readInt(raw, "lbConnectTimeoutMs", 50, 60000, p),
+      replicas: readLbReplicas(raw, p),
+      // Resolved (given and checked, or derived) with the node plan in checkPlan.
+      virtualIp: readString(raw, "lbVirtualIp", p),
+      vrrpRouterId: readInt(raw, "lbVrrpRouterId", 1, 255, p),
+      vrrpAdvertIntervalMs: readAdvertIntervalMs(raw, p),
     },
     app: {
       replicas: readInt(raw, "appReplicas", 1, 16, p),

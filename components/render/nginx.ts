@@ -4,6 +4,13 @@ import type { LbAlgorithm } from "../config/types";
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
 /**
+ * keepalived's health check of nginx (render/keepalived.ts) asks this path on the stub_status
+ * server (loopback only): 200 from nginx itself, no upstream involved, so it fails exactly when
+ * nginx does not serve.
+ */
+export const NGINX_HEALTH_PATH = "/lb-health";
+
+/**
  * Seconds proxy_read_timeout adds on top of the app's Kafka publish deadline: the app answers by
  * its deadline whatever Kafka does (a hard timer), so the margin only covers scheduling.
  */
@@ -139,6 +146,12 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
       stub_status;
       allow 127.0.0.1;
       deny all;
+    }
+    # keepalived's health check. \`return\` runs before allow/deny: the loopback listen is the
+    # only guard, as for the whole server.
+    location = ${NGINX_HEALTH_PATH} {
+      default_type text/plain;
+      return 200 "ok\\n";
     }
   }
 }

@@ -18,15 +18,21 @@ export const ROLE_PACKAGES: Readonly<Record<NodeRole, readonly string[]>> = {
   monitor: ["prometheus", "prometheus-alertmanager"],
 };
 
+/**
+ * The LB pair's VRRP (lbReplicas 2): installed by the keepalived-configure payload on the two LB
+ * nodes only, so a single LB (lbReplicas 1) has no keepalived. curl is the health check's client.
+ */
+export const KEEPALIVED_PACKAGES: readonly string[] = ["keepalived", "curl"];
+
 export function debianPackages(role: NodeRole): string[] {
   const rolePackages = ROLE_PACKAGES[role];
   if (!rolePackages) throw new Error(`unknown node role (got "${String(role)}")`);
   return [...BASE_PACKAGES, ...rolePackages];
 }
 
-/** The union over every role, sorted and without duplicates. */
+/** The union over every role and the LB pair's packages, sorted and without duplicates. */
 export function allDebianPackages(): string[] {
-  const all = new Set<string>(BASE_PACKAGES);
+  const all = new Set<string>([...BASE_PACKAGES, ...KEEPALIVED_PACKAGES]);
   for (const list of Object.values(ROLE_PACKAGES)) for (const pkg of list) all.add(pkg);
   return [...all].sort();
 }

@@ -123,6 +123,8 @@ check_url() {
 echo "--- node_exporter"
 port="$(free_port)"
 args="$(rendered_args "$out/defaults/prometheus-node-exporter")"
+# The textfile an LB node's keepalived writes, rendered beside the config, instead of this host's.
+args="$(sed -E "s#--collector.textfile.directory=[^ ]+#--collector.textfile.directory=$out/node-exporter-textfile#" <<<"$args")"
 read -ra argv <<<"${args//:9100/127.0.0.1:$port}"
 start node-exporter prometheus-node-exporter "${argv[@]}"
 wait_for "http://127.0.0.1:$port/metrics" 30

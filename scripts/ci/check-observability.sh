@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks the observability files of the example stack with the real tools:
-#   promtool check config / check rules / test rules, amtool check-config, every Grafana dashboard
-#   query parsed by promtool plus the offline dashboard checks, shellcheck on the rendered obs-*
-#   payloads. With --live it then runs scripts/ci/check-exporter-metrics.sh: the real exporters,
-#   Prometheus and Alertmanager on loopback with the rendered settings (needs the artifacts).
+#   promtool check config / check rules / test rules (for one LB and for an LB pair), amtool
+#   check-config, every Grafana dashboard query parsed by promtool plus the offline dashboard
+#   checks, shellcheck on the rendered obs-* payloads. With --live it then runs
+#   scripts/ci/check-exporter-metrics.sh: the real exporters, Prometheus and Alertmanager on
+#   loopback with the rendered settings (needs the artifacts).
 # Needs: promtool (apt: prometheus), amtool (apt: prometheus-alertmanager), shellcheck.
 set -Eeuo pipefail
 
@@ -39,9 +40,10 @@ ts-node scripts/ci/render-observability.ts "$out"
 echo "--- prometheus.yml (with the rendered rules)"
 promtool check config "$out/prometheus/prometheus.check.yml"
 
-echo "--- alert rules and their unit tests"
-promtool check rules "$out/prometheus/rules/pve-ha.rules.yml"
-(cd "$out/prometheus" && promtool test rules rules.test.yml)
+echo "--- alert rules and their unit tests (the example stack's layout, then the other one)"
+promtool check rules "$out/prometheus/rules/pve-ha.rules.yml" \
+  "$out/prometheus/other-layout/rules/pve-ha.rules.yml"
+(cd "$out/prometheus" && promtool test rules rules.test.yml other-layout/rules.test.yml)
 
 echo "--- alertmanager.yml"
 amtool check-config "$out/alertmanager/alertmanager.yml"

@@ -4,9 +4,12 @@
 #   payload, and a throwaway PostgreSQL 15 (loopback, temp dir) that must accept the rendered
 #   settings and pg_hba.conf, run the primary setup SQL twice, serve a streaming standby made with
 #   pg_basebackup -R -S, and answer the role-check agent as HAProxy would ask it. The proxy's
-#   config also runs on loopback with no server UP: both ports must end a client at once.
+#   config also runs on loopback with no server UP: both ports must end a client at once. The LB
+#   pair's keepalived.conf (both nodes) passes `keepalived --config-test` in a network namespace
+#   of its own with an eth0, its scripts pass shellcheck, the health check answers for the
+#   loopback nginx and fails without it, and the notify script writes a valid textfile.
 # Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
-# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck; run as root.
+# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived; run as root.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,8 +25,8 @@ fail() {
   exit 1
 }
 
-for tool in nginx haproxy shellcheck runuser "$PG_BIN/initdb"; do
-  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install nginx haproxy postgresql-15 shellcheck)"
+for tool in nginx haproxy shellcheck keepalived unshare runuser "$PG_BIN/initdb"; do
+  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install nginx haproxy postgresql-15 shellcheck keepalived)"
 done
 [[ $EUID -eq 0 ]] || fail "run as root (nginx -t and the PostgreSQL user switch need it)"
 
@@ -100,10 +103,13 @@ if command -v systemd-analyze >/dev/null; then
   payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SOCKET >"$units/pg-role-check.socket"
   payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SERVICE >"$units/pg-role-check@.service"
   # The drop-ins exactly as a payload writes them: lib.sh's ensure_restart_policy of a rendered payload.
-  debian_units=(postgresql@15-main.service nginx.service haproxy.service)
+  debian_units=(postgresql@15-main.service nginx.service haproxy.service keepalived.service)
   lib=$(sed -n '/^# --- lib.sh ---$/,/^# --- pg-configure.sh ---$/p' "$payloads/pg1-pg-configure.sh")
   PVE_HA_UNIT_DIR="$units" bash -c "$lib"$'\n''for u in "$@"; do ensure_restart_policy "$u"; done' _ \
     "${debian_units[@]}" || fail "ensure_restart_policy"
+  # keepalived's second drop-in (the VRRP state cleared when it stops), where the payload puts it.
+  drop_in=$(payload_var "$payloads/lb-keepalived-configure.sh" STATE_DROP_IN_PATH)
+  payload_var "$payloads/lb-keepalived-configure.sh" STATE_DROP_IN >"$units/keepalived.service.d/$(basename "$drop_in")"
   verify_out=$(cd "$units" && SYSTEMD_UNIT_PATH="$units:" systemd-analyze verify --man=no \
     ./pve-ha-app.service ./kafka.service ./kafka-exporter.service ./pg-role-check.socket \
     "${debian_units[@]}" 2>&1) || true
@@ -161,12 +167,60 @@ for _ in $(seq 1 50); do
 done
 expect "round robin over 10 GETs" "200:webserver1:5 200:webserver2:5 " "$(served_by 10 GET)"
 expect "stub_status" "Active connections:" "$(curl -s http://127.0.0.1:38081/stub_status | head -1 | cut -d' ' -f1-2)"
+# keepalived's health check as rendered, pointed at the loopback nginx's stub_status server.
+lb_check="$work/check-nginx-loopback"
+payload_var "$payloads/lb-keepalived-configure.sh" CHECK_SCRIPT |
+  sed -E 's#http://127\.0\.0\.1:[0-9]+/#http://127.0.0.1:38081/#' >"$lb_check"
+grep -q 'http://127.0.0.1:38081/' "$lb_check" || fail "health check: no loopback URL to point at"
+bash "$lb_check" || fail "keepalived's health check fails while nginx serves"
 kill "${backend_pids[0]}"
 wait "${backend_pids[0]}" 2>/dev/null || true
 expect "10 POSTs with webserver1 down" "200:webserver2:10 " "$(served_by 10 POST)"
 expect "10 GETs with webserver1 down" "200:webserver2:10 " "$(served_by 10 GET)"
 stop_lb
-pass "nginx on loopback: 5/5 round robin; with one node down 20/20 requests (POST and GET) succeed"
+! bash "$lb_check" 2>/dev/null || fail "keepalived's health check passes with nginx stopped"
+pass "nginx on loopback: 5/5 round robin; with one node down 20/20 requests (POST and GET) succeed; keepalived's health check follows nginx"
+
+# --- keepalived --config-test: the LB pair's configs, with their scripts where they name them ---
+# The configs name eth0 and run their scripts as root under enable_script_security, which
+# refuses a script that anyone but root could change: the scripts go to root-owned directories
+# of the work dir (0755 under the sticky /tmp) and the configs are pointed there.
+lb_pair=("$payloads"/*-keepalived-configure.sh)
+[[ -f "${lb_pair[0]}" ]] || fail "no keepalived-configure payload rendered (the example stack has lbReplicas 2)"
+for payload in "${lb_pair[@]}"; do
+  lb=$(basename "$payload" -keepalived-configure.sh)
+  dir="$work/keepalived/$lb"
+  install -d -o root -g root -m 0755 "$dir"
+  check_path=$(payload_var "$payload" CHECK_SCRIPT_PATH)
+  notify_path=$(payload_var "$payload" NOTIFY_SCRIPT_PATH)
+  payload_var "$payload" CHECK_SCRIPT >"$dir/check-nginx"
+  payload_var "$payload" NOTIFY_SCRIPT >"$dir/vrrp-state"
+  chmod 0755 "$dir/check-nginx" "$dir/vrrp-state"
+  shellcheck -s bash "$dir/check-nginx" "$dir/vrrp-state" || fail "shellcheck keepalived scripts ($lb)"
+  payload_var "$payload" KEEPALIVED_CONF |
+    sed "s#\"$check_path\"#\"$dir/check-nginx\"#; s#\"$notify_path\"#\"$dir/vrrp-state\"#" >"$dir/keepalived.conf"
+  for script in check-nginx vrrp-state; do
+    grep -q "\"$dir/$script\"" "$dir/keepalived.conf" || fail "keepalived.conf ($lb): no $script path to point at"
+  done
+  # Only the config test runs, in a network namespace of its own: no VRRP reaches this host's network.
+  # shellcheck disable=SC2016 # $1 expands in the inner bash
+  findings=$(unshare --net bash -c 'ip link add eth0 type veth peer name eth0-peer && ip link set eth0 up &&
+    exec keepalived --config-test -f "$1"' _ "$dir/keepalived.conf" 2>&1) \
+    || fail "keepalived --config-test ($lb, exit $?): ${findings:-no message}"
+  [[ -z "$findings" ]] || fail "keepalived --config-test ($lb): $findings"
+done
+# The notify script writes node_exporter's textfile (tmp + rename) in the exposition format.
+textfile="$work/keepalived/textfile/pve-ha-vrrp.prom"
+for state in MASTER FAULT BACKUP STOP; do
+  PVE_HA_VRRP_TEXTFILE="$textfile" bash "$work/keepalived/lb/vrrp-state" INSTANCE \
+    "$(sed -n 's/^vrrp_instance \(.*\) {$/\1/p' "$work/keepalived/lb/keepalived.conf")" "$state" 150 \
+    || fail "vrrp-state $state"
+  if command -v promtool >/dev/null; then
+    promtool check metrics <"$textfile" >/dev/null 2>&1 || fail "promtool check metrics: the $state textfile"
+  fi
+done
+grep -q ' 0$' "$textfile" || fail "vrrp-state: no state written"
+pass "keepalived --config-test: ${#lb_pair[@]} LB configs (VRRPv3, unicast peers) + shellcheck of their scripts + the state textfile"
 
 # --- haproxy -c ------------------------------------------------------------------------------
 payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy.cfg"

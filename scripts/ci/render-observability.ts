@@ -3,6 +3,7 @@
  * out for the real tools: `ts-node scripts/ci/render-observability.ts <out-dir>`.
  * Secrets of the example stack are encrypted; placeholders stand in for them (no rendered
  * observability file contains a secret except Grafana's env file, which is not rendered here).
+ * The alert rules and dashboards of the other layout (one LB or an LB pair) are checked too.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -36,6 +37,7 @@ import {
   validateDashboard,
 } from "../../components/render/observability/grafana/validate";
 import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
+import { observedLayout, type ObservedLayout } from "../../components/render/observability/nodes";
 import { observabilityPayloadVars } from "../../components/render/observability/payloadVars";
 import {
   POSTGRES_EXPORTER_ROLE,
@@ -54,6 +56,10 @@ import {
   prometheusOptionsFor,
   renderPrometheusConfig,
 } from "../../components/render/observability/prometheus";
+import {
+  renderVrrpTextfile,
+  VRRP_TEXTFILE_PATH,
+} from "../../components/render/observability/vrrpTextfile";
 
 const SECRET_PLACEHOLDERS: RawConfig = {
   "proxmoxve:apiToken": "ci@pve!render=placeholder",
@@ -87,6 +93,17 @@ function write(out: string, rel: string, content: string): void {
   fs.writeFileSync(file, content);
 }
 
+/** A layout's alert rules and their promtool tests, laid out in <dir> as promtool reads them. */
+function writeRules(out: string, dir: string, layout: ObservedLayout): void {
+  const rules = alertRules(DEFAULT_ALERT_THRESHOLDS, layout);
+  write(out, `${dir}/rules/pve-ha.rules.yml`, renderAlertRules(rules));
+  write(
+    out,
+    `${dir}/rules.test.yml`,
+    renderAlertRuleTests(rules, DEFAULT_ALERT_THRESHOLDS, "rules/pve-ha.rules.yml"),
+  );
+}
+
 function main(): void {
   const out = process.argv[2];
   if (!out) throw new Error("usage: render-observability.ts <out-dir>");
@@ -95,6 +112,8 @@ function main(): void {
   if (!config) throw new Error(`example stack config is invalid:\n  - ${errors.join("\n  - ")}`);
   const plans = planNodes(config);
   const obs = config.observability;
+  const layout = observedLayout(plans);
+  const otherLayout: ObservedLayout = { lbPair: !layout.lbPair };
 
   const promOptions = prometheusOptionsFor(obs.scrapeIntervalSeconds, {
     grafana: obs.grafanaEnabled,
@@ -108,13 +127,8 @@ function main(): void {
     "prometheus/prometheus.check.yml",
     renderPrometheusConfig(plans, { ...promOptions, ruleFiles: ["rules/*.yml"] }),
   );
-  const rules = alertRules(DEFAULT_ALERT_THRESHOLDS);
-  write(out, "prometheus/rules/pve-ha.rules.yml", renderAlertRules(rules));
-  write(
-    out,
-    "prometheus/rules.test.yml",
-    renderAlertRuleTests(rules, DEFAULT_ALERT_THRESHOLDS, "rules/pve-ha.rules.yml"),
-  );
+  writeRules(out, "prometheus", layout);
+  writeRules(out, "prometheus/other-layout", otherLayout);
   write(out, "alertmanager/alertmanager.yml", renderAlertmanagerConfig({ repeatInterval: "4h" }));
   write(out, "kafka/jmx-exporter.yml", renderJmxAgentConfig());
   write(out, "postgres/exporter-role.sql", renderPostgresExporterRoleSql(POSTGRES_EXPORTER_ROLE));
@@ -129,6 +143,12 @@ function main(): void {
   write(out, "defaults/prometheus", renderPrometheusDefaults(obs.prometheusRetention));
   write(out, "defaults/prometheus-alertmanager", renderAlertmanagerDefaults());
   write(out, "exporter-metrics.txt", exporterMetricLines());
+  // An LB node's keepalived textfile, for the live check's node_exporter.
+  write(
+    out,
+    `node-exporter-textfile/${path.basename(VRRP_TEXTFILE_PATH)}`,
+    renderVrrpTextfile("pve_ha_vip", "MASTER"),
+  );
   write(
     out,
     "grafana/provisioning/datasources/pve-ha.yml",
@@ -136,15 +156,21 @@ function main(): void {
   );
   write(out, "grafana/provisioning/dashboards/pve-ha.yml", renderGrafanaDashboardProvider());
 
-  const problems: string[] = [];
-  const exprs: string[] = [];
-  for (const [file, dashboard] of Object.entries(allDashboards())) {
+  for (const [file, dashboard] of Object.entries(allDashboards(layout))) {
     write(out, `grafana/dashboards/${file}`, renderDashboardJson(dashboard));
-    problems.push(...validateDashboard(dashboard));
-    exprs.push(...dashboardExpressions(dashboard));
   }
-  write(out, "grafana/dashboard-expressions.rules.yml", renderExpressionCheckRules(exprs));
-  write(out, "grafana/validation.txt", problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`);
+  const problems = new Set<string>();
+  const exprs = new Set<string>();
+  for (const dashboard of [layout, otherLayout].flatMap((l) => Object.values(allDashboards(l)))) {
+    validateDashboard(dashboard).forEach((p) => problems.add(p));
+    dashboardExpressions(dashboard).forEach((e) => exprs.add(e));
+  }
+  write(out, "grafana/dashboard-expressions.rules.yml", renderExpressionCheckRules([...exprs]));
+  write(
+    out,
+    "grafana/validation.txt",
+    problems.size === 0 ? "ok\n" : `${[...problems].join("\n")}\n`,
+  );
 
   const payloads = observabilityPayloadVars({
     plans,

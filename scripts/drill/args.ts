@@ -18,6 +18,8 @@ export interface DrillOptions {
   scrapeWindowSeconds: number;
   /** Scenario 4: how many broker-stop trials follow the normal-load trial. */
   kafkaTrials: number;
+  /** Scenario 10: trials of each LB-pair fault (SIGKILL nginx, pct stop, link down). */
+  lbPairTrials: number;
   /** Scenario 8: seconds each link-down fault keeps the link down. */
   linkDownSeconds: number;
   /** Scenario 8: only these faults (ids such as kill-kafka1, link-lb, or node names); all if empty */
@@ -28,11 +30,15 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
-/** Scenarios 8 (the hard-fault family, ~12 min) and 9 (host loss) run only when asked for. */
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+/** Scenarios 8 (the hard-fault family, ~12 min), 9 (host loss) and 10 (LB pair) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
-const SCENARIO_NAMES: Readonly<Record<string, number>> = { "hard-faults": 8, "host-loss": 9 };
+const SCENARIO_NAMES: Readonly<Record<string, number>> = {
+  "hard-faults": 8,
+  "host-loss": 9,
+  "lb-pair": 10,
+};
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
   scenarios: [...DEFAULT_SCENARIOS],
@@ -43,6 +49,7 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   faultLoadSeconds: 40,
   scrapeWindowSeconds: 180,
   kafkaTrials: 3,
+  lbPairTrials: 3,
   linkDownSeconds: HARD_FAULT_WINDOW.linkDownDefaultS,
   hardFaults: [],
   sshOptions: [],
@@ -53,7 +60,8 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
                            \`pulumi stack output --json\` for stack)
   --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7; 8 or hard-faults: SIGKILL and
                            link down of every node; 9 or host-loss: every container of one
-                           Proxmox host stopped at once, host by host)
+                           Proxmox host stopped at once, host by host; 10 or lb-pair: SIGKILL
+                           of nginx, pct stop and link down of the LB pair's VIP holder)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)
@@ -61,6 +69,7 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --fault-seconds <n>      length of each failover load (default 40)
   --scrape-window <n>      scenario 5: seconds of steady write load whose scrapes are timed (default 180)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
+  --lb-pair-trials <n>     scenario 10: trials of each fault of the VIP holder (default 3)
   --link-down-seconds <n>  scenario 8: how long each link stays down (default ${HARD_FAULT_WINDOW.linkDownDefaultS}, ${HARD_FAULT_WINDOW.linkDownMinS}-${HARD_FAULT_WINDOW.linkDownMaxS})
   --hard-faults <list>     scenario 8: only these faults, e.g. kill-kafka1,link-lb or a node name
   --ssh-user <user>        SSH user on every Proxmox host (stack; default: each host's sshUser of
@@ -83,7 +92,7 @@ export function parseScenarioList(raw: string | undefined): number[] {
     const n = SCENARIO_NAMES[part.trim()] ?? Number(part.trim());
     if (!(ALL_SCENARIOS as readonly number[]).includes(n)) {
       throw new Error(
-        `--scenarios: unknown scenario "${part}" (valid: 1-9, hard-faults, host-loss; got ${raw})`,
+        `--scenarios: unknown scenario "${part}" (valid: 1-${ALL_SCENARIOS.length}, ${Object.keys(SCENARIO_NAMES).join(", ")}; got ${raw})`,
       );
     }
     out.add(n);
@@ -155,6 +164,9 @@ export function parseDrillArgs(
         break;
       case "--kafka-trials":
         opts.kafkaTrials = positiveInt(flag, value(), 10);
+        break;
+      case "--lb-pair-trials":
+        opts.lbPairTrials = positiveInt(flag, value(), 10);
         break;
       case "--link-down-seconds":
         opts.linkDownSeconds = positiveInt(flag, value(), HARD_FAULT_WINDOW.linkDownMaxS);

@@ -108,3 +108,33 @@ export const HOST_LOSS_WINDOW = {
   /** load after the restart: shows whether writes flow again */
   tailS: 12,
 } as const;
+
+/** Scenario 10, the LB pair behind the keepalived VIP (issue 14). */
+export const LB_PAIR_BOUNDS = {
+  /** from the fault of the VIP holder until the other LB holds the VIP, in s (the issue's bar) */
+  maxVipMoveS: 3,
+  /**
+   * Requests fail only while the VIP is still on the failed LB: a request sent more than this
+   * many s after the VIP moved must not fail (the host's neighbour entry follows the new MAC's
+   * gratuitous ARP; a request in flight to the old holder ends with it).
+   */
+  failoverGraceS: 1,
+  /** after the faulted LB is back: failed requests (no second interruption) */
+  maxFailedAfterHeal: 0,
+  /** load before the fault, s */
+  leadS: 3,
+  /** `pct stop` of the holder: s until `pct start` */
+  stopS: 6,
+  /** link down of the holder, s */
+  linkDownS: 6,
+  /** load after the heal (the returning LB must not take the VIP back), s */
+  tailS: 8,
+  /** the VIP holder poll, ms (each poll runs a command in both LB nodes) */
+  pollMs: 200,
+  /** before a trial: one holder and a serving LB in this many polls in a row ... */
+  settledPolls: 3,
+  /** ... within this many s */
+  settleS: 60,
+  /** the faulted LB's nginx and keepalived active again within this many s of the heal */
+  backS: 60,
+} as const;

@@ -21,6 +21,7 @@ import { failoverDrill } from "./scenarios/s6Failover";
 import { alertingDrill } from "./scenarios/s7Alerting";
 import { hardFaultDrill } from "./scenarios/s8HardFaults";
 import { hostLossDrill } from "./scenarios/s9HostLoss";
+import { lbPairDrill } from "./scenarios/s10LbPair";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
 import { sandboxPaths } from "../sandbox/paths";
@@ -120,6 +121,7 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       faultSeconds: o.faultLoadSeconds,
       kafkaTrials: o.kafkaTrials,
       ...(o.scenarios.includes(8) ? { linkDownSeconds: o.linkDownSeconds } : {}),
+      ...(o.scenarios.includes(10) ? { lbPairTrials: o.lbPairTrials } : {}),
       scenarios: o.scenarios.join(","),
     },
     errors: {},
@@ -141,9 +143,13 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
         )),
     ],
     9: ["host loss", async () => void (results.hostLoss = await hostLossDrill(ctx))],
+    10: [
+      "LB pair: faults of the VIP holder",
+      async () => void (results.lbPair = await lbPairDrill(ctx)),
+    ],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8, 9].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 9].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();

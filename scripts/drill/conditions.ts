@@ -12,9 +12,16 @@ import type {
   WebWriteResult,
 } from "./types";
 import { afterRestoreS } from "./alertTimeline";
-import { FAULT_BOUNDS, HOST_LOSS_BOUNDS, type AbsorbedBounds } from "./bounds";
+import { FAULT_BOUNDS, HOST_LOSS_BOUNDS, LB_PAIR_BOUNDS, type AbsorbedBounds } from "./bounds";
 import { faultBars, type FaultLayer } from "./hardFaults/plan";
-import type { HardFaultResult, HardFaultsResult, HostLossResult, HostLossesResult } from "./types";
+import type {
+  HardFaultResult,
+  HardFaultsResult,
+  HostLossResult,
+  HostLossesResult,
+  LbPairResult,
+  LbPairTrial,
+} from "./types";
 import { percentile } from "./stats";
 
 export interface Thresholds {
@@ -507,7 +514,7 @@ export function alertingChecks(r: AlertingResult): Check[] {
 }
 
 const LAYER_NOTE: Partial<Record<FaultLayer, string>> = {
-  lb: "single LB: writes fail while it is gone",
+  lb: "LB: writes through it fail until the VIP moves (LB pair) or it is back",
   "pg-primary": "no automatic promotion: DB writes fail while the primary is gone",
 };
 
@@ -660,6 +667,64 @@ export function hostLossesChecks(r: HostLossesResult): Check[] {
   return r.losses.flatMap(hostLossChecks);
 }
 
+const secondsText = (s: number | null | undefined): string =>
+  s === null || s === undefined ? "never" : `${s.toFixed(1)} s`;
+
+/**
+ * The pass conditions of one fault of the LB pair's VIP holder (scenario 10): the VIP on the other
+ * LB within the bound, only the requests in flight failed, nothing lost, and the returning LB
+ * neither takes the VIP back nor fails a request, nor holds it beside the other for longer than
+ * one advertisement interval.
+ */
+export function lbPairTrialChecks(t: LbPairTrial, advertIntervalMs: number): Check[] {
+  const b = LB_PAIR_BOUNDS;
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(10, `LB pair ${t.kind} #${t.trial}: ${name}`, pass, detail);
+  const run = t.run;
+  if (!run || t.error) return [c("trial ran to the end", false, t.error ?? "no result")];
+  const failed = failures(run.load);
+  const host = t.hostViewed
+    ? `; the host sent to ${t.newHolder ?? "?"} after ${secondsText(t.hostSwitchedS)}`
+    : "";
+  const after = run.afterHeal;
+  const dual = t.dualHolderAfterHealMs ?? 0;
+  return [
+    c(
+      `VIP on the other LB within ${b.maxVipMoveS} s`,
+      t.vipMovedS !== null && t.vipMovedS !== undefined && t.vipMovedS <= b.maxVipMoveS,
+      `${t.holder} -> ${t.newHolder ?? "none"} after ${secondsText(t.vipMovedS)}${host}`,
+    ),
+    c(
+      `requests failed only until the VIP moved (+ ${b.failoverGraceS} s)`,
+      failed === 0 ||
+        (run.failedSentS !== undefined &&
+          t.vipMovedS !== null &&
+          t.vipMovedS !== undefined &&
+          run.failedSentS.last <= t.vipMovedS + b.failoverGraceS),
+      `${failedText(run)}${run.failedSentS ? `; sent ${run.failedSentS.first.toFixed(1)}-${run.failedSentS.last.toFixed(1)} s after the fault` : ""}`,
+    ),
+    ...deliveryChecks(c, run),
+    c(
+      "the returning LB: no failed request, the VIP stays where it went",
+      after !== undefined &&
+        after.failed <= b.maxFailedAfterHeal &&
+        (t.holdersAtEnd ?? []).length === 1 &&
+        t.holdersAtEnd?.[0] === t.newHolder,
+      `${after ? `${after.failed}/${after.requests} failed after the heal` : "heal not completed"}; holder at the end ${(t.holdersAtEnd ?? []).join(",") || "none"}`,
+    ),
+    c(
+      `never two VIP holders for longer than one advert (${advertIntervalMs} ms) after the heal`,
+      dual <= advertIntervalMs,
+      `longest two-holder stretch ${dual} ms (polled every ${b.pollMs} ms)`,
+    ),
+  ];
+}
+
+export function lbPairChecks(r: LbPairResult): Check[] {
+  if (!r.drilled) return [];
+  return r.trials.flatMap((t) => lbPairTrialChecks(t, r.advertIntervalMs));
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -672,6 +737,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.alerting) out.push(...alertingChecks(results.alerting));
   if (results.hardFaults) out.push(...hardFaultsChecks(results.hardFaults));
   if (results.hostLoss) out.push(...hostLossesChecks(results.hostLoss));
+  if (results.lbPair) out.push(...lbPairChecks(results.lbPair));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -26,6 +26,8 @@ export type StackOutputs = Omit<StackEndpoints, "nodes" | "grafanaUrl" | "haprox
 
 const SETTING_NUMBERS = [
   "appPort",
+  "lbReplicas",
+  "lbVrrpAdvertIntervalMs",
   "kafkaPartitions",
   "kafkaReplicationFactor",
   "kafkaMinInsyncReplicas",
@@ -107,6 +109,29 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** outputs.lbVirtualIp ("" with one LB) and outputs.lbNodes (the LB nodes' names). */
+function parseLb(
+  raw: Record<string, unknown>,
+  problems: string[],
+): { lbVirtualIp: string; lbNodes: string[] } {
+  const vip = raw.lbVirtualIp;
+  if (typeof vip !== "string" || (vip !== "" && !/^\d{1,3}(\.\d{1,3}){3}$/.test(vip))) {
+    problems.push(`lbVirtualIp: expected an IPv4 address or "" (got ${JSON.stringify(vip)})`);
+  }
+  const names = raw.lbNodes;
+  if (
+    !Array.isArray(names) ||
+    names.length === 0 ||
+    !names.every((n) => typeof n === "string" && n.length > 0)
+  ) {
+    problems.push(
+      `lbNodes: expected a non-empty list of node names (got ${JSON.stringify(names)})`,
+    );
+    return { lbVirtualIp: String(vip ?? ""), lbNodes: [] };
+  }
+  return { lbVirtualIp: String(vip ?? ""), lbNodes: names.map(String) };
+}
+
 /** Validates `pulumi stack output --json` text; lists every problem in one Error. */
 export function parseStackOutputs(text: string): StackOutputs {
   let raw: unknown;
@@ -170,6 +195,7 @@ export function parseStackOutputs(text: string): StackOutputs {
     }
   }
   const settings = parseSettings(raw.settings, problems);
+  const lb = parseLb(raw, problems);
   const proxmoxHosts = parseHosts(raw.proxmoxHosts, problems);
   if (Object.keys(proxmoxHosts).length > 0) {
     for (const n of nodes) {
@@ -185,6 +211,7 @@ export function parseStackOutputs(text: string): StackOutputs {
   }
   return {
     ...values,
+    ...lb,
     grafanaUrl: typeof raw.grafanaUrl === "string" ? raw.grafanaUrl : undefined,
     nodes,
     proxmoxHosts,
@@ -234,11 +261,12 @@ function hostOf(endpoint: string): string {
 }
 
 /**
- * The drills send traffic only to the stack's own nodes. Returns the endpoints whose host is not
- * one of the nodes' addresses (empty when all are safe).
+ * The drills send traffic only to the stack's own nodes (and the LB pair's virtual IP). Returns
+ * the endpoints whose host is none of these addresses (empty when all are safe).
  */
 export function foreignEndpoints(outputs: StackOutputs): string[] {
   const ips = new Set(outputs.nodes.map((n) => n.ip));
+  if (outputs.lbVirtualIp) ips.add(outputs.lbVirtualIp);
   const endpoints = [
     outputs.lbUrl,
     outputs.adminUrl,

@@ -112,6 +112,10 @@ export interface FaultRun {
   failures?: Record<string, number>;
   /** the LB's access-log view of the run's POSTs (scripts/drill/parse/nginxLog.ts) */
   lbSide?: string;
+  /** when the first and the last failed request were sent, s after the fault (scheduled load) */
+  failedSentS?: { first: number; last: number };
+  /** the requests the load finished after the fault healed (heal and afterRestore done) */
+  afterHeal?: { requests: number; failed: number };
   /** rows beyond one per message_uid of the load (absent in reports of older runs) */
   duplicates?: number;
   /** writes acknowledged and stored from the fault in place (inject returned) until the heal began */
@@ -301,6 +305,7 @@ export interface DrillResults {
   alerting?: AlertingResult;
   hardFaults?: HardFaultsResult;
   hostLoss?: HostLossesResult;
+  lbPair?: LbPairResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */
@@ -318,4 +323,35 @@ export interface AlertingResult {
   milestones: AlertMilestones[];
   /** firing alerts that were not expected (e.g. a consumer-lag alert), informational */
   unexpected: string[];
+}
+
+/** Scenario 10: one fault of the VIP holder of the LB pair under the write load. */
+export interface LbPairTrial {
+  id: string;
+  kind: string;
+  trial: number;
+  /** the node holding the VIP when the fault began (null: no single holder) */
+  holder: string | null;
+  newHolder?: string | null;
+  /** s from the fault until another node held the VIP on an up link (null: never) */
+  vipMovedS?: number | null;
+  /** s from the fault until the host's neighbour entry named another node (sandbox only) */
+  hostSwitchedS?: number | null;
+  hostViewed?: boolean;
+  /** longest time two nodes held the VIP at once after the faulted node came back, in ms */
+  dualHolderAfterHealMs?: number;
+  holdersAtEnd?: string[];
+  samples?: number;
+  run?: FaultRun;
+  error: string | null;
+}
+
+export interface LbPairResult {
+  drilled: boolean;
+  note?: string;
+  vip?: string;
+  nodes?: string[];
+  advertIntervalMs: number;
+  trials: LbPairTrial[];
+  durationS: number;
 }

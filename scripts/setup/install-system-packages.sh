@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the tests need: the real tools that check rendered configs
-# (nginx, haproxy, PostgreSQL 15, promtool, amtool, shellcheck), the servers of the app's
-# integration tests (PostgreSQL 15, a JRE for Kafka), the sandbox (lxc, debootstrap) and the
+# (nginx, haproxy, keepalived, PostgreSQL 15, promtool, amtool, shellcheck), the servers of the
+# app's integration tests (PostgreSQL 15, a JRE for Kafka), the sandbox (lxc, debootstrap) and the
 # build tools of the artifacts (maven, go from the machine). Services are not started.
 set -Eeuo pipefail
 
 packages=(
   ca-certificates curl jq git rsync
   nginx haproxy postgresql-15 postgresql-client-15
+  # only `keepalived --config-test` runs; its unit does not start without /etc/keepalived/keepalived.conf
+  keepalived
   prometheus prometheus-alertmanager
   prometheus-node-exporter prometheus-postgres-exporter prometheus-nginx-exporter
   shellcheck

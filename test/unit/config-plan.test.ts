@@ -4,11 +4,15 @@ import * as path from "path";
 import { parse } from "yaml";
 import {
   SCALAR_SETTINGS,
+  broadcastAddress,
+  highestFreeHost,
   hostAddress,
   inCidr,
+  networkAddress,
   parseCidr,
   parseConfig,
   planNodes,
+  rawConfigFromStackYaml,
   stackEndpoints,
   type RawConfig,
   type StackConfig,
@@ -37,6 +41,7 @@ describe("config: planNodes", () => {
         ["kafka2", "kafka", 207, "192.168.100.17", "broker+controller"],
         ["kafka3", "kafka", 208, "192.168.100.18", "controller"],
         ["monitor", "monitor", 209, "192.168.100.19", ""],
+        ["lb2", "nginx", 210, "192.168.100.20", ""],
       ],
     );
     for (const p of plans) {
@@ -77,6 +82,70 @@ describe("config: planNodes", () => {
   });
 });
 
+describe("config: the LB pair", () => {
+  const layout = (cfg: StackConfig) => planNodes(cfg).map((p) => [p.name, p.vmid, p.ip]);
+
+  it("appends lb2 after every other node: the others keep their VMIDs and addresses", () => {
+    const one = layout(configOf({ lbReplicas: "1" }));
+    const two = layout(configOf({ lbReplicas: "2" }));
+    assert.deepStrictEqual(one.map((n) => n[0]).includes("lb2"), false);
+    assert.deepStrictEqual(two.slice(0, one.length), one);
+    assert.deepStrictEqual(two.slice(one.length), [["lb2", 210, "192.168.100.20"]]);
+    const lb2 = planNodes(configOf()).find((p) => p.name === "lb2");
+    assert.strictEqual(lb2?.role, "nginx");
+    assert.strictEqual(lb2?.startOrder, planNodes(configOf())[0].startOrder);
+  });
+
+  it("derives the virtual IP: the highest host address that is no node's and not the gateway", () => {
+    assert.strictEqual(configOf().lb.virtualIp, "192.168.100.254");
+    // still there with more nodes (they take addresses from the bottom)
+    assert.strictEqual(configOf({ appReplicas: "6" }).lb.virtualIp, "192.168.100.254");
+    assert.strictEqual(
+      configOf({ nodes: { monitor: { ip: "192.168.100.254" } } }).lb.virtualIp,
+      "192.168.100.253",
+    );
+    assert.strictEqual(
+      configOf({ networkGateway: "192.168.100.254" }).lb.virtualIp,
+      "192.168.100.253",
+    );
+    assert.strictEqual(
+      configOf({ networkCidr: "10.9.0.0/28", networkGateway: "10.9.0.1", networkFirstHost: "2" }).lb
+        .virtualIp,
+      "10.9.0.14",
+    );
+    assert.strictEqual(configOf({ lbVirtualIp: "192.168.100.99" }).lb.virtualIp, "192.168.100.99");
+  });
+
+  it("puts lbUrl and adminUrl at the virtual IP with two LBs, at the LB with one", () => {
+    const two = configOf();
+    const e2 = stackEndpoints(two, planNodes(two));
+    assert.strictEqual(e2.lbUrl, "http://192.168.100.254/");
+    assert.strictEqual(e2.adminUrl, "http://192.168.100.254/admin");
+    assert.strictEqual(e2.lbVirtualIp, "192.168.100.254");
+    assert.deepStrictEqual(e2.lbNodes, ["lb", "lb2"]);
+    assert.strictEqual(e2.settings.lbReplicas, 2);
+    assert.strictEqual(e2.settings.lbVrrpAdvertIntervalMs, 500);
+    const one = configOf({ lbReplicas: "1" });
+    const e1 = stackEndpoints(one, planNodes(one));
+    assert.strictEqual(e1.lbUrl, "http://192.168.100.10/");
+    assert.strictEqual(e1.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(e1.lbVirtualIp, "");
+    assert.deepStrictEqual(e1.lbNodes, ["lb"]);
+    assert.strictEqual(e1.settings.lbReplicas, 1);
+  });
+
+  it("puts lb2 on another host than lb in the three-host example", () => {
+    const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.three-hosts.yaml"), "utf8");
+    const raw = { ...exampleRaw(), ...rawConfigFromStackYaml(text) };
+    const { config, errors } = parseConfig(raw);
+    assert.deepStrictEqual(errors, []);
+    const plans = planNodes(config!);
+    const hostOf = (name: string) => plans.find((p) => p.name === name)?.proxmoxNode;
+    assert.strictEqual(hostOf("lb"), "pve1");
+    assert.strictEqual(hostOf("lb2"), "pve2");
+  });
+});
+
 describe("config: network helpers", () => {
   it("parses CIDRs and addresses hosts", () => {
     const cidr = parseCidr("10.20.0.0/16");
@@ -88,14 +157,25 @@ describe("config: network helpers", () => {
     assert.strictEqual(parseCidr("10.20.0.1/16"), undefined);
     assert.strictEqual(parseCidr("300.1.1.0/24"), undefined);
   });
+
+  it("names the network and broadcast addresses and finds the highest free host", () => {
+    const cidr = parseCidr("10.20.0.0/29");
+    assert.ok(cidr);
+    assert.strictEqual(networkAddress(cidr), "10.20.0.0");
+    assert.strictEqual(broadcastAddress(cidr), "10.20.0.7");
+    assert.strictEqual(highestFreeHost(cidr, new Set()), "10.20.0.6");
+    assert.strictEqual(highestFreeHost(cidr, new Set(["10.20.0.6", "10.20.0.5"])), "10.20.0.4");
+    const all = new Set([1, 2, 3, 4, 5, 6].map((h) => hostAddress(cidr, h)));
+    assert.strictEqual(highestFreeHost(cidr, all), undefined);
+  });
 });
 
 describe("config: endpoints", () => {
   it("lists every endpoint the drills read", () => {
     const cfg = configOf();
     const e = stackEndpoints(cfg, planNodes(cfg));
-    assert.strictEqual(e.lbUrl, "http://192.168.100.10/");
-    assert.strictEqual(e.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(e.lbUrl, "http://192.168.100.254/");
+    assert.strictEqual(e.adminUrl, "http://192.168.100.254/admin");
     assert.strictEqual(e.haproxyReadWrite, "192.168.100.15:5000");
     assert.strictEqual(e.haproxyReadOnly, "192.168.100.15:5001");
     assert.strictEqual(e.haproxyStatsUrl, "http://192.168.100.15:8404/stats");

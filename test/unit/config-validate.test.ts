@@ -108,7 +108,7 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     what: "an override of an unknown node",
     changes: { nodes: { web9: { cores: 2 } } },
     errors: [
-      'nodes.web9: unknown node (known: lb, webserver1, webserver2, pg1, pg2, pgproxy, kafka1, kafka2, kafka3, monitor) (got "web9")',
+      'nodes.web9: unknown node (known: lb, webserver1, webserver2, pg1, pg2, pgproxy, kafka1, kafka2, kafka3, monitor, lb2) (got "web9")',
     ],
   },
   {
@@ -134,7 +134,7 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     what: "a network too small for the nodes",
     changes: { networkFirstHost: "250" },
     errors: [
-      "networkFirstHost: 10 nodes from this host number do not fit in 192.168.100.0/24 (got 250)",
+      "networkFirstHost: 11 nodes from this host number do not fit in 192.168.100.0/24 (got 250)",
     ],
   },
   {
@@ -170,6 +170,95 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     what: "a Kafka publish deadline that is no integer",
     changes: { appKafkaPublishDeadlineMs: "15s" },
     errors: ['appKafkaPublishDeadlineMs: must be an integer (got "15s")'],
+  },
+  {
+    what: "three LBs",
+    changes: { lbReplicas: "3" },
+    errors: ["lbReplicas: must be between 1 and 2 (got 3)"],
+  },
+  {
+    what: "an LB count that is no integer",
+    changes: { lbReplicas: "two" },
+    errors: ['lbReplicas: must be an integer (got "two")'],
+  },
+  {
+    what: "an override of lb2 with one LB",
+    changes: { lbReplicas: "1", nodes: { lb2: { cores: 2 } } },
+    errors: [
+      'nodes.lb2: unknown node (known: lb, webserver1, webserver2, pg1, pg2, pgproxy, kafka1, kafka2, kafka3, monitor) (got "lb2")',
+    ],
+  },
+  {
+    what: "a virtual IP that is no address",
+    changes: { lbVirtualIp: "vip.example" },
+    errors: [
+      'lbVirtualIp: must be an IPv4 address, or empty to derive one from networkCidr (got "vip.example")',
+    ],
+  },
+  {
+    what: "a virtual IP outside the network",
+    changes: { lbVirtualIp: "10.0.0.5" },
+    errors: ['lbVirtualIp: outside networkCidr 192.168.100.0/24 (got "10.0.0.5")'],
+  },
+  {
+    what: "the network address as virtual IP",
+    changes: { lbVirtualIp: "192.168.100.0" },
+    errors: [
+      'lbVirtualIp: is the network address of networkCidr 192.168.100.0/24 (got "192.168.100.0")',
+    ],
+  },
+  {
+    what: "the broadcast address as virtual IP",
+    changes: { lbVirtualIp: "192.168.100.255" },
+    errors: [
+      'lbVirtualIp: is the broadcast address of networkCidr 192.168.100.0/24 (got "192.168.100.255")',
+    ],
+  },
+  {
+    what: "the gateway as virtual IP",
+    changes: { lbVirtualIp: "192.168.100.1" },
+    errors: ['lbVirtualIp: equals networkGateway (got "192.168.100.1")'],
+  },
+  {
+    what: "a node's derived address as virtual IP",
+    changes: { lbVirtualIp: "192.168.100.20" },
+    errors: ['lbVirtualIp: equals the address of node lb2 (derived) (got "192.168.100.20")'],
+  },
+  {
+    what: "a node's overridden address as virtual IP",
+    changes: { lbVirtualIp: "192.168.100.200", nodes: { pg2: { ip: "192.168.100.200" } } },
+    errors: ['lbVirtualIp: equals the address of node pg2 (nodes.pg2.ip) (got "192.168.100.200")'],
+  },
+  {
+    what: "a VRRP router id out of range",
+    changes: { lbVrrpRouterId: "256" },
+    errors: ["lbVrrpRouterId: must be between 1 and 255 (got 256)"],
+  },
+  {
+    what: "a VRRP advert interval below 100 ms",
+    changes: { lbVrrpAdvertIntervalMs: "50" },
+    errors: ["lbVrrpAdvertIntervalMs: must be between 100 and 10000 (got 50)"],
+  },
+  {
+    what: "a VRRP advert interval keepalived would round",
+    changes: { lbVrrpAdvertIntervalMs: "505" },
+    errors: [
+      "lbVrrpAdvertIntervalMs: must be a multiple of 10 (VRRPv3 counts centiseconds) (got 505)",
+    ],
+  },
+  {
+    what: "both LBs on one of several hosts",
+    changes: {
+      proxmoxHosts: {
+        pve: { sshHost: "pve1.example" },
+        pve2: { sshHost: "pve2.example" },
+        pve3: { sshHost: "pve3.example" },
+      },
+      nodes: { lb: { proxmoxNode: "pve" }, lb2: { proxmoxNode: "pve" } },
+    },
+    errors: [
+      'placement: losing host "pve" takes both load balancers (lb, lb2); move nodes with nodes.<name>.proxmoxNode, add a host, or set allowUnsafePlacement: true',
+    ],
   },
   {
     what: "an app role equal to the replication role",

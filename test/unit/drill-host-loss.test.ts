@@ -88,8 +88,27 @@ describe("drill host loss: plan from the outputs", () => {
       plans[2].layers.map((l) => `${l.node.name}:${l.layer}`),
       ["webserver2:app", "pgproxy:haproxy", "kafka3:kafka-controller"],
     );
-    assert.match(outageText(plans[0].outages) ?? "", /single LB.*PG primary/);
+    assert.match(outageText(plans[0].outages) ?? "", /every LB.*PG primary/);
     assert.equal(outageText(plans[1].outages), null);
+  });
+
+  it("with an LB pair on two hosts, losing one LB's host is no LB outage", () => {
+    const o = parseStackOutputs(
+      JSON.stringify(exampleOutputs({ ...THREE_HOST_PLACEMENT, lb2: "pve2" }, true)),
+    );
+    const plans = hostLossPlans(o) ?? [];
+    assert.deepEqual(
+      plans.map((p) => [p.host, p.outages]),
+      [
+        ["pve1", ["pg-primary"]],
+        ["pve2", []],
+        ["pve3", ["haproxy"]],
+      ],
+    );
+    const both = parseStackOutputs(
+      JSON.stringify(exampleOutputs({ ...THREE_HOST_PLACEMENT, lb2: "pve1" }, true)),
+    );
+    assert.deepEqual(hostLossPlans(both)?.[0].outages, ["lb", "pg-primary"]);
   });
 
   it("probes HAProxy from a PostgreSQL container off the lost host", () => {

@@ -65,6 +65,30 @@ describe("drill stack outputs", () => {
     );
   });
 
+  it("reads the LB pair: its virtual IP is a stack address, lbNodes and the pair's settings", () => {
+    const o = parseStackOutputs(JSON.stringify(exampleOutputs(null, true)));
+    assert.equal(o.lbVirtualIp, "10.213.47.254");
+    assert.deepEqual(o.lbNodes, ["lb", "lb2"]);
+    assert.equal(o.settings.lbReplicas, 2);
+    assert.equal(o.settings.lbVrrpAdvertIntervalMs, 500);
+    assert.equal(o.lbUrl, "http://10.213.47.254");
+    assert.deepEqual(foreignEndpoints(o), []);
+    const single = parseStackOutputs(JSON.stringify(exampleOutputs()));
+    assert.equal(single.lbVirtualIp, "");
+    assert.deepEqual(single.lbNodes, ["lb"]);
+    const raw = exampleOutputs(null, true);
+    raw.lbVirtualIp = "vip";
+    delete raw.lbNodes;
+    delete (raw.settings as Record<string, unknown>).lbVrrpAdvertIntervalMs;
+    assert.throws(
+      () => parseStackOutputs(JSON.stringify(raw)),
+      (e: Error) =>
+        /lbVirtualIp: expected an IPv4 address or "" \(got "vip"\)/.test(e.message) &&
+        /lbNodes: expected a non-empty list of node names \(got undefined\)/.test(e.message) &&
+        /settings.lbVrrpAdvertIntervalMs: expected a positive integer/.test(e.message),
+    );
+  });
+
   it("refuses endpoints that are not the stack's own nodes", () => {
     const raw = exampleOutputs();
     raw.lbUrl = "http://192.0.2.1";

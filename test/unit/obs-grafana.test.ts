@@ -47,7 +47,7 @@ describe("observability: PromQL metric names", () => {
 
   it("knows every metric the alert rules use", () => {
     const known = knownMetricNames();
-    for (const rule of alertRules(DEFAULT_ALERT_THRESHOLDS)) {
+    for (const rule of alertRules(DEFAULT_ALERT_THRESHOLDS, { lbPair: true })) {
       for (const name of metricNames(rule.expr))
         assert.ok(known.has(name), `${rule.alert}: ${name}`);
     }

@@ -13,6 +13,7 @@ import {
 } from "../../components/render/observability/alertTests";
 import { EXPORTER_METRICS } from "../../components/render/observability/exporterMetrics";
 import { renderJmxAgentConfig } from "../../components/render/observability/jmx";
+import { SINGLE_LB_LAYOUT } from "../../components/render/observability/nodes";
 import {
   renderPostgresExporterDefaults,
   renderPostgresExporterQueries,
@@ -63,7 +64,8 @@ function jobs(plans: NodePlan[]): Map<string, StaticConfig[]> {
 
 describe("observability: prometheus.yml", () => {
   it("derives every job's targets from the node plan, with node/role/vmid labels", () => {
-    const byJob = jobs(examplePlans());
+    const plans = examplePlans();
+    const byJob = jobs(plans);
     const targets = (job: string) => byJob.get(job)!.flatMap((s) => s.targets);
     assert.deepEqual(
       [...byJob.keys()],
@@ -80,7 +82,11 @@ describe("observability: prometheus.yml", () => {
         "grafana",
       ],
     );
-    assert.equal(targets("node").length, 10);
+    // every node, however many LB nodes the default layout has
+    assert.deepEqual(
+      targets("node"),
+      plans.map((p) => `${p.ip}:9100`),
+    );
     assert.deepEqual(targets("app"), ["192.168.100.11:3000", "192.168.100.12:3000"]);
     assert.deepEqual(targets("postgres"), ["192.168.100.13:9187", "192.168.100.14:9187"]);
     assert.deepEqual(targets("haproxy"), ["192.168.100.15:8404"]);
@@ -169,7 +175,8 @@ describe("observability: prometheus.yml", () => {
 });
 
 describe("observability: alert rules", () => {
-  const rules = alertRules(DEFAULT_ALERT_THRESHOLDS);
+  const rules = alertRules(DEFAULT_ALERT_THRESHOLDS, SINGLE_LB_LAYOUT);
+  const lbPairRules = alertRules(DEFAULT_ALERT_THRESHOLDS, { lbPair: true });
 
   it("covers the issue's list of alerts", () => {
     assert.deepEqual(rules.map((r) => r.alert).sort(), [
@@ -191,11 +198,10 @@ describe("observability: alert rules", () => {
   });
 
   it("renders thresholds into the expressions", () => {
-    const custom = alertRules({
-      ...DEFAULT_ALERT_THRESHOLDS,
-      consumerLag: 7,
-      memoryAvailableRatio: 0.25,
-    });
+    const custom = alertRules(
+      { ...DEFAULT_ALERT_THRESHOLDS, consumerLag: 7, memoryAvailableRatio: 0.25 },
+      SINGLE_LB_LAYOUT,
+    );
     const doc = parse(renderAlertRules(custom)) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -206,20 +212,20 @@ describe("observability: alert rules", () => {
 
   it("rejects thresholds out of range", () => {
     assert.throws(
-      () => alertRules({ ...DEFAULT_ALERT_THRESHOLDS, diskAvailableRatio: 1.5 }),
+      () => alertRules({ ...DEFAULT_ALERT_THRESHOLDS, diskAvailableRatio: 1.5 }, SINGLE_LB_LAYOUT),
       /diskAvailableRatio must be a number in \(0, 1\) \(got 1.5\)/,
     );
     assert.throws(
-      () => alertRules({ ...DEFAULT_ALERT_THRESHOLDS, consumerLag: -1 }),
+      () => alertRules({ ...DEFAULT_ALERT_THRESHOLDS, consumerLag: -1 }, SINGLE_LB_LAYOUT),
       /consumerLag must be a number > 0 \(got -1\)/,
     );
   });
 
   it("has a promtool test for every alert that asserts silence and firing", () => {
-    const doc = parse(renderAlertRuleTests(rules, DEFAULT_ALERT_THRESHOLDS, "rules.yml")) as {
+    const doc = parse(renderAlertRuleTests(lbPairRules, DEFAULT_ALERT_THRESHOLDS, "rules.yml")) as {
       tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
     };
-    for (const rule of rules) {
+    for (const rule of lbPairRules) {
       const checks = doc.tests
         .flatMap((t) => t.alert_rule_test)
         .filter((c) => c.alertname === rule.alert);
@@ -358,9 +364,10 @@ describe("observability: alertmanager, exporters, JMX", () => {
       renderNodeExporterDefaults(),
       'ARGS="--web.listen-address=:9100 --collector.disable-defaults --collector.cpu ' +
         "--collector.loadavg --collector.meminfo --collector.filesystem --collector.netdev " +
-        '--collector.diskstats --collector.pressure --collector.stat --collector.time"\n',
+        "--collector.diskstats --collector.pressure --collector.stat --collector.time " +
+        '--collector.textfile --collector.textfile.directory=/var/lib/prometheus/node-exporter"\n',
     );
-    // every node_* name a dashboard or alert may use comes from an enabled collector
+    // every node name a dashboard or alert may use comes from an enabled collector
     for (const name of EXPORTER_METRICS.node) {
       const prefix = Object.keys(NODE_EXPORTER_COLLECTORS).find((p) => name.startsWith(p));
       assert.ok(prefix, `no collector for ${name}`);

@@ -39,6 +39,13 @@ function withKafkaExporter(source: object, extra: Record<string, string> = {}) {
   return exampleRaw({ grafanaEnabled: "true", artifacts: { kafkaExporter: source }, ...extra });
 }
 
+/** The LB nodes: where the program configures nginx. */
+function lbNames(run: ProgramRun): string[] {
+  return commands(run, "nginx-configure")
+    .map((r) => r.name.replace(/-nginx-configure$/, ""))
+    .sort();
+}
+
 const EXPORTER_URL = {
   url: "https://downloads.example.internal/kafka_exporter-1.9.0.linux-amd64.tar.gz",
   sha256: "0".repeat(64),
@@ -55,10 +62,14 @@ describe("observability: ObservabilityStack under Pulumi mocks", function () {
     const nodeExporters = commands(run, "obs-node-exporter")
       .map((r) => r.name)
       .sort();
-    assert.equal(nodeExporters.length, 10);
+    assert.equal(nodeExporters.length, Object.keys(run.outputs.nodes as object).length);
+    const lbs = lbNames(run);
+    assert.ok(lbs.includes("lb"));
     assert.deepEqual(
-      commands(run, "obs-nginx-exporter").map((r) => r.name),
-      ["lb-obs-nginx-exporter"],
+      commands(run, "obs-nginx-exporter")
+        .map((r) => r.name)
+        .sort(),
+      lbs.map((lb) => `${lb}-obs-nginx-exporter`),
     );
     assert.deepEqual(
       commands(run, "obs-postgres-exporter")
@@ -96,7 +107,9 @@ describe("observability: ObservabilityStack under Pulumi mocks", function () {
     const exporters = run.resources.filter(
       (r) => r.type === COMMAND && /-obs-(node|nginx|postgres|kafka)-exporter$/.test(r.name),
     );
-    assert.equal(exporters.length, 14);
+    // node_exporter everywhere, nginx's on each LB, two postgres, kafka_exporter
+    const nodes = Object.keys(run.outputs.nodes as object).length;
+    assert.equal(exporters.length, nodes + lbNames(run).length + 3);
     for (const e of exporters) assert.ok(deps.has(e.resource), e.name);
     assert.ok(deps.has(run.byName("monitor-obs-alertmanager").resource));
     const standby = transitiveDeps(run, run.byName("pg2-obs-postgres-exporter"));
@@ -147,6 +160,24 @@ describe("observability: ObservabilityStack under Pulumi mocks", function () {
     assert.equal(without.outputs.grafanaUrl, "");
     const stdin = await stdinOf(without, "monitor-obs-prometheus");
     assert.ok(!payloadVar(stdin, "PROMETHEUS_YML").includes("job_name: grafana"));
+  });
+
+  it("alerts on and shows the LB pair's virtual IP only with two LBs", async () => {
+    for (const lbReplicas of ["1", "2"]) {
+      const shaped = await runProgram(withKafkaExporter(EXPORTER_URL, { lbReplicas }));
+      const pair = lbReplicas === "2";
+      assert.equal(lbNames(shaped).length, Number(lbReplicas));
+      const rules = payloadVar(await stdinOf(shaped, "monitor-obs-prometheus"), "RULES_YML");
+      for (const alert of ["LbVipNoHolder", "LbVipTwoHolders", "LbVrrpFault"]) {
+        assert.equal(rules.includes(`alert: ${alert}`), pair, `${alert}, lbReplicas ${lbReplicas}`);
+      }
+      const overview = await stdinOf(shaped, "monitor-grafana-dashboard-pve-ha-overview");
+      assert.equal(
+        overview.includes("pve_ha_vrrp_master"),
+        pair,
+        `panel, lbReplicas ${lbReplicas}`,
+      );
+    }
   });
 
   it("leaves kafka_exporter out, and unscraped, when kafkaExporterEnabled is false", async () => {

@@ -159,6 +159,7 @@ describe("program: the three-host example under mocks", function () {
       kafka2: "pve2",
       kafka3: "pve3",
       monitor: "pve1",
+      lb2: "pve2",
     });
     const templates = run.resources.filter((r) => r.type === "proxmoxve:download/file:File");
     assert.deepStrictEqual(templates.map((t) => t.inputs.nodeName).sort(), [
@@ -226,7 +227,7 @@ describe("program: the three-host example under mocks", function () {
     const resources = ha.resources.filter(
       (r) => r.type === "proxmoxve:index/haresource:Haresource",
     );
-    assert.strictEqual(resources.length, 10);
+    assert.strictEqual(resources.length, 11);
     assert.deepStrictEqual(ha.byName("pg1-ha").inputs, {
       resourceId: "ct:203",
       state: "started",

@@ -19,7 +19,7 @@ describe("program: other shapes and index.ts", function () {
       }),
     );
     const containers = run.resources.filter((r) => r.type === CONTAINER).map((r) => r.name);
-    assert.strictEqual(containers.length, 11);
+    assert.strictEqual(containers.length, 12);
     assert.ok(containers.includes("webserver3"));
     assert.strictEqual(
       run.outputs.kafkaBootstrapServers,
@@ -76,7 +76,9 @@ describe("program: other shapes and index.ts", function () {
       "kafkaBootstrapServers",
       "kafkaClusterId",
       "kafkaTopic",
+      "lbNodes",
       "lbUrl",
+      "lbVirtualIp",
       "nodes",
       "pgPrimary",
       "pgStandby",

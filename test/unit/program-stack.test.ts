@@ -31,7 +31,7 @@ describe("program: the example stack under mocks", function () {
     run = await runProgram(exampleRaw());
   });
 
-  it("creates the paper's ten containers, unprivileged with nesting and a static IP", () => {
+  it("creates the paper's ten containers and lb2, unprivileged with nesting and a static IP", () => {
     const containers = run.resources.filter((r) => r.type === CONTAINER);
     assert.deepStrictEqual(
       containers.map((c) => c.name),
@@ -45,6 +45,7 @@ describe("program: the example stack under mocks", function () {
         "webserver1",
         "webserver2",
         "lb",
+        "lb2",
         "monitor",
       ],
     );
@@ -61,9 +62,9 @@ describe("program: the example stack under mocks", function () {
 
   it("creates the expected number of resources of each kind", () => {
     const counts = countByType(run);
-    assert.strictEqual(counts[CONTAINER], 10);
+    assert.strictEqual(counts[CONTAINER], 11);
     assert.strictEqual(counts["proxmoxve:download/file:File"], 1);
-    assert.strictEqual(counts["pve-ha:proxmox:LxcNode"], 10);
+    assert.strictEqual(counts["pve-ha:proxmox:LxcNode"], 11);
     assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 5);
     assert.strictEqual(counts["random:index/randomUuid:RandomUuid"], 1);
     for (const t of [
@@ -176,8 +177,10 @@ describe("program: the example stack under mocks", function () {
 
   it("exports every endpoint", () => {
     const o = run.outputs;
-    assert.strictEqual(o.lbUrl, "http://192.168.100.10/");
-    assert.strictEqual(o.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(o.lbUrl, "http://192.168.100.254/");
+    assert.strictEqual(o.adminUrl, "http://192.168.100.254/admin");
+    assert.strictEqual(o.lbVirtualIp, "192.168.100.254");
+    assert.deepStrictEqual(o.lbNodes, ["lb", "lb2"]);
     assert.strictEqual(o.haproxyReadWrite, "192.168.100.15:5000");
     assert.strictEqual(o.haproxyReadOnly, "192.168.100.15:5001");
     assert.strictEqual(o.kafkaBootstrapServers, "192.168.100.16:9092,192.168.100.17:9092");
@@ -189,7 +192,7 @@ describe("program: the example stack under mocks", function () {
     assert.strictEqual(o.proxmoxHost, "pve.example.internal");
     assert.match(String(o.kafkaClusterId), /^[A-Za-z0-9_-]{22}$/);
     const nodes = o.nodes as Record<string, { vmid: number; ip: string; role: string }>;
-    assert.deepStrictEqual(Object.keys(nodes).length, 10);
+    assert.deepStrictEqual(Object.keys(nodes).length, 11);
     assert.deepStrictEqual(nodes.pg1, {
       vmid: 203,
       ip: "192.168.100.13",

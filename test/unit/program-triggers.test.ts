@@ -47,6 +47,15 @@ describe("program: triggers", function () {
   it("re-runs only the LB configuration when the LB algorithm changes", async () => {
     assert.deepStrictEqual(changedNames(base, await triggersOf({ lbAlgorithm: "least_conn" })), [
       "lb-nginx-configure",
+      "lb2-nginx-configure",
+    ]);
+  });
+
+  it("re-runs only the keepalived configuration when a VRRP setting changes", async () => {
+    const changes = { lbVrrpAdvertIntervalMs: "400", lbVirtualIp: "192.168.100.200" };
+    assert.deepStrictEqual(changedNames(base, await triggersOf(changes)), [
+      "lb-keepalived-configure",
+      "lb2-keepalived-configure",
     ]);
   });
 
@@ -68,6 +77,7 @@ describe("program: triggers", function () {
     const changes = { appKafkaPublishDeadlineMs: "30000" };
     assert.deepStrictEqual(changedNames(base, await triggersOf(changes)), [
       "lb-nginx-configure",
+      "lb2-nginx-configure",
       "webserver1-app-configure",
       "webserver2-app-configure",
     ]);

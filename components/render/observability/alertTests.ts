@@ -4,7 +4,8 @@ import type { AlertRule, AlertThresholds } from "./alerts";
 /**
  * promtool rule unit tests: for every alert a series set that is healthy for the first 5 minutes
  * and broken afterwards. Each case asserts silence while healthy and the exact alert (labels and
- * expanded annotations) once the condition has held for the rule's `for` duration.
+ * expanded annotations) once the condition has held for the rule's `for` duration; a case that
+ * expects no alert shows a change that must not page.
  */
 
 interface Series {
@@ -15,7 +16,7 @@ interface Series {
 interface AlertCase {
   alert: string;
   series: Series[];
-  /** Labels of the expected alert, without alertname/severity. */
+  /** Labels of the expected alerts, without alertname/severity; empty: it stays silent. */
   firing: Record<string, string>[];
 }
 
@@ -68,6 +69,13 @@ function cases(t: AlertThresholds): AlertCase[] {
   const rwUp = { ...pgproxy, proxy: "pg_read_write", state: "UP" };
   const roUp = { ...pgproxy, proxy: "pg_read_only", state: "UP" };
   const lag = { consumergroup: "pve-ha-app", topic: "messages", partition: "0" };
+  const vip = { vrrp_instance: "pve_ha_vip" };
+  const lbVrrp = { ...lb, ...vip };
+  const lb2Vrrp = { ...target("node", "lb2", "nginx", 110, 9100), ...vip };
+  const master = (labels: Labels, values: string): Series => ({
+    series: seriesName("pve_ha_vrrp_master", labels),
+    values,
+  });
   return [
     {
       alert: "TargetDown",
@@ -219,6 +227,42 @@ function cases(t: AlertThresholds): AlertCase[] {
         { series: seriesName("app_consumer_lag", { ...web2, partition: "0" }), values: "0x20" },
       ],
       firing: [{ node: "webserver1" }],
+    },
+    {
+      alert: "LbVipNoHolder",
+      series: [master(lbVrrp, healthyThen(1, 0)), master(lb2Vrrp, "0x20")],
+      firing: [vip],
+    },
+    {
+      // both LB nodes down: their series go stale
+      alert: "LbVipNoHolder",
+      series: [master(lbVrrp, "1x5 stale"), master(lb2Vrrp, "0x5 stale")],
+      firing: [{}],
+    },
+    {
+      // the MASTER's node goes down and the BACKUP takes the virtual IP
+      alert: "LbVipNoHolder",
+      series: [master(lbVrrp, "1x5 stale"), master(lb2Vrrp, healthyThen(0, 1))],
+      firing: [],
+    },
+    {
+      alert: "LbVipTwoHolders",
+      series: [master(lbVrrp, "1x20"), master(lb2Vrrp, healthyThen(0, 1))],
+      firing: [vip],
+    },
+    {
+      // a handover from one node to the other
+      alert: "LbVipTwoHolders",
+      series: [master(lbVrrp, healthyThen(1, 0)), master(lb2Vrrp, healthyThen(0, 1))],
+      firing: [],
+    },
+    {
+      alert: "LbVrrpFault",
+      series: [
+        { series: seriesName("pve_ha_vrrp_fault", lbVrrp), values: "0x20" },
+        { series: seriesName("pve_ha_vrrp_fault", lb2Vrrp), values: healthyThen(0, 1) },
+      ],
+      firing: [lb2Vrrp],
     },
     {
       alert: "NodeMemoryLow",

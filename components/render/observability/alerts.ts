@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import type { ObservedLayout } from "./nodes";
 
 export interface AlertThresholds {
   /** Fire when MemAvailable/MemTotal stays below this ratio. */
@@ -41,8 +42,50 @@ function check(name: keyof AlertThresholds, value: number, max?: number): void {
 
 const CONTROLLER_UP = 'up{job="kafka-jmx",kafka_controller="true"}';
 
-/** The stack's alert rules; label templates use only $labels so tests can expand them. */
-export function alertRules(t: AlertThresholds): AlertRule[] {
+/**
+ * The LB pair's keepalived state (vrrpTextfile.ts), per VRRP instance. No holder also covers no
+ * series at all (both LB nodes down, or no textfile): a failed scrape makes its series stale.
+ * A `for` shorter than the evaluation interval (the scrape interval, 15 s by default) means two
+ * evaluations in a row, so a failover seen by one scrape only pages nobody.
+ */
+const LB_PAIR_RULES: AlertRule[] = [
+  {
+    alert: "LbVipNoHolder",
+    expr: "sum by (vrrp_instance) (pve_ha_vrrp_master) < 1 or absent(pve_ha_vrrp_master)",
+    for: "10s",
+    severity: "critical",
+    summary: "No load balancer holds the virtual IP",
+    description:
+      "No LB node reports VRRP MASTER, or no LB node reports its VRRP state at all: clients " +
+      "cannot reach the stack through the virtual IP.",
+  },
+  {
+    alert: "LbVipTwoHolders",
+    expr: "sum by (vrrp_instance) (pve_ha_vrrp_master) > 1",
+    for: "5s",
+    severity: "critical",
+    summary: "More than one load balancer holds the virtual IP",
+    description:
+      "Several LB nodes report VRRP MASTER for {{ $labels.vrrp_instance }} (split brain): " +
+      "each answers ARP for the virtual IP.",
+  },
+  {
+    alert: "LbVrrpFault",
+    expr: "pve_ha_vrrp_fault == 1",
+    for: "30s",
+    severity: "warning",
+    summary: "Load balancer {{ $labels.node }} is in VRRP FAULT",
+    description:
+      "keepalived on {{ $labels.node }} reports FAULT for {{ $labels.vrrp_instance }}: its " +
+      "nginx health check fails, so it gives up or cannot take the virtual IP.",
+  },
+];
+
+/**
+ * The stack's alert rules for its layout (the LB pair's only with one); label templates use only
+ * $labels so tests can expand them.
+ */
+export function alertRules(t: AlertThresholds, layout: ObservedLayout): AlertRule[] {
   check("memoryAvailableRatio", t.memoryAvailableRatio, 1);
   check("diskAvailableRatio", t.diskAvailableRatio, 1);
   check("replicationLagSeconds", t.replicationLagSeconds);
@@ -176,6 +219,7 @@ export function alertRules(t: AlertThresholds): AlertRule[] {
       summary: "Root filesystem almost full on {{ $labels.node }}",
       description: `Less than ${t.diskAvailableRatio * 100} % of / is free.`,
     },
+    ...(layout.lbPair ? LB_PAIR_RULES : []),
   ];
 }
 

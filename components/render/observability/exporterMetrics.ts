@@ -1,11 +1,13 @@
 import type { ScrapeJobName } from "./targets";
+import { VRRP_FAULT_METRIC, VRRP_MASTER_METRIC } from "./vrrpTextfile";
 
 /**
  * Metric names each scrape job's exporter exposes, limited to the ones dashboards and alerts may
  * use. node, postgres (with our extra queries), nginx, haproxy and kafka-jmx (with our rule set)
  * were read from the running Debian 12 exporters / HAProxy 2.6 / Kafka 4 with JMX agent 1.0.1;
  * app names come from the app's own registry (app/src/metrics.ts); kafka_exporter's are those of
- * its documentation. A dashboard or alert that uses any other name fails the tests.
+ * its documentation; node's pve_ha_vrrp_* come from the LB pair's keepalived textfile
+ * (vrrpTextfile.ts). A dashboard or alert that uses any other name fails the tests.
  */
 export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
   node: [
@@ -25,6 +27,8 @@ export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
     "node_procs_running",
     "node_boot_time_seconds",
     "node_time_seconds",
+    VRRP_MASTER_METRIC,
+    VRRP_FAULT_METRIC,
   ],
   postgres: [
     "pg_up",

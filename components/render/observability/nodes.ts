@@ -28,3 +28,16 @@ function servicesOf(plan: NodePlan): ObservedService[] {
       );
   }
 }
+
+/** What of the stack's shape decides which alert rules and dashboard panels exist. */
+export interface ObservedLayout {
+  /** More than one LB node (role "nginx"): keepalived moves a virtual IP between them. */
+  lbPair: boolean;
+}
+
+/** One LB node and no keepalived: what a caller that passes no layout gets. */
+export const SINGLE_LB_LAYOUT: ObservedLayout = { lbPair: false };
+
+export function observedLayout(plans: NodePlan[]): ObservedLayout {
+  return { lbPair: plans.filter((p) => p.role === "nginx").length > 1 };
+}

@@ -8,6 +8,7 @@ import {
   renderGrafanaDashboardProvider,
   renderGrafanaDatasource,
 } from "./grafana/datasource";
+import { observedLayout } from "./nodes";
 import {
   POSTGRES_EXPORTER_QUERIES_PATH,
   renderPostgresExporterDefaults,
@@ -87,7 +88,7 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
           appPort: input.appPort,
         }),
       ),
-      RULES_YML: renderAlertRules(alertRules(DEFAULT_ALERT_THRESHOLDS)),
+      RULES_YML: renderAlertRules(alertRules(DEFAULT_ALERT_THRESHOLDS, observedLayout(plans))),
       PROMETHEUS_DEFAULTS: renderPrometheusDefaults(settings.prometheusRetention),
       CONFIG_PATH: PROMETHEUS_CONFIG_PATH,
       RULES_PATH: PROMETHEUS_RULES_FILE,

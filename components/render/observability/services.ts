@@ -11,9 +11,10 @@ function defaults(args: string[]): string {
 }
 
 /**
- * The node_exporter collectors behind every node_* name in EXPORTER_METRICS.node. Only these run:
- * the defaults (Debian's include systemd over D-Bus) cost 4.4 ms of CPU per scrape in an LXC
- * node, these 2.0 ms (CPU time of the exporter over 100 scrapes).
+ * The node_exporter collectors behind every name in EXPORTER_METRICS.node. Only these run: the
+ * defaults (Debian's include systemd over D-Bus) cost 4.4 ms of CPU per scrape in an LXC node,
+ * these 2.0 ms (CPU time of the exporter over 100 scrapes). pve_ha_* are the stack's own
+ * textfiles (vrrpTextfile.ts).
  */
 export const NODE_EXPORTER_COLLECTORS: Record<string, string> = {
   node_cpu_: "cpu",
@@ -26,7 +27,11 @@ export const NODE_EXPORTER_COLLECTORS: Record<string, string> = {
   node_procs_: "stat",
   node_boot_time_: "stat",
   node_time_: "time",
+  pve_ha_: "textfile",
 };
+
+/** Where node_exporter reads `*.prom` textfiles (Debian's directory, made by the package). */
+export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 
 export function renderNodeExporterDefaults(): string {
   const collectors = [...new Set(Object.values(NODE_EXPORTER_COLLECTORS))];
@@ -34,6 +39,7 @@ export function renderNodeExporterDefaults(): string {
     `--web.listen-address=:${METRICS_PORTS.nodeExporter}`,
     "--collector.disable-defaults",
     ...collectors.map((c) => `--collector.${c}`),
+    `--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`,
   ]);
 }
 

@@ -18,7 +18,7 @@ export interface HostLossSpec {
 }
 
 const OUTAGE_TEXT: Readonly<Record<Outage, string>> = {
-  lb: "the single LB: every request through it fails",
+  lb: "every LB: every request fails",
   "pg-primary": "the PG primary (no automatic promotion): DB writes refused",
   haproxy: "the single HAProxy: DB writes and reads refused",
 };
@@ -35,7 +35,12 @@ export function hostLossPlans(outputs: StackOutputs): HostLossSpec[] | null {
       const sorted = [...nodes].sort((a, b) => a.vmid - b.vmid);
       const layers = sorted.map((node) => ({ node, layer: layerOf(outputs, node) }));
       const has = (l: FaultLayer): boolean => layers.some((x) => x.layer === l);
-      const outages = (["lb", "pg-primary", "haproxy"] as const).filter(has);
+      // An LB pair (keepalived VIP) survives one LB's loss; the host must hold all of them.
+      const lbs = outputs.nodes.filter((n) => layerOf(outputs, n) === "lb");
+      const takesEveryLb = lbs.every((n) => sorted.some((x) => x.vmid === n.vmid));
+      const outages = (["lb", "pg-primary", "haproxy"] as const).filter((l) =>
+        l === "lb" ? has(l) && takesEveryLb : has(l),
+      );
       return {
         host,
         nodes: sorted,

@@ -11,6 +11,7 @@ import type { Check, DrillResults, FaultRun, LoadSummary, ScrapeFigure } from ".
 import { ms, num, pct, table, yesNo } from "./format";
 import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
+import { lbPairSection } from "./lbPair";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
   return [
@@ -523,6 +524,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...scenario7(r),
     ...hardFaultsSection(r),
     ...hostLossSection(r),
+    ...lbPairSection(r),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

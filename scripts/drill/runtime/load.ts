@@ -28,6 +28,8 @@ export interface LoadRecorder {
   sent: string[];
   /** failed requests by cause: `HTTP <status>`, `timeout` or the transport error's code */
   failures: Record<string, number>;
+  /** when each failed request was sent, ms since t0 (the scheduled load records it) */
+  failedSentAt?: number[];
 }
 
 export function newRecorder(): LoadRecorder {

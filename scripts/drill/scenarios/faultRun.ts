@@ -17,6 +17,7 @@ import type { DrillContext } from "../runtime/context";
 import { countWithPrefix, duplicateRows, uidsWithPrefix } from "../runtime/db";
 import { sleep } from "../runtime/http";
 import { newRecorder, runLoad, type LoadSpec } from "../runtime/load";
+import { runScheduledLoad } from "../runtime/scheduledLoad";
 import { setNodeRunning } from "../runtime/nodes";
 import { pctExec } from "../runtime/pct";
 
@@ -47,6 +48,8 @@ export interface FaultPlan {
   whileDown?: () => Promise<void>;
   /** called after the restart; resolves when the node is back in service */
   afterRestore?: () => Promise<void>;
+  /** an open-loop load (runtime/scheduledLoad.ts) instead of autocannon's closed loop */
+  scheduledLoad?: boolean;
 }
 
 /**
@@ -94,6 +97,15 @@ function stopAction(ctx: DrillContext, node: StackNode): FaultAction {
   };
 }
 
+/** The requests finished at or after `fromMs` (since the load's start) and how many failed. */
+export function requestsAfter(
+  responses: ReadonlyArray<[number, number]>,
+  fromMs: number,
+): { requests: number; failed: number } {
+  const after = responses.filter(([t]) => t >= fromMs);
+  return { requests: after.length, failed: after.filter(([, s]) => s < 200 || s >= 300).length };
+}
+
 /**
  * What the LB nodes' access logs say about the run's POSTs (best effort: null when no log could
  * be read), so a failed condition shows whether the LB finished the requests the client lost.
@@ -137,6 +149,8 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   let faultAtMs: number | null = null;
   let injectedAtMs: number | null = null;
   let healAtMs: number | null = null;
+  /** heal and afterRestore done */
+  let healedMs: number | null = null;
   const unreadMs: number[] = [];
 
   const sampleOnce = async (): Promise<void> => {
@@ -156,7 +170,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     }
   })();
 
-  const load = runLoad(
+  const load = (plan.scheduledLoad ? runScheduledLoad : runLoad)(
     lbWriteLoad(ctx, {
       label: plan.name,
       durationS: plan.durationS,
@@ -191,6 +205,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
       await plan.afterRestore();
       events.push({ t: Date.now() - t0, label: `${node.name} back in service` });
     }
+    healedMs = Date.now() - t0;
   })();
 
   // Keep a failing fault step from becoming an unhandled rejection while the load still runs.
@@ -249,6 +264,15 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     timelineSvg: path.basename(chart.svg),
     failures: rec.failures,
     ...(lbSide ? { lbSide } : {}),
+    ...(healedMs !== null ? { afterHeal: requestsAfter(rec.responses, healedMs) } : {}),
+    ...(rec.failedSentAt?.length && faultAtMs !== null
+      ? {
+          failedSentS: {
+            first: (Math.min(...rec.failedSentAt) - faultAtMs) / 1000,
+            last: (Math.max(...rec.failedSentAt) - faultAtMs) / 1000,
+          },
+        }
+      : {}),
     duplicates,
     ...(injectedAtMs !== null && healAtMs !== null
       ? { faultWindow: windowProgress(samples, injectedAtMs, healAtMs, unreadMs) }

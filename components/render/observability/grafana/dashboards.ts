@@ -1,5 +1,6 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { statValue, timeSeries } from "./panels";
+import { type ObservedLayout, SINGLE_LB_LAYOUT } from "../nodes";
+import { stateTimeline, statValue, timeSeries } from "./panels";
 
 const RATE = "$__rate_interval";
 
@@ -20,9 +21,26 @@ function base(uid: string, title: string, tags: string[]): dashboard.DashboardBu
     .readonly();
 }
 
-/** The paper's figures in one place. */
-export function overviewDashboard(): dashboard.Dashboard {
-  return base("pve-ha-overview", "pve-ha: overview", ["overview"])
+/** Per LB node: 0 BACKUP, 1 MASTER, 2 FAULT (vrrpTextfile.ts); 3, both, would be a bug. */
+const LB_VRRP_STATE = "pve_ha_vrrp_master + 2 * pve_ha_vrrp_fault";
+
+function lbVrrpPanel() {
+  return stateTimeline(
+    "Virtual IP holder and VRRP FAULT per LB node",
+    [{ expr: LB_VRRP_STATE, legend: "{{node}} ({{vrrp_instance}})" }],
+    {
+      0: { text: "BACKUP", color: "blue" },
+      1: { text: "MASTER: holds the VIP", color: "green" },
+      2: { text: "FAULT", color: "red" },
+      3: { text: "MASTER + FAULT", color: "purple" },
+    },
+    { width: 24, height: 5 },
+  );
+}
+
+/** The paper's figures in one place, and the LB pair's virtual IP when the stack has one. */
+export function overviewDashboard(layout: ObservedLayout = SINGLE_LB_LAYOUT): dashboard.Dashboard {
+  const overview = base("pve-ha-overview", "pve-ha: overview", ["overview"])
     .withRow(new dashboard.RowBuilder("Health"))
     .withPanel(statValue("Targets up", "none", [{ expr: "sum(up)", legend: "up" }]))
     .withPanel(
@@ -41,7 +59,9 @@ export function overviewDashboard(): dashboard.Dashboard {
         },
       ]),
     )
-    .withRow(new dashboard.RowBuilder("Load balancer"))
+    .withRow(new dashboard.RowBuilder("Load balancer"));
+  if (layout.lbPair) overview.withPanel(lbVrrpPanel());
+  return overview
     .withPanel(
       timeSeries("Request split per node", "reqps", [
         {
@@ -341,10 +361,12 @@ export function nodesDashboard(): dashboard.Dashboard {
     .build();
 }
 
-/** Every provisioned dashboard, keyed by its file name. */
-export function allDashboards(): Record<string, dashboard.Dashboard> {
+/** Every provisioned dashboard for the stack's layout, keyed by its file name. */
+export function allDashboards(
+  layout: ObservedLayout = SINGLE_LB_LAYOUT,
+): Record<string, dashboard.Dashboard> {
   return {
-    "pve-ha-overview.json": overviewDashboard(),
+    "pve-ha-overview.json": overviewDashboard(layout),
     "pve-ha-postgres.json": postgresDashboard(),
     "pve-ha-kafka.json": kafkaDashboard(),
     "pve-ha-nodes.json": nodesDashboard(),

@@ -1,6 +1,8 @@
 import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
+import * as statetimeline from "@grafana/grafana-foundation-sdk/statetimeline";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { GRAFANA_DATASOURCE_REF } from "./datasource";
 
@@ -64,5 +66,31 @@ export function statValue(
     .span(size.width ?? 6)
     .height(size.height ?? 4)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false))
+    .targets(targets(queries));
+}
+
+/** How a state timeline shows one value. */
+export interface StateText {
+  text: string;
+  color: string;
+}
+
+/** A state timeline: one row per series, each value shown as its named, coloured state. */
+export function stateTimeline(
+  title: string,
+  queries: Query[],
+  states: Record<number, StateText>,
+  size: PanelSize = {},
+): statetimeline.PanelBuilder {
+  const options = Object.fromEntries(
+    Object.entries(states).map(([value, state], index) => [value, { ...state, index }]),
+  );
+  return new statetimeline.PanelBuilder()
+    .title(title)
+    .datasource(GRAFANA_DATASOURCE_REF)
+    .span(size.width ?? 24)
+    .height(size.height ?? 6)
+    .showValue(common.VisibilityMode.Auto)
+    .mappings([{ type: dashboard.MappingType.ValueToText, options }])
     .targets(targets(queries));
 }
