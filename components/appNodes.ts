@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifactIdentity } from "./artifacts";
 import type { AppSettings, ArtifactSource, NodePlan } from "./config/types";
 import { installRolePackages, type NodeFactory } from "./lxcNodes";
-import { APP_DIR, renderAppEnv, renderAppUnit } from "./render/app";
+import { APP_DIR, APP_READY, renderAppEnv, renderAppUnit } from "./render/app";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 const NODE_TARBALL = "/var/lib/pve-ha/artifacts/node.tgz";
@@ -27,7 +27,12 @@ export interface AppNodesArgs {
   createNode: NodeFactory;
 }
 
-/** The Node.js app nodes (webserver1..N): runtime, app bundle, env file, systemd unit. */
+/**
+ * The Node.js app nodes (webserver1..N): runtime, app bundle, env file, systemd unit. Updates roll:
+ * each node's unpack and configure steps (which restart the app on a change) wait for the previous
+ * node's configure step, which ends only when that node is ready again, so a `pulumi up` that
+ * changes the app or its settings never restarts two app nodes at once.
+ */
 export class AppNodes extends pulumi.ComponentResource {
   readonly nodes: ProxmoxLxcNode[];
   readonly started: command.remote.Command[];
@@ -38,7 +43,9 @@ export class AppNodes extends pulumi.ComponentResource {
     const nodeIdentity = artifactIdentity(args.nodeArtifact);
     const unit = renderAppUnit();
     this.started = [];
+    let previous: command.remote.Command | undefined;
     this.nodes = args.plans.map((plan) => {
+      const afterPrevious = previous ? [previous] : [];
       const node = args.createNode(plan, this);
       const install = installRolePackages(node);
       const runtime = node.runPayload(
@@ -56,6 +63,7 @@ export class AppNodes extends pulumi.ComponentResource {
         {
           dependsOn: [
             node.pushArtifact("node-runtime", { artifact: args.nodeArtifact, dest: NODE_TARBALL }),
+            ...afterPrevious,
           ],
         },
       );
@@ -74,6 +82,7 @@ export class AppNodes extends pulumi.ComponentResource {
         {
           dependsOn: [
             node.pushArtifact("app-bundle", { artifact: args.appArtifact, dest: APP_TARBALL }),
+            ...afterPrevious,
           ],
         },
       );
@@ -99,22 +108,25 @@ export class AppNodes extends pulumi.ComponentResource {
           LOG_LEVEL: args.app.logLevel,
         }),
       );
-      this.started.push(
-        node.runPayload(
-          "app-configure",
-          {
-            payload: "app-configure",
-            secret: true,
-            vars: {
-              APP_ENV: env,
-              APP_UNIT: unit,
-              APP_PORT: args.app.port,
-              ARTIFACT_IDENTITY: `${nodeIdentity} ${appIdentity}`,
-            },
+      const configure = node.runPayload(
+        "app-configure",
+        {
+          payload: "app-configure",
+          secret: true,
+          vars: {
+            APP_ENV: env,
+            APP_UNIT: unit,
+            APP_PORT: args.app.port,
+            ARTIFACT_IDENTITY: `${nodeIdentity} ${appIdentity}`,
+            READY_PATH: APP_READY.path,
+            READY_NEEDLES: APP_READY.needles.join("\n"),
+            READY_TIMEOUT_SECONDS: APP_READY.timeoutSeconds,
           },
-          { dependsOn: [install, runtime, bundle, ...args.startAfter] },
-        ),
+        },
+        { dependsOn: [install, runtime, bundle, ...args.startAfter, ...afterPrevious] },
       );
+      this.started.push(configure);
+      previous = configure;
       return node;
     });
     this.registerOutputs({});

@@ -9,6 +9,17 @@ export const APP_DIR = "/opt/pve-ha-app";
 export const APP_NODE_BIN = "/opt/node/bin/node";
 export const APP_PORT = 3000;
 
+/**
+ * The app's readiness as a deploy waits for it (app/src/http/server.ts `/readyz`): 200 with its
+ * dependencies and its consumer ok. An app node's update is done when this holds; the next node's
+ * update waits for it.
+ */
+export const APP_READY = {
+  path: "/readyz",
+  needles: ['"database":"ok"', '"kafka":"ok"', '"consumer":"ok"'],
+  timeoutSeconds: 120,
+} as const;
+
 export interface AppEnvVars {
   NODE_NAME: string;
   PG_PASSWORD: string;

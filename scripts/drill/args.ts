@@ -30,14 +30,15 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
-/** Scenarios 8 (the hard-fault family, ~12 min), 9 (host loss) and 10 (LB pair) run only when asked for. */
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
+/** Scenarios 8 (the hard-fault family, ~12 min) and 9-11 (host loss, LB pair, rolling updates) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
 const SCENARIO_NAMES: Readonly<Record<string, number>> = {
   "hard-faults": 8,
   "host-loss": 9,
   "lb-pair": 10,
+  "rolling-update": 11,
 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
@@ -61,7 +62,8 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --scenarios 1,2,...      scenarios to run (default 1,2,3,4,5,6,7; 8 or hard-faults: SIGKILL and
                            link down of every node; 9 or host-loss: every container of one
                            Proxmox host stopped at once, host by host; 10 or lb-pair: SIGKILL
-                           of nginx, pct stop and link down of the LB pair's VIP holder)
+                           of nginx, pct stop and link down of the LB pair's VIP holder; 11 or
+                           rolling-update: day-2 changes through the sandbox's up under load)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)

@@ -138,3 +138,18 @@ export const LB_PAIR_BOUNDS = {
   /** the faulted LB's nginx and keepalived active again within this many s of the heal */
   backS: 60,
 } as const;
+
+/** Scenario 11, day-2 changes through the sandbox's `up` under the write load (issue 15). */
+export const ROLLING_BOUNDS = {
+  /** load before `up` begins, s */
+  leadS: 3,
+  /**
+   * the write load of one change, s: it must outlast `up` (the program under the mock runtime,
+   * then each app node restarted and ready in turn, about 30 s on the sandbox)
+   */
+  loadS: 60,
+  /** `up` is stopped after this many s */
+  maxUpS: 300,
+  /** app readiness poll, ms */
+  pollMs: 250,
+} as const;

@@ -22,11 +22,11 @@ import { alertingDrill } from "./scenarios/s7Alerting";
 import { hardFaultDrill } from "./scenarios/s8HardFaults";
 import { hostLossDrill } from "./scenarios/s9HostLoss";
 import { lbPairDrill } from "./scenarios/s10LbPair";
+import { rollingUpdateDrill } from "./scenarios/s11RollingUpdate";
+import { APP_ENV_FILE } from "../../components/render/app";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
 import { sandboxPaths } from "../sandbox/paths";
-
-const APP_ENV_FILE = "/etc/pve-ha-app/app.env";
 
 function makePct(opts: DrillOptions, outputs: StackOutputs): Pct {
   if (opts.target === "stack") return hostRoutedPct(outputs, opts.sshOptions, opts.sshUser);
@@ -143,13 +143,17 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
         )),
     ],
     9: ["host loss", async () => void (results.hostLoss = await hostLossDrill(ctx))],
+    11: [
+      "day-2 changes through up (rolling app updates)",
+      async () => void (results.rolling = await rollingUpdateDrill(ctx)),
+    ],
     10: [
       "LB pair: faults of the VIP holder",
       async () => void (results.lbPair = await lbPairDrill(ctx)),
     ],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 9].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 9].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();

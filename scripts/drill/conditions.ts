@@ -21,6 +21,8 @@ import type {
   HostLossesResult,
   LbPairResult,
   LbPairTrial,
+  RollingResult,
+  RollingTrial,
 } from "./types";
 import { percentile } from "./stats";
 
@@ -725,6 +727,42 @@ export function lbPairChecks(r: LbPairResult): Check[] {
   return r.trials.flatMap((t) => lbPairTrialChecks(t, r.advertIntervalMs));
 }
 
+/**
+ * The pass conditions of one day-2 change (scenario 11): `up` succeeded within the load, not one
+ * failed request, nothing lost or stored twice, every app node restarted and never two of them
+ * out at once.
+ */
+export function rollingTrialChecks(t: RollingTrial): Check[] {
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(11, `${t.label}: ${name}`, pass, detail);
+  const run = t.run;
+  if (!run || t.error) return [c("change ran to the end", false, t.error ?? "no result")];
+  const out: Check[] = [
+    c(
+      "`up` succeeded while the load ran",
+      t.upExit === 0 && (t.upTookS ?? Infinity) < (t.loadAfterStartS ?? 0),
+      `exit ${t.upExit} after ${t.upTookS?.toFixed(1)} s (the load ran ${t.loadAfterStartS} s after it began)${t.upTail ? `: ${t.upTail}` : ""}`,
+    ),
+    c("0 failed requests", failures(run.load) === 0, failedText(run)),
+    ...deliveryChecks(c, run),
+  ];
+  if (t.restartsApps) {
+    const restarted = t.restarted ?? [];
+    out.push(
+      c(
+        "every app node restarted, one at a time",
+        restarted.length > 0 && restarted.every((r) => r.restarted) && t.pollsWithSeveralOut === 0,
+        `restarted: ${restarted.map((r) => `${r.node} ${r.restarted ? "yes" : "no"}`).join(", ")}; out in order ${t.outOrder?.join(", ") || "-"}; ${t.pollsWithSeveralOut} of ${t.polls} readiness polls with more than one node out`,
+      ),
+    );
+  }
+  return out;
+}
+
+export function rollingChecks(r: RollingResult): Check[] {
+  return r.drilled ? r.trials.flatMap(rollingTrialChecks) : [];
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -738,6 +776,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.hardFaults) out.push(...hardFaultsChecks(results.hardFaults));
   if (results.hostLoss) out.push(...hostLossesChecks(results.hostLoss));
   if (results.lbPair) out.push(...lbPairChecks(results.lbPair));
+  if (results.rolling) out.push(...rollingChecks(results.rolling));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -306,6 +306,7 @@ export interface DrillResults {
   hardFaults?: HardFaultsResult;
   hostLoss?: HostLossesResult;
   lbPair?: LbPairResult;
+  rolling?: RollingResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */
@@ -353,5 +354,37 @@ export interface LbPairResult {
   nodes?: string[];
   advertIntervalMs: number;
   trials: LbPairTrial[];
+  durationS: number;
+}
+
+/** Scenario 11: one day-2 change through the sandbox's `up` under the write load. */
+export interface RollingTrial {
+  id: string;
+  label: string;
+  args: string[];
+  /** the change restarts every app node */
+  restartsApps: boolean;
+  upExit?: number;
+  /** the end of `up`'s output when it failed */
+  upTail?: string;
+  upTookS?: number;
+  /** how long the write load ran on after `up` began, s */
+  loadAfterStartS?: number;
+  /** each app node: its main PID changed during the change */
+  restarted?: Array<{ node: string; restarted: boolean }>;
+  /** readiness polls in which more than one app node was out at once */
+  pollsWithSeveralOut?: number;
+  longestAllOutMs?: number;
+  /** app nodes in the order they were first seen not ready */
+  outOrder?: string[];
+  polls?: number;
+  run?: FaultRun;
+  error: string | null;
+}
+
+export interface RollingResult {
+  drilled: boolean;
+  note?: string;
+  trials: RollingTrial[];
   durationS: number;
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The app's system user, env file (holds PG_PASSWORD: mode 0640) and unit; starts the service
-# and waits until /healthz answers.
+# The app's system user, env file (holds PG_PASSWORD: mode 0640) and unit; starts or restarts
+# the service and waits (READY_TIMEOUT_SECONDS) until its readiness answers 200 with every line of
+# READY_NEEDLES in the body (database, Kafka and the consumer ok): the next app node's update
+# waits for this one (a rolling update).
 set -Eeuo pipefail
 
 readonly UNIT=pve-ha-app.service
@@ -13,5 +15,6 @@ printf '%s' "$APP_UNIT" | write_file /etc/systemd/system/pve-ha-app.service 0644
 [[ "$ARTIFACT_IDENTITY" == "$(cat /var/lib/pve-ha/app.identity 2>/dev/null)" ]] || mark_restart "$UNIT"
 echo "$ARTIFACT_IDENTITY" | write_file /var/lib/pve-ha/app.identity 0644 root:root >/dev/null
 ensure_service "$UNIT"
-wait_tcp 127.0.0.1 "$APP_PORT" 120
-echo "app up on :$APP_PORT"
+mapfile -t needles <<<"$READY_NEEDLES"
+wait_http_ready 127.0.0.1 "$APP_PORT" "$READY_PATH" "$READY_TIMEOUT_SECONDS" "${needles[@]}"
+echo "app ready on :$APP_PORT"

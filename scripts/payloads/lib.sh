@@ -166,6 +166,27 @@ wait_tcp() {
   done
 }
 
+# wait_http_ready <host> <port> <path> <timeout> [needle...]: until GET <path> answers 200 with
+# every needle in its body; dies after <timeout> s naming the last answer.
+wait_http_ready() {
+  local host="$1" port="$2" path="$3" timeout="$4" waited=0 answer needle ready
+  shift 4
+  while :; do
+    # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
+    answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
+      && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
+      "$host" "$port" "$path" 2>/dev/null) || answer=""
+    ready=true
+    [[ "$answer" =~ ^HTTP/1\.[01]\ 200 ]] || ready=false
+    for needle in "$@"; do [[ "$answer" == *"$needle"* ]] || ready=false; done
+    [[ "$ready" == true ]] && return 0
+    ((waited < timeout)) \
+      || die "GET $path on $host:$port not ready after ${timeout}s; last answer: ${answer##*$'\r\n\r\n'}"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 download() {
   local url="$1" out="$2"
   if command -v curl >/dev/null; then

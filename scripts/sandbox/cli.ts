@@ -7,9 +7,13 @@ import { destroyContainer, listContainers } from "./lxc";
 import { REPO_ROOT, sandboxPaths, SandboxPaths } from "./paths";
 import { prepareHost } from "./prepare";
 import {
+  applyOverrides,
   APT_REPO_MOUNT_POINT,
+  type Day2Overrides,
   hostSshOf,
   mergeConfig,
+  NO_OVERRIDES,
+  parseAssignment,
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
@@ -19,7 +23,8 @@ import { loadState } from "./state";
 import { logLine, seconds, step } from "./steps";
 
 const USAGE =
-  "usage: npm run sandbox -- up [--stack <name>] [--continue-on-error] | status | down [--purge]";
+  "usage: npm run sandbox -- up [--stack <name>] [--continue-on-error] [--set <key>=<value>]... " +
+  "[--artifact <name>=<file>]... [--no-status] | status | down [--purge]";
 const DEFAULT_STACK = "dev";
 const PARALLELISM = 3;
 
@@ -49,17 +54,33 @@ function deployedStackName(paths: SandboxPaths): string {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : DEFAULT_STACK;
 }
 
-function sandboxConfig(paths: SandboxPaths, stack: string): Record<string, string> {
-  return mergeConfig(readStackConfig(stackFile(paths, stack)), sandboxOverlay(paths));
+function sandboxConfig(
+  paths: SandboxPaths,
+  stack: string,
+  overrides: Day2Overrides = NO_OVERRIDES,
+): Record<string, string> {
+  return applyOverrides(
+    mergeConfig(readStackConfig(stackFile(paths, stack)), sandboxOverlay(paths)),
+    overrides,
+  );
 }
 
-async function up(paths: SandboxPaths, stack: string, continueOnError: boolean): Promise<void> {
+interface UpOptions {
+  stack: string;
+  continueOnError: boolean;
+  /** a day-2 change: only for this `up`, the next one without them reverts it */
+  overrides: Day2Overrides;
+  status: boolean;
+}
+
+async function up(paths: SandboxPaths, o: UpOptions): Promise<void> {
+  const { stack, continueOnError } = o;
   const started = Date.now();
   const deployed = fs.existsSync(paths.outputsFile) ? deployedStackName(paths) : stack;
   if (deployed !== stack) {
     throw new Error(`the sandbox holds stack "${deployed}": run \`npm run sandbox -- down\` first`);
   }
-  const config = sandboxConfig(paths, stack);
+  const config = sandboxConfig(paths, stack, o.overrides);
   const hostSsh = hostSshOf(config);
   const prepared = await prepareHost(paths, sandboxPackages());
   fs.mkdirSync(paths.stateDir, { recursive: true });
@@ -87,7 +108,7 @@ async function up(paths: SandboxPaths, stack: string, continueOnError: boolean):
   fs.writeFileSync(paths.outputsFile, JSON.stringify(run.outputs, null, 2) + "\n", { mode: 0o600 });
   logLine(`    outputs: ${path.relative(paths.repoRoot, paths.outputsFile)}`);
   logLine(`up finished in ${seconds(started)} s`);
-  await status(paths);
+  if (o.status) await status(paths);
 }
 
 async function status(paths: SandboxPaths): Promise<void> {
@@ -128,14 +149,27 @@ async function main(argv: string[]): Promise<void> {
   const paths = sandboxPaths(REPO_ROOT);
   const [command, ...rest] = argv;
   if (command === "up") {
-    let stack = DEFAULT_STACK;
-    let continueOnError = false;
+    const o: UpOptions = {
+      stack: DEFAULT_STACK,
+      continueOnError: false,
+      overrides: { settings: {}, artifacts: {} },
+      status: true,
+    };
     for (let i = 0; i < rest.length; i++) {
-      if (rest[i] === "--continue-on-error") continueOnError = true;
-      else if (rest[i] === "--stack" && rest[i + 1] !== undefined) stack = rest[++i];
-      else throw new Error(USAGE);
+      const option = rest[i];
+      const value = rest[i + 1];
+      if (option === "--continue-on-error") o.continueOnError = true;
+      else if (option === "--no-status") o.status = false;
+      else if (option === "--stack" && value !== undefined) o.stack = rest[++i];
+      else if (option === "--set" && value !== undefined) {
+        const [key, v] = parseAssignment(option, rest[++i]);
+        o.overrides.settings[key] = v;
+      } else if (option === "--artifact" && value !== undefined) {
+        const [name, file] = parseAssignment(option, rest[++i]);
+        o.overrides.artifacts[name] = file;
+      } else throw new Error(USAGE);
     }
-    return up(paths, stack, continueOnError);
+    return up(paths, o);
   }
   if (command === "status" && rest.length === 0) return status(paths);
   if (command === "down" && (rest.length === 0 || (rest.length === 1 && rest[0] === "--purge"))) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the stack in local LXC containers: `up` (which ends with the status checks),
-# the drills 1-8 and 10 (hard faults, LB-pair failovers), a warm re-run that must change nothing,
-# `status` once more; then the three-host example stack: `up --stack three-hosts`, the host-loss drill (9) and
-# the LB split (1), `status`; `down` at the end -- also when a step fails. Needs root, lxc and
-# debootstrap; removes any sandbox that is already up.
+# the drills 1-8, 10 and 11 (hard faults, LB-pair failovers, rolling day-2 changes), a warm re-run
+# that must change nothing, `status` once more; then the three-host example stack: `up --stack
+# three-hosts`, the host-loss drill (9) and the LB split (1), `status`; `down` at the end -- also
+# when a step fails. Needs root, lxc and debootstrap; removes any sandbox that is already up.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,11 +64,11 @@ started=$SECONDS
 bash scripts/up-sandbox.sh
 echo "==> e2e: cold up took $((SECONDS - started)) s"
 # The drills stop and restart nodes under load; the warm re-run and status after them show the
-# stack came back whole. The hard faults (8) and the LB pair's failovers (10) are part of it.
-# Extra drill options: E2E_DRILL_ARGS
+# stack came back whole (scenario 11's changes undo each other). The hard faults (8), the LB pair's
+# failovers (10) and the day-2 changes (11) are part of it. Extra drill options: E2E_DRILL_ARGS
 # (e.g. "--write-rate 20"; a later --scenarios replaces the list).
 # shellcheck disable=SC2086 # the options are meant to split into words
-npm run --silent drill -- --target sandbox --scenarios 1,2,3,4,5,6,7,8,10 \
+npm run --silent drill -- --target sandbox --scenarios 1,2,3,4,5,6,7,8,10,11 \
   --out "${E2E_DRILL_OUT:-reports/drill}" ${E2E_DRILL_ARGS:-}
 warm=$SECONDS
 sandbox up | tee "$warm_log"

@@ -106,3 +106,52 @@ export function hostSshOf(config: Record<string, string>): Record<string, string
   if (!parsed.config) throw new Error(formatConfigErrors(parsed.errors));
   return Object.fromEntries(parsed.config.hosts.map((h) => [h.name, h.sshHost]));
 }
+
+/** A day-2 change for `up`: scalar settings and local artifact files over the stack's own. */
+export interface Day2Overrides {
+  /** `--set <key>=<value>`: project scalar settings (schema keys) */
+  settings: Record<string, string>;
+  /** `--artifact <name>=<path>`: a local file instead of the built artifact */
+  artifacts: Record<string, string>;
+}
+
+export const NO_OVERRIDES: Day2Overrides = { settings: {}, artifacts: {} };
+
+/** Parses `key=value`, naming the option and the bad text. */
+export function parseAssignment(option: string, text: string): [string, string] {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new Error(`${option}: expected <key>=<value> (got "${text}")`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** The merged config with the overrides applied; an unknown key or artifact name is refused. */
+export function applyOverrides(
+  merged: Record<string, string>,
+  o: Day2Overrides,
+): Record<string, string> {
+  const out = { ...merged };
+  for (const [key, value] of Object.entries(o.settings)) {
+    if (!(key in SCALAR_SETTINGS)) {
+      throw new Error(
+        `--set: "${key}" is not a scalar setting of the stack (got "${key}=${value}")`,
+      );
+    }
+    out[`${NS}:${key}`] = value;
+  }
+  if (Object.keys(o.artifacts).length > 0) {
+    const artifacts = JSON.parse(out[`${NS}:artifacts`] ?? "{}") as Record<string, unknown>;
+    for (const [name, localPath] of Object.entries(o.artifacts)) {
+      if (!(name in artifacts)) {
+        throw new Error(
+          `--artifact: "${name}" is not an artifact of the sandbox (${Object.keys(artifacts).join(", ")}; got "${name}=${localPath}")`,
+        );
+      }
+      if (!fs.existsSync(localPath)) {
+        throw new Error(`--artifact: ${name}: no such file (got "${localPath}")`);
+      }
+      artifacts[name] = { localPath: path.resolve(localPath) };
+    }
+    out[`${NS}:artifacts`] = JSON.stringify(artifacts);
+  }
+  return out;
+}

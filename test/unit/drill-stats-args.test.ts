@@ -107,8 +107,8 @@ describe("drill arguments", () => {
     );
     assert.throws(() => parseDrillArgs(["--target", "sandbox", "--out"]), /--out needs a value/);
     assert.throws(
-      () => parseScenarioList("1,11"),
-      /unknown scenario "11" \(valid: 1-10, hard-faults, host-loss, lb-pair; got 1,11\)/,
+      () => parseScenarioList("1,12"),
+      /unknown scenario "12" \(valid: 1-11, hard-faults, host-loss, lb-pair, rolling-update; got 1,12\)/,
     );
   });
 });

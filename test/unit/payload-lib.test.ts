@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -121,6 +121,42 @@ describe("payload: renderPayload", () => {
     assert.deepStrictEqual(run(false, true, "reload"), ["start web"]);
     // A unit its start limit left failed (a crash loop) is reset before a deploy starts it.
     assert.deepStrictEqual(run(false, false, "", true), ["reset-failed web", "start web"]);
+  });
+
+  it("wait_http_ready waits for a 200 whose body has every needle, and names the last answer", async () => {
+    // A separate process answers while the synchronous bash runs: 503 for the first request,
+    // then 200 with a readiness body whose consumer is not ok on /partial.
+    const responder = spawn(process.execPath, [
+      "-e",
+      `let n = 0;
+       const s = require("http").createServer((q, r) => {
+         n++;
+         if (n === 1) return r.writeHead(503).end('{"ready":false}');
+         const consumer = q.url === "/partial" ? "joining" : "ok";
+         r.writeHead(200).end(JSON.stringify({ ready: true, database: "ok", consumer }));
+       });
+       s.listen(0, "127.0.0.1", () => console.log(s.address().port));`,
+    ]);
+    try {
+      const port = await new Promise<string>((resolve) =>
+        responder.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())),
+      );
+      const lib = renderPayload("fetch-artifact", {}).split("# --- fetch-artifact.sh ---")[0];
+      const wait = (urlPath: string, timeout: number) =>
+        runBash(
+          `${lib}\nwait_http_ready 127.0.0.1 ${port} ${urlPath} ${timeout} '"database":"ok"' '"consumer":"ok"'`,
+        );
+      const ok = wait("/readyz", 10);
+      assert.strictEqual(ok.status, 0, ok.stderr);
+      const partial = wait("/partial", 1);
+      assert.notStrictEqual(partial.status, 0);
+      assert.match(
+        partial.stderr,
+        /GET \/partial on 127\.0\.0\.1:\d+ not ready after 1s; last answer: \{"ready":true,"database":"ok","consumer":"joining"\}/,
+      );
+    } finally {
+      responder.kill();
+    }
   });
 
   it("fetch_artifact checks the digest of a download", () => {

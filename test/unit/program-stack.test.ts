@@ -164,6 +164,25 @@ describe("program: the example stack under mocks", function () {
     }
   });
 
+  it("rolls app updates: webserver2's restarting steps wait for webserver1 to be ready again", () => {
+    const first = run.byName("webserver1-app-configure").resource;
+    for (const step of ["app-unpack", "node-runtime-unpack", "app-configure"]) {
+      const second = run.byName(`webserver2-${step}`);
+      assert.ok(dependsOn(run, second, first), `webserver2-${step} after webserver1-app-configure`);
+      assert.ok(
+        !dependsOn(
+          run,
+          run.byName(`webserver1-${step}`),
+          run.byName("webserver2-app-configure").resource,
+        ),
+        `webserver1-${step} does not wait for webserver2`,
+      );
+    }
+    const script = String(reveal(run.byName("webserver1-app-configure").inputs.stdin));
+    assert.match(script, /wait_http_ready 127\.0\.0\.1 "\$APP_PORT" "\$READY_PATH"/);
+    assert.match(script, /readonly READY_PATH='\/readyz'/);
+  });
+
   it("configures the LB after the apps and Prometheus after every exporter", () => {
     const lb = run.byName("lb-nginx-configure");
     assert.ok(dependsOn(run, lb, run.byName("webserver1-app-configure").resource));

@@ -4,8 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { sandboxPaths } from "../../scripts/sandbox/paths";
 import {
+  applyOverrides,
   hostSshOf,
   mergeConfig,
+  parseAssignment,
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
@@ -88,6 +90,45 @@ describe("sandbox config overlay", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("sandbox: a day-2 change for one `up` (--set, --artifact)", () => {
+  const paths = sandboxPaths("/repo");
+
+  it("sets scalar settings and swaps a local artifact file, refusing unknown names", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "day2-")), "app-v2.tgz");
+    fs.writeFileSync(file, "x");
+    const merged = sandboxOverlay(paths);
+    const out = applyOverrides(merged, {
+      settings: { appLogLevel: "debug" },
+      artifacts: { app: file },
+    });
+    assert.equal(out["pve-ha-stack:appLogLevel"], "debug");
+    const artifacts = JSON.parse(out["pve-ha-stack:artifacts"]) as Record<
+      string,
+      { localPath: string }
+    >;
+    assert.equal(artifacts.app.localPath, file);
+    assert.equal(artifacts.kafka.localPath, "/repo/.cache/artifacts/kafka.tgz");
+    assert.equal(merged["pve-ha-stack:appLogLevel"], undefined, "the merged config is not changed");
+    assert.throws(
+      () => applyOverrides(merged, { settings: { appLogLevl: "debug" }, artifacts: {} }),
+      /--set: "appLogLevl" is not a scalar setting of the stack \(got "appLogLevl=debug"\)/,
+    );
+    assert.throws(
+      () => applyOverrides(merged, { settings: {}, artifacts: { ap: file } }),
+      /--artifact: "ap" is not an artifact of the sandbox/,
+    );
+    assert.throws(
+      () => applyOverrides(merged, { settings: {}, artifacts: { app: "/nope.tgz" } }),
+      /--artifact: app: no such file \(got "\/nope\.tgz"\)/,
+    );
+    assert.deepEqual(parseAssignment("--set", "a=b=c"), ["a", "b=c"]);
+    assert.throws(
+      () => parseAssignment("--set", "=x"),
+      /--set: expected <key>=<value> \(got "=x"\)/,
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { ms, num, pct, table, yesNo } from "./format";
 import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
 import { lbPairSection } from "./lbPair";
+import { rollingSection } from "./rolling";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
   return [
@@ -525,6 +526,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...hardFaultsSection(r),
     ...hostLossSection(r),
     ...lbPairSection(r),
+    ...rollingSection(r),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");
