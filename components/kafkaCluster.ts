@@ -66,6 +66,8 @@ export function kafkaClusterSpec(
 }
 
 const TOOL_OPTS = { libsDir: KAFKA_LIBS_DIR, log4jConfigPath: KAFKA_LOG4J2_CONFIG };
+/** After a restart, how long a Kafka node may take to be in sync again before the update fails. */
+const KAFKA_IN_SYNC_TIMEOUT_SECONDS = 240;
 
 /**
  * A KRaft Kafka cluster: brokers and controller voters as planned (default: 2 combined nodes +
@@ -92,7 +94,11 @@ export class KafkaCluster extends pulumi.ComponentResource {
 
     const wrapper = (mainClass: string) => renderJavaToolWrapper({ mainClass, ...TOOL_OPTS });
     const nodeUp: command.remote.Command[] = [];
+    // Rolling: each node's restarting steps wait for the previous node's configure, which after a
+    // restart ends only once that node is in sync again (kafka-configure.sh).
+    let previous: command.remote.Command | undefined;
     this.nodes = args.plans.map((plan) => {
+      const afterPrevious = previous ? [previous] : [];
       const node = args.createNode(plan, this);
       const install = installRolePackages(node);
       const pushKafka = node.pushArtifact("kafka-artifact", {
@@ -111,7 +117,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             ARTIFACT_IDENTITY: kafkaIdentity,
           },
         },
-        { dependsOn: [pushKafka] },
+        { dependsOn: [pushKafka, ...afterPrevious] },
       );
       const pushJmx = node.pushArtifact("jmx-agent-artifact", {
         artifact: args.jmxAgentArtifact,
@@ -122,6 +128,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
       const configureVars = this.clusterId.apply((clusterId) => ({
         NODE_ID: nodeId,
         IS_BROKER: isBroker,
+        IS_CONTROLLER: plan.kafkaRoles?.includes("controller") ?? false,
         LISTEN_HOST: plan.ip,
         BROKER_PORT: KAFKA_BROKER_PORT,
         CONTROLLER_PORT: KAFKA_CONTROLLER_PORT,
@@ -141,17 +148,15 @@ export class KafkaCluster extends pulumi.ComponentResource {
         WRAPPER_GROUPS: wrapper("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"),
         WRAPPER_CONFIGS: wrapper("org.apache.kafka.tools.ConfigCommand"),
         FORMAT_COMMAND: shellJoin(kafkaStorageFormatCommand({ ...TOOL_OPTS, clusterId })),
+        IN_SYNC_TIMEOUT_SECONDS: KAFKA_IN_SYNC_TIMEOUT_SECONDS,
       }));
-      nodeUp.push(
-        node.runPayload(
-          "kafka-configure",
-          {
-            payload: "kafka-configure",
-            vars: configureVars,
-          },
-          { dependsOn: [install, unpack, pushJmx] },
-        ),
+      const configure = node.runPayload(
+        "kafka-configure",
+        { payload: "kafka-configure", vars: configureVars },
+        { dependsOn: [install, unpack, pushJmx, ...afterPrevious] },
       );
+      nodeUp.push(configure);
+      previous = configure;
       return node;
     });
 

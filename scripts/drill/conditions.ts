@@ -746,13 +746,13 @@ export function rollingTrialChecks(t: RollingTrial): Check[] {
     c("0 failed requests", failures(run.load) === 0, failedText(run)),
     ...deliveryChecks(c, run),
   ];
-  if (t.restartsApps) {
+  {
     const restarted = t.restarted ?? [];
     out.push(
       c(
-        "every app node restarted, one at a time",
+        `every ${t.restarts === "kafka" ? "Kafka" : "app"} node restarted, one at a time`,
         restarted.length > 0 && restarted.every((r) => r.restarted) && t.pollsWithSeveralOut === 0,
-        `restarted: ${restarted.map((r) => `${r.node} ${r.restarted ? "yes" : "no"}`).join(", ")}; out in order ${t.outOrder?.join(", ") || "-"}; ${t.pollsWithSeveralOut} of ${t.polls} readiness polls with more than one node out`,
+        `restarted: ${restarted.map((r) => `${r.node} ${r.restarted ? "yes" : "no"}`).join(", ")}; out in order ${t.outOrder?.join(", ") || "-"}; ${t.pollsWithSeveralOut} of ${t.polls} polls with more than one node out`,
       ),
     );
   }

@@ -362,20 +362,20 @@ export interface RollingTrial {
   id: string;
   label: string;
   args: string[];
-  /** the change restarts every app node */
-  restartsApps: boolean;
+  /** the layer whose nodes the change restarts, one at a time */
+  restarts: "app" | "kafka";
   upExit?: number;
   /** the end of `up`'s output when it failed */
   upTail?: string;
   upTookS?: number;
   /** how long the write load ran on after `up` began, s */
   loadAfterStartS?: number;
-  /** each app node: its main PID changed during the change */
+  /** each node of the layer: its main PID changed during the change */
   restarted?: Array<{ node: string; restarted: boolean }>;
-  /** readiness polls in which more than one app node was out at once */
+  /** polls in which more than one node of the layer was out at once */
   pollsWithSeveralOut?: number;
   longestAllOutMs?: number;
-  /** app nodes in the order they were first seen not ready */
+  /** nodes of the layer in the order they were first seen out */
   outOrder?: string[];
   polls?: number;
   run?: FaultRun;

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # One KRaft node: the kafka user and data dir, server.properties, log4j2, the JMX agent rules,
-# the systemd unit and the CLI wrappers; formats the storage once and starts kafka.service.
+# the systemd unit and the CLI wrappers; formats the storage once and starts kafka.service. After
+# a restart of a running node (a changed setting or Kafka version) it waits, bounded by
+# IN_SYNC_TIMEOUT_SECONDS, until the node is in sync again (a broker: no partition
+# under-replicated; a controller: it answers for the quorum): the next Kafka node's update waits
+# for this one (a rolling update).
 set -Eeuo pipefail
 
 readonly UNIT=kafka.service
@@ -21,10 +25,33 @@ if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
   # FORMAT_COMMAND is a rendered, shell-quoted argument list (kafkaStorageFormatCommand).
   runuser -u kafka -- bash -c "$FORMAT_COMMAND" >&2
 fi
+# A restart of a running node, not its first start (on the first start the quorum may not exist
+# yet: the other nodes start after this one).
+restarting=false
+[[ -f "$PVE_HA_RESTART_DIR/$UNIT" ]] && systemctl is-active --quiet "$UNIT" && restarting=true
 ensure_service "$UNIT"
-if [[ "$IS_BROKER" == true ]]; then
-  wait_tcp "$LISTEN_HOST" "$BROKER_PORT" 180
-else
+if [[ "$restarting" == true ]]; then
+  deadline=$((SECONDS + IN_SYNC_TIMEOUT_SECONDS))
+  until
+    if [[ "$IS_BROKER" == true ]]; then
+      out=$(timeout 30 kafka-topics --bootstrap-server "$LISTEN_HOST:$BROKER_PORT" --describe \
+        --under-replicated-partitions 2>&1) && [[ -z "$out" ]]
+    else
+      out=$(timeout 30 kafka-metadata-quorum --bootstrap-controller \
+        "$LISTEN_HOST:$CONTROLLER_PORT" describe --status 2>&1)
+    fi
+  do
+    ((SECONDS < deadline)) \
+      || die "kafka node $NODE_ID not in sync ${IN_SYNC_TIMEOUT_SECONDS}s after its restart: ${out:-no answer}"
+    sleep 2
+  done
+  log "kafka node $NODE_ID in sync again after its restart"
+fi
+# A voter listens for the quorum before there is one (the next nodes start after this one); a
+# broker-only node comes after the voters in the plan, when the quorum exists.
+if [[ "$IS_CONTROLLER" == true ]]; then
   wait_tcp "$LISTEN_HOST" "$CONTROLLER_PORT" 180
+else
+  wait_tcp "$LISTEN_HOST" "$BROKER_PORT" 180
 fi
 echo "kafka node $NODE_ID up"

@@ -11,15 +11,20 @@ import {
 } from "../../scripts/drill/rolling/plan";
 
 describe("drill scenario 11: day-2 changes through up", () => {
-  it("plans a setting and an artifact change, each undone by the next", () => {
-    const changes = rollingChanges("info", "/tmp/app-v2.tgz");
+  it("plans app and broker changes, each `up` undoing the one before", () => {
+    const changes = rollingChanges({
+      logLevel: "info",
+      artifactFile: "/tmp/app-v2.tgz",
+      groupMinSessionTimeoutMs: 6000,
+    });
     assert.deepEqual(
-      changes.map((c) => [c.id, c.args.join(" ")]),
+      changes.map((c) => [c.id, c.args.join(" "), c.restarts]),
       [
-        ["app-setting", "--set appLogLevel=warn"],
-        ["app-setting-back", ""],
-        ["app-artifact", "--artifact app=/tmp/app-v2.tgz"],
-        ["app-artifact-back", ""],
+        ["app-setting", "--set appLogLevel=warn", "app"],
+        ["app-artifact", "--artifact app=/tmp/app-v2.tgz", "app"],
+        ["app-artifact-back", "", "app"],
+        ["kafka-setting", "--set kafkaGroupMinSessionTimeoutMs=5999", "kafka"],
+        ["kafka-setting-back", "", "kafka"],
       ],
     );
     assert.equal(otherLogLevel("warn"), "info");
@@ -55,7 +60,7 @@ describe("drill scenario 11: day-2 changes through up", () => {
     const together = { ...rollingTrial("y"), pollsWithSeveralOut: 4 };
     assert.match(
       rollingTrialChecks(together).find((c) => !c.pass)?.detail ?? "",
-      /4 of 230 readiness polls with more than one node out/,
+      /4 of 230 polls with more than one node out/,
     );
     const slow = { ...rollingTrial("z"), upTookS: 70 };
     assert.match(

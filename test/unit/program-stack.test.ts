@@ -183,6 +183,24 @@ describe("program: the example stack under mocks", function () {
     assert.match(script, /readonly READY_PATH='\/readyz'/);
   });
 
+  it("rolls Kafka updates: each node's restarting steps wait for the previous node's configure", () => {
+    for (const [prev, next] of [
+      ["kafka1", "kafka2"],
+      ["kafka2", "kafka3"],
+    ]) {
+      const first = run.byName(`${prev}-kafka-configure`).resource;
+      for (const step of ["kafka-unpack", "kafka-configure"]) {
+        assert.ok(
+          dependsOn(run, run.byName(`${next}-${step}`), first),
+          `${next}-${step} after ${prev}`,
+        );
+      }
+    }
+    const script = String(reveal(run.byName("kafka1-kafka-configure").inputs.stdin));
+    assert.match(script, /--under-replicated-partitions/);
+    assert.match(script, /readonly IS_CONTROLLER='true'/);
+  });
+
   it("configures the LB after the apps and Prometheus after every exporter", () => {
     const lb = run.byName("lb-nginx-configure");
     assert.ok(dependsOn(run, lb, run.byName("webserver1-app-configure").resource));

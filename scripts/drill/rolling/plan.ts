@@ -10,8 +10,8 @@ export interface RollingChange {
   label: string;
   /** `npm run sandbox -- up` arguments of the change (none: back to the stack's own) */
   args: string[];
-  /** the change restarts every app node (a setting or artifact of the app) */
-  restartsApps: boolean;
+  /** the layer whose nodes the change restarts, one at a time */
+  restarts: "app" | "kafka";
 }
 
 /** The other log level of a pair that both keep request logging off (info <-> warn). */
@@ -19,42 +19,58 @@ export function otherLogLevel(current: string): string {
   return current === "warn" ? "info" : "warn";
 }
 
+export interface RollingInputs {
+  logLevel: string;
+  /** a copy of the app bundle with one file more */
+  artifactFile: string;
+  /** the brokers' group.min.session.timeout.ms now */
+  groupMinSessionTimeoutMs: number;
+}
+
 /**
- * The changes, in order, each undone by the next: an app setting and back, a new app artifact
- * and back. `artifactFile` is a copy of the app bundle with one file more.
+ * The changes, in order. Each `up` carries only its own change, so the next one also undoes the
+ * previous: an app setting; a new app artifact (and the setting back); the artifact back; a
+ * broker setting; the broker setting back.
  */
-export function rollingChanges(currentLogLevel: string, artifactFile: string): RollingChange[] {
-  const level = otherLogLevel(currentLogLevel);
+export function rollingChanges(i: RollingInputs): RollingChange[] {
+  const level = otherLogLevel(i.logLevel);
+  const groupMin = i.groupMinSessionTimeoutMs - 1;
   return [
     {
       id: "app-setting",
-      label: `appLogLevel ${currentLogLevel} → ${level}`,
+      label: `appLogLevel ${i.logLevel} → ${level}`,
       args: ["--set", `appLogLevel=${level}`],
-      restartsApps: true,
-    },
-    {
-      id: "app-setting-back",
-      label: `appLogLevel back to ${currentLogLevel}`,
-      args: [],
-      restartsApps: true,
+      restarts: "app",
     },
     {
       id: "app-artifact",
-      label: "a new app artifact",
-      args: ["--artifact", `app=${artifactFile}`],
-      restartsApps: true,
+      label: `a new app artifact (appLogLevel back to ${i.logLevel})`,
+      args: ["--artifact", `app=${i.artifactFile}`],
+      restarts: "app",
     },
-    { id: "app-artifact-back", label: "the app artifact back", args: [], restartsApps: true },
+    { id: "app-artifact-back", label: "the app artifact back", args: [], restarts: "app" },
+    {
+      id: "kafka-setting",
+      label: `kafkaGroupMinSessionTimeoutMs ${i.groupMinSessionTimeoutMs} → ${groupMin}`,
+      args: ["--set", `kafkaGroupMinSessionTimeoutMs=${groupMin}`],
+      restarts: "kafka",
+    },
+    {
+      id: "kafka-setting-back",
+      label: `kafkaGroupMinSessionTimeoutMs back to ${i.groupMinSessionTimeoutMs}`,
+      args: [],
+      restarts: "kafka",
+    },
   ];
 }
 
-/** One poll of every app node's readiness (`ready[i]` for node i), ms since the epoch. */
+/** One poll of every node of the layer (`ready[i]` for node i: serving), ms since the epoch. */
 export interface ReadinessSample {
   at: number;
   ready: boolean[];
 }
 
-/** Longest stretch (ms) in which no app node was ready: from the first such poll to the next ready one. */
+/** Longest stretch (ms) in which no node was ready: from the first such poll to the next ready one. */
 export function longestAllOutMs(samples: readonly ReadinessSample[]): number {
   let longest = 0;
   let since: number | null = null;
@@ -71,7 +87,7 @@ export function longestAllOutMs(samples: readonly ReadinessSample[]): number {
   return longest;
 }
 
-/** Polls in which more than one app node was not ready at the same time. */
+/** Polls in which more than one node was not ready at the same time. */
 export function pollsWithSeveralOut(samples: readonly ReadinessSample[]): number {
   return samples.filter((s) => s.ready.filter((r) => !r).length > 1).length;
 }

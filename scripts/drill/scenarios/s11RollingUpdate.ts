@@ -6,7 +6,7 @@ import { APP_ENV_FILE, APP_READY } from "../../../components/render/app";
 import { artifactFiles } from "../../sandbox/sandbox-config";
 import { sandboxPaths } from "../../sandbox/paths";
 import { ROLLING_BOUNDS } from "../bounds";
-import { appPort } from "../outputs";
+import { appPort, kafkaBrokers, kafkaNodes, type StackNode } from "../outputs";
 import {
   longestAllOutMs,
   outOrder,
@@ -25,6 +25,8 @@ import { REPO_ROOT } from "../runtime/stackOutputs";
 import { runFault } from "./faultRun";
 
 const APP_UNIT = "pve-ha-app.service";
+const KAFKA_UNIT = "kafka.service";
+const KAFKA_SERVER_PROPERTIES = "/etc/kafka/server.properties";
 const since = (t: number): number => (Date.now() - t) / 1000;
 
 /** `npm run sandbox -- up --no-status <args>`; resolves with its exit code and output's tail. */
@@ -64,34 +66,54 @@ function variantAppArtifact(runId: string): string {
   return file;
 }
 
-async function mainPids(ctx: DrillContext): Promise<number[]> {
+/** The nodes a change restarts, their unit, and how a poll tells that a node serves. */
+interface Layer {
+  nodes: StackNode[];
+  unit: string;
+  serving: (node: StackNode) => Promise<boolean>;
+}
+
+function layerOf(ctx: DrillContext, restarts: RollingChange["restarts"]): Layer {
+  if (restarts === "app") {
+    return {
+      nodes: ctx.appNodes,
+      unit: APP_UNIT,
+      serving: (n) =>
+        http(`http://${n.ip}:${appPort(ctx.outputs)}${APP_READY.path}`, { timeoutMs: 1000 })
+          .then((r) => r.status === 200)
+          .catch(() => false),
+    };
+  }
+  return {
+    nodes: kafkaNodes(ctx.outputs),
+    unit: KAFKA_UNIT,
+    serving: async (n) =>
+      (await unitState(ctx, n, KAFKA_UNIT).catch(() => null))?.activeState === "active",
+  };
+}
+
+async function mainPids(ctx: DrillContext, layer: Layer): Promise<number[]> {
   return Promise.all(
-    ctx.appNodes.map(
-      async (n) => (await unitState(ctx, n, APP_UNIT).catch(() => null))?.mainPid ?? 0,
+    layer.nodes.map(
+      async (n) => (await unitState(ctx, n, layer.unit).catch(() => null))?.mainPid ?? 0,
     ),
   );
 }
 
-async function readiness(ctx: DrillContext): Promise<ReadinessSample> {
-  const ready = await Promise.all(
-    ctx.appNodes.map((n) =>
-      http(`http://${n.ip}:${appPort(ctx.outputs)}${APP_READY.path}`, { timeoutMs: 1000 })
-        .then((r) => r.status === 200)
-        .catch(() => false),
-    ),
-  );
-  return { at: Date.now(), ready };
+async function readiness(layer: Layer): Promise<ReadinessSample> {
+  return { at: Date.now(), ready: await Promise.all(layer.nodes.map(layer.serving)) };
 }
 
 async function runChange(ctx: DrillContext, change: RollingChange): Promise<RollingTrial> {
   const b = ROLLING_BOUNDS;
-  const before = await mainPids(ctx);
+  const layer = layerOf(ctx, change.restarts);
+  const before = await mainPids(ctx, layer);
   const samples: ReadinessSample[] = [];
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const next = Date.now() + b.pollMs;
-      samples.push(await readiness(ctx));
+      samples.push(await readiness(layer));
       await sleep(Math.max(0, next - Date.now()));
     }
   })();
@@ -120,12 +142,12 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
     });
     sampling = false;
     await sampler;
-    const after = await mainPids(ctx);
+    const after = await mainPids(ctx, layer);
     return {
       id: change.id,
       label: change.label,
       args: change.args,
-      restartsApps: change.restartsApps,
+      restarts: change.restarts,
       upExit: up.code,
       upTail: up.code === 0 ? "" : up.tail,
       upTookS: up.tookS,
@@ -136,7 +158,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       })),
       pollsWithSeveralOut: pollsWithSeveralOut(samples),
       longestAllOutMs: longestAllOutMs(samples),
-      outOrder: outOrder(samples).map((i) => ctx.appNodes[i].name),
+      outOrder: outOrder(samples).map((i) => layer.nodes[i].name),
       polls: samples.length,
       run,
       error: null,
@@ -148,7 +170,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       id: change.id,
       label: change.label,
       args: change.args,
-      restartsApps: change.restartsApps,
+      restarts: change.restarts,
       error: (e as Error).message,
     };
   }
@@ -166,8 +188,20 @@ export async function rollingUpdateDrill(ctx: DrillContext): Promise<RollingResu
     };
   }
   const env = parseEnvFile(await pctExec(ctx.pct, ctx.appNodes[0].vmid, ["cat", APP_ENV_FILE]));
+  const broker = kafkaBrokers(ctx.outputs)[0];
+  const properties = await pctExec(ctx.pct, broker.vmid, ["cat", KAFKA_SERVER_PROPERTIES]);
+  const groupMin = /^group\.min\.session\.timeout\.ms=(\d+)$/m.exec(properties)?.[1];
+  if (!groupMin) {
+    throw new Error(
+      `${KAFKA_SERVER_PROPERTIES} on ${broker.name} has no group.min.session.timeout.ms`,
+    );
+  }
   const artifact = variantAppArtifact(ctx.runId);
-  const changes = rollingChanges(env.LOG_LEVEL ?? "info", artifact);
+  const changes = rollingChanges({
+    logLevel: env.LOG_LEVEL ?? "info",
+    artifactFile: artifact,
+    groupMinSessionTimeoutMs: Number(groupMin),
+  });
   const trials: RollingTrial[] = [];
   try {
     await runChanges(ctx, changes, trials);
