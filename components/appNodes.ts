@@ -22,6 +22,11 @@ export interface AppNodesArgs {
   kafkaTopic: string;
   nodeArtifact: ArtifactSource;
   appArtifact: ArtifactSource;
+  /**
+   * How long the LB skips an app node after a failed try (lbFailTimeoutSeconds): a restarted node
+   * waits that long (and 1 s more) after it is ready before the next node's update may begin.
+   */
+  lbFailTimeoutSeconds: number;
   /** The app starts only after these (database + roles, the Kafka topic). */
   startAfter: pulumi.Resource[];
   createNode: NodeFactory;
@@ -121,6 +126,7 @@ export class AppNodes extends pulumi.ComponentResource {
             READY_PATH: APP_READY.path,
             READY_NEEDLES: APP_READY.needles.join("\n"),
             READY_TIMEOUT_SECONDS: APP_READY.timeoutSeconds,
+            LB_SETTLE_SECONDS: args.lbFailTimeoutSeconds + 1,
           },
         },
         { dependsOn: [install, runtime, bundle, ...args.startAfter, ...afterPrevious] },

@@ -97,6 +97,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         kafkaTopic: kafka.topic,
         nodeArtifact: artifactSource(cfg, "node"),
         appArtifact: artifactSource(cfg, "app"),
+        lbFailTimeoutSeconds: cfg.lb.failTimeoutSeconds,
         startAfter: [database.primaryReady, database.proxyReady, kafka.topicReady],
         createNode,
       },

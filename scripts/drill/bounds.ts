@@ -145,9 +145,10 @@ export const ROLLING_BOUNDS = {
   leadS: 3,
   /**
    * the write load of one change, s: it must outlast `up` (the program under the mock runtime,
-   * then each app node restarted and ready in turn, about 30 s on the sandbox)
+   * then each node restarted and ready in turn: about 30 s for the two app nodes, 60 s for the
+   * three Kafka nodes on the sandbox)
    */
-  loadS: 60,
+  loadS: { app: 60, kafka: 100 },
   /** `up` is stopped after this many s */
   maxUpS: 300,
   /** app readiness poll, ms */

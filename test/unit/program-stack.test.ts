@@ -181,6 +181,8 @@ describe("program: the example stack under mocks", function () {
     const script = String(reveal(run.byName("webserver1-app-configure").inputs.stdin));
     assert.match(script, /wait_http_ready 127\.0\.0\.1 "\$APP_PORT" "\$READY_PATH"/);
     assert.match(script, /readonly READY_PATH='\/readyz'/);
+    // the LB's fail_timeout (lbFailTimeoutSeconds 2) and 1 s more after a restart
+    assert.match(script, /readonly LB_SETTLE_SECONDS='3'/);
   });
 
   it("rolls Kafka updates: each node's restarting steps wait for the previous node's configure", () => {

@@ -54,7 +54,10 @@ export function buildServer(deps: ServerDeps) {
     loggerInstance: deps.logger,
     bodyLimit: config.maxBodyBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // A request the LB sent on a kept-alive connection while this node shuts down is served (the
+    // producer closes only after the server): a 503 would reach the client, nginx retries only
+    // connection errors and timeouts on another node. New connections are refused meanwhile.
+    return503OnClosing: false,
   });
   app.register(formbody, { bodyLimit: config.maxBodyBytes });
 

@@ -35,7 +35,7 @@ export function rollingSection(r: DrillResults): string[] {
         "`up`",
         "failed / total",
         "no-ack gap",
-        "app restarted",
+        "restarted",
         "out in order",
         "polls with two out",
         "acked / stored / lost",
@@ -44,7 +44,7 @@ export function rollingSection(r: DrillResults): string[] {
       s.trials.map(row),
     ),
     "",
-    "Bars: `up` succeeds while the load runs; 0 failed requests; 0 acknowledged messages lost, 0 duplicates; every app node restarted, never two at once (rolling).",
+    "Bars: `up` succeeds while the load runs; 0 failed requests; 0 acknowledged messages lost, 0 duplicates; every node of the changed layer restarted, never two at once (rolling).",
     "",
   ];
 }

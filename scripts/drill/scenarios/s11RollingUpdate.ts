@@ -138,7 +138,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       },
       stopAtS: b.leadS,
       restoreAtS: b.leadS,
-      durationS: b.loadS,
+      durationS: b.loadS[change.restarts],
     });
     sampling = false;
     await sampler;
@@ -151,8 +151,8 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       upExit: up.code,
       upTail: up.code === 0 ? "" : up.tail,
       upTookS: up.tookS,
-      loadAfterStartS: b.loadS - b.leadS,
-      restarted: ctx.appNodes.map((n, i) => ({
+      loadAfterStartS: b.loadS[change.restarts] - b.leadS,
+      restarted: layer.nodes.map((n, i) => ({
         node: n.name,
         restarted: before[i] !== after[i] && after[i] > 0,
       })),
