@@ -2,6 +2,7 @@
  * Scenario 10, the LB pair (issue 14): which faults of the VIP holder are drilled, how the VIP
  * holder is read, and the figures derived from the holder samples. Pure functions.
  */
+import { longestStretchMs } from "../stretch";
 
 export type LbPairFaultKind = "sigkill-nginx" | "stop" | "link-down";
 
@@ -82,19 +83,7 @@ export function hostSwitchedAfterMs(
  * first such sample to the first sample after it with at most one holder (or the last sample).
  */
 export function longestDualHolderMs(samples: readonly HolderSample[], fromMs: number): number {
-  let longest = 0;
-  let since: number | null = null;
-  for (const s of samples) {
-    if (s.at < fromMs) continue;
-    if (s.holders.length > 1) since ??= s.at;
-    else if (since !== null) {
-      longest = Math.max(longest, s.at - since);
-      since = null;
-    }
-  }
-  const last = samples[samples.length - 1];
-  if (since !== null && last) longest = Math.max(longest, last.at - since);
-  return longest;
+  return longestStretchMs(samples, (s) => s.holders.length > 1, fromMs);
 }
 
 /** The holders named by the last sample at or after `fromMs` (the state the trial ended in). */

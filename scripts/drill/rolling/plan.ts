@@ -2,6 +2,7 @@
  * Scenario 11, day-2 changes through the sandbox's `up` under the write load (issue 15): which
  * changes, and what the readiness polls of the app nodes say about how they rolled. Pure.
  */
+import { longestStretchMs } from "../stretch";
 
 export interface RollingChange {
   /** file-name friendly */
@@ -72,19 +73,7 @@ export interface ReadinessSample {
 
 /** Longest stretch (ms) in which no node was ready: from the first such poll to the next ready one. */
 export function longestAllOutMs(samples: readonly ReadinessSample[]): number {
-  let longest = 0;
-  let since: number | null = null;
-  for (const s of samples) {
-    const allOut = s.ready.length > 0 && s.ready.every((r) => !r);
-    if (allOut) since ??= s.at;
-    else if (since !== null) {
-      longest = Math.max(longest, s.at - since);
-      since = null;
-    }
-  }
-  const last = samples[samples.length - 1];
-  if (since !== null && last) longest = Math.max(longest, last.at - since);
-  return longest;
+  return longestStretchMs(samples, (s) => s.ready.length > 0 && s.ready.every((r) => !r));
 }
 
 /** Polls in which more than one node was not ready at the same time. */
