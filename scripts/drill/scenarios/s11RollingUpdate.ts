@@ -28,6 +28,9 @@ const APP_UNIT = "pve-ha-app.service";
 const KAFKA_UNIT = "kafka.service";
 const KAFKA_SERVER_PROPERTIES = "/etc/kafka/server.properties";
 const since = (t: number): number => (Date.now() - t) / 1000;
+/** The arguments as the report shows them: a file by its name, not by this machine's path. */
+const shown = (args: readonly string[]): string[] =>
+  args.map((a) => a.replace(/=(\/[^=]*\/)([^/]+)$/, "=$2"));
 
 /** `npm run sandbox -- up --no-status <args>`; resolves with its exit code and output's tail. */
 function sandboxUp(args: readonly string[]): Promise<{ code: number; tail: string }> {
@@ -123,7 +126,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
     const run = await runFault(ctx, {
       id: `rolling-${change.id}`,
       name: `day-2: ${change.label}`,
-      trigger: `npm run sandbox -- up ${change.args.join(" ")}`.trim(),
+      trigger: `npm run sandbox -- up ${shown(change.args).join(" ")}`.trim(),
       stop: null,
       action: {
         node,
@@ -146,7 +149,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
     return {
       id: change.id,
       label: change.label,
-      args: change.args,
+      args: shown(change.args),
       restarts: change.restarts,
       upExit: up.code,
       upTail: up.code === 0 ? "" : up.tail,
@@ -169,7 +172,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
     return {
       id: change.id,
       label: change.label,
-      args: change.args,
+      args: shown(change.args),
       restarts: change.restarts,
       error: (e as Error).message,
     };
