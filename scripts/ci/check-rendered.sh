@@ -16,7 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export PATH="$root/node_modules/.bin:$PATH"
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly PG_PORT="${CHECK_PG_PORT:-55432}"
+readonly PG_PORT="${CHECK_PG_PORT:-25432}"
 readonly STANDBY_PORT=$((PG_PORT + 1))
 
 log() { printf 'check-rendered: %s\n' "$*" >&2; }
@@ -129,7 +129,7 @@ pass "nginx -t: $(grep -c '^    server ' "$work/nginx.conf") upstream servers"
 
 # --- the LB on loopback: round robin, and no failed request while a node is down ----------
 lb_dir="$work/out/nginx-loopback"
-readonly LB_URL=http://127.0.0.1:38080
+readonly LB_URL=http://127.0.0.1:18080
 start_backend() {
   local name="$1" port="$2"
   node -e '
@@ -148,11 +148,11 @@ served_by() {
     curl -s -o /dev/null -m 5 -X "$method" -d "body=$i" -w '%{http_code} %header{x-served-by}\n' "$LB_URL/"
   done | sort | uniq -c | awk '{ printf "%s:%s:%s ", $2, $3, $1 }'
 }
-start_backend webserver1 33001
-start_backend webserver2 33002
+start_backend webserver1 13001
+start_backend webserver2 13002
 backends_up=false
 for _ in $(seq 1 100); do
-  if curl -sf -o /dev/null http://127.0.0.1:33001/ && curl -sf -o /dev/null http://127.0.0.1:33002/; then
+  if curl -sf -o /dev/null http://127.0.0.1:13001/ && curl -sf -o /dev/null http://127.0.0.1:13002/; then
     backends_up=true
     break
   fi
@@ -166,12 +166,12 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 expect "round robin over 10 GETs" "200:webserver1:5 200:webserver2:5 " "$(served_by 10 GET)"
-expect "stub_status" "Active connections:" "$(curl -s http://127.0.0.1:38081/stub_status | head -1 | cut -d' ' -f1-2)"
+expect "stub_status" "Active connections:" "$(curl -s http://127.0.0.1:18081/stub_status | head -1 | cut -d' ' -f1-2)"
 # keepalived's health check as rendered, pointed at the loopback nginx's stub_status server.
 lb_check="$work/check-nginx-loopback"
 payload_var "$payloads/lb-keepalived-configure.sh" CHECK_SCRIPT |
-  sed -E 's#http://127\.0\.0\.1:[0-9]+/#http://127.0.0.1:38081/#' >"$lb_check"
-grep -q 'http://127.0.0.1:38081/' "$lb_check" || fail "health check: no loopback URL to point at"
+  sed -E 's#http://127\.0\.0\.1:[0-9]+/#http://127.0.0.1:18081/#' >"$lb_check"
+grep -q 'http://127.0.0.1:18081/' "$lb_check" || fail "health check: no loopback URL to point at"
 bash "$lb_check" || fail "keepalived's health check fails while nginx serves"
 kill "${backend_pids[0]}"
 wait "${backend_pids[0]}" 2>/dev/null || true
@@ -230,13 +230,13 @@ pass "haproxy -c (with the prometheus-exporter service)"
 
 # --- haproxy on loopback: with no server UP a client is refused at once ------------------------
 hacfg="$work/out/haproxy-loopback/haproxy.cfg"
-grep -q '^  bind 127.0.0.1:35000$' "$hacfg" || fail "loopback haproxy.cfg does not bind 127.0.0.1:35000"
+grep -q '^  bind 127.0.0.1:15000$' "$hacfg" || fail "loopback haproxy.cfg does not bind 127.0.0.1:15000"
 haproxy -db -f "$hacfg" >"$work/haproxy.log" 2>&1 &
 haproxy_pid=$!
 # Both servers start UP and go DOWN after "fall" failed checks; wait for that (bounded).
 down=""
 for _ in $(seq 1 40); do
-  down=$(curl -s 'http://127.0.0.1:38404/stats;csv' | awk -F, '$1 ~ /^pg_read_(write|only)$/ && $2 ~ /^pg[12]$/ && $18 ~ /^DOWN/' | wc -l || true)
+  down=$(curl -s 'http://127.0.0.1:18404/stats;csv' | awk -F, '$1 ~ /^pg_read_(write|only)$/ && $2 ~ /^pg[12]$/ && $18 ~ /^DOWN/' | wc -l || true)
   [[ "$down" == 4 ]] && break
   sleep 0.5
 done
@@ -249,7 +249,7 @@ ms_until_closed() {
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))
 }
-for port in 35000 35001; do
+for port in 15000 15001; do
   ms=$(ms_until_closed "$port")
   ((ms < 1000)) || fail "haproxy on loopback: port $port held a connection ${ms} ms with no server UP (want a refusal at once)"
   log "port $port with no server UP: connection ended after ${ms} ms"

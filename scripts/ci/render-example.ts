@@ -15,7 +15,11 @@ import { nginxReadTimeoutSeconds, renderNginxConf } from "../../components/rende
 import { exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
 
 /** Ports of the loopback LB check (check-rendered.sh starts the two app stand-ins on them). */
-export const LOOPBACK_LB = { listen: 38080, stubStatus: 38081, backends: [33001, 33002] };
+/**
+ * Loopback ports of the real-tool checks: below the kernel's ephemeral range (32768-60999), so no
+ * client socket of the checks themselves can hold one when a server binds it.
+ */
+export const LOOPBACK_LB = { listen: 18080, stubStatus: 18081, backends: [13001, 13002] };
 
 /**
  * The example stack's LB settings rendered for loopback: same renderer and settings, upstreams
@@ -47,11 +51,11 @@ function loopbackNginxConf(out: string): string {
 
 /** Ports of the loopback PostgreSQL proxy check; nothing listens on the servers' ports. */
 export const LOOPBACK_PGPROXY = {
-  readWrite: 35000,
-  readOnly: 35001,
-  stats: 38404,
-  pg: 35432,
-  roleCheck: 38008,
+  readWrite: 15000,
+  readOnly: 15001,
+  stats: 18404,
+  pg: 15432,
+  roleCheck: 18008,
 };
 
 /**
