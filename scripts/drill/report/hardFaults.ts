@@ -1,17 +1,8 @@
 import { FAULT_BOUNDS } from "../bounds";
-import { failedPct, hardFaultChecks } from "../conditions";
+import { hardFaultChecks } from "../conditions";
 import type { DrillResults, HardFaultResult } from "../types";
+import { failedCell } from "./failedCell";
 import { num, table } from "./format";
-
-function failedCell(f: HardFaultResult): string {
-  const run = f.run;
-  if (!run) return "–";
-  const failed = run.load.non2xx + run.load.errors;
-  const kinds = Object.entries(run.failures ?? {})
-    .map(([k, n]) => `${k} ×${n}`)
-    .join(", ");
-  return `${failed}/${run.load.requests} (${failedPct(run).toFixed(1)} %)${kinds ? ` ${kinds}` : ""}`;
-}
 
 function backCell(f: HardFaultResult): string {
   if (f.kind === "sigkill") {
@@ -29,7 +20,7 @@ export function hardFaultRow(f: HardFaultResult): string[] {
   return [
     `${f.kind === "sigkill" ? "SIGKILL" : "link down"} ${f.node}`,
     f.layer,
-    failedCell(f),
+    failedCell(f.run),
     run ? `${num(run.ackGapS)} s` : "–",
     run ? `${num(run.pauseS)} s` : "–",
     run ? `${run.acked} / ${run.stored} / ${run.missing.length}` : "–",

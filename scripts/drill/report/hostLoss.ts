@@ -1,17 +1,9 @@
 import { FAULT_BOUNDS, HOST_LOSS_BOUNDS } from "../bounds";
-import { failedPct, hostLossChecks } from "../conditions";
+import { hostLossChecks } from "../conditions";
 import { outageText, type Outage } from "../hostLoss/plan";
 import type { DrillResults, HostLossResult } from "../types";
+import { failedCell } from "./failedCell";
 import { num, table } from "./format";
-
-function failedCell(h: HostLossResult): string {
-  const run = h.run;
-  if (!run) return "–";
-  const kinds = Object.entries(run.failures ?? {})
-    .map(([k, n]) => `${k} ×${n}`)
-    .join(", ");
-  return `${run.load.non2xx + run.load.errors}/${run.load.requests} (${failedPct(run).toFixed(1)} %)${kinds ? ` ${kinds}` : ""}`;
-}
 
 /** "LB GET / 0/14, webserver1 /readyz 14/14, ...": what kept serving while the host was down. */
 export function servingCell(h: HostLossResult): string {
@@ -34,7 +26,7 @@ export function hostLossRow(h: HostLossResult): string[] {
     h.nodes.join(", "),
     outageText(h.outages as Outage[]) ?? "none: writes must go on",
     servingCell(h),
-    failedCell(h),
+    failedCell(h.run),
     run ? `${num(run.ackGapS)} s` : "–",
     run ? `${num(run.pauseS)} s` : "–",
     run ? `${run.acked} / ${run.stored} / ${run.missing.length}` : "–",

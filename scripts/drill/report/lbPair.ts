@@ -1,19 +1,8 @@
 import { LB_PAIR_BOUNDS } from "../bounds";
-import { failedPct, lbPairTrialChecks } from "../conditions";
+import { lbPairTrialChecks } from "../conditions";
 import type { DrillResults, LbPairTrial } from "../types";
+import { failedCell } from "./failedCell";
 import { num, table } from "./format";
-
-function failedCell(t: LbPairTrial): string {
-  const run = t.run;
-  if (!run) return "–";
-  const kinds = Object.entries(run.failures ?? {})
-    .map(([k, n]) => `${k} ×${n}`)
-    .join(", ");
-  const when = run.failedSentS
-    ? `, sent ${num(run.failedSentS.first)}–${num(run.failedSentS.last)} s after the fault`
-    : "";
-  return `${run.load.non2xx + run.load.errors}/${run.load.requests} (${failedPct(run).toFixed(1)} %)${kinds ? ` ${kinds}` : ""}${when}`;
-}
 
 export function lbPairRow(t: LbPairTrial, advertIntervalMs: number): string[] {
   const failed = lbPairTrialChecks(t, advertIntervalMs).filter((c) => !c.pass).length;
@@ -27,7 +16,7 @@ export function lbPairRow(t: LbPairTrial, advertIntervalMs: number): string[] {
         ? "never"
         : `${num(t.hostSwitchedS)} s`
       : "–",
-    failedCell(t),
+    failedCell(t.run),
     run ? `${num(run.ackGapS)} s` : "–",
     run?.afterHeal ? `${run.afterHeal.failed}/${run.afterHeal.requests}` : "–",
     `${t.dualHolderAfterHealMs ?? "–"} ms`,
