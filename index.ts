@@ -25,5 +25,6 @@ export const proxmoxHost = outputs.proxmoxHost;
 export const proxmoxHosts = outputs.proxmoxHosts;
 export const settings = outputs.settings;
 export const nodes = outputs.nodes;
+export const pgBackup = outputs.pgBackup;
 export const kafkaClusterId = outputs.kafkaClusterId;
 export const grafanaAdminPassword = outputs.grafanaAdminPassword;

@@ -2,6 +2,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { exposureOptionsOf, exposureRules } from "./config/exposure";
 import type { NodePlan, ProxmoxHost, StackConfig } from "./config/types";
 import { commandTrigger } from "./render/hash";
 import { debianPackages } from "./render/packages";
@@ -119,6 +120,7 @@ export function nodeFactory(
     { length: 32, special: false },
     topLevel,
   ).result;
+  const exposure = cfg.proxmox.firewall ? exposureRules(plans, exposureOptionsOf(cfg)) : undefined;
   return (plan, parent) => {
     const host = access.get(plan.proxmoxNode);
     if (!host) throw new Error(`${plan.name}: no proxmoxHosts entry for "${plan.proxmoxNode}"`);
@@ -137,6 +139,8 @@ export function nodeFactory(
         timeoutSeconds: cfg.proxmox.containerTimeoutSeconds,
         protectData: cfg.proxmox.protectData,
         proxmoxHa: cfg.placement.proxmoxHa,
+        sshPublicKeys: cfg.proxmox.containerSshPublicKeys,
+        firewallRules: exposure?.filter((rule) => rule.node === plan.name),
       },
       parent === stack ? { ...topLevel } : parent ? { parent } : {},
     );

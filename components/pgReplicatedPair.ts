@@ -5,12 +5,16 @@ import { PORTS } from "./config/ports";
 import type { NodePlan, PgSettings } from "./config/types";
 import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import { renderHaproxyCfg } from "./render/haproxy";
+import { sha256Hex } from "./render/hash";
 import {
+  PG_CONF_D_FILE,
+  PG_SETTINGS_APPLY,
   renderCreateClusterConf,
   renderPgHba,
   renderPostgresConf,
   renderPrimarySetupSql,
   renderRoleCheckScript,
+  type PostgresConfOptions,
 } from "./render/postgres";
 import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";
 import type { ProxmoxLxcNode, RunPayloadArgs } from "./proxmoxLxcNode";
@@ -22,6 +26,8 @@ export interface PgReplicatedPairArgs {
   /** App nodes: allowed to use the app database (besides the proxy). */
   appClients: NodePlan[];
   pg: PgSettings;
+  /** WAL archiving to the backup repository, when backups are on. */
+  archive?: PostgresConfOptions["archive"];
   createNode: NodeFactory;
 }
 
@@ -36,6 +42,53 @@ interface PgSetup {
 function password(name: string, parent: pulumi.Resource): random.RandomPassword {
   // Letters and digits only: the values travel through psql variables, .pgpass and env files.
   return new random.RandomPassword(name, { length: 32, special: false }, { parent });
+}
+
+/** A set-up PostgreSQL node: its pg-configure step (writes the files) and its setup step. */
+interface PgNodeSteps {
+  node: ProxmoxLxcNode;
+  configure: command.remote.Command;
+  ready: command.remote.Command;
+}
+
+/**
+ * The rolling apply of the rendered settings (pg-settings-apply), after both nodes' setup: pass 1
+ * `<node>-pg-settings-replica`, one node after the other, reloads a node that is in recovery now
+ * and restarts it if a parameter needs that, waiting until it streams again; pass 2
+ * `<node>-pg-settings-primary`, after every pass-1 step and again one node after the other, does
+ * the same for the node that is the primary now (restart: waits until it accepts writes and a
+ * replica streams from it). Roles are asked at run time, never assumed from the plan. The steps
+ * carry the digest of the rendered settings: they re-run exactly when the settings change.
+ */
+function applySettings(nodes: PgNodeSteps[], pgConf: string): command.remote.Command[] {
+  const setUp = nodes.flatMap((n) => [n.configure, n.ready]);
+  const pass = (which: "replica" | "primary", after: command.remote.Command[]) => {
+    const steps: command.remote.Command[] = [];
+    for (const { node } of nodes) {
+      const previous = steps.length > 0 ? [steps[steps.length - 1]] : [];
+      steps.push(
+        node.runPayload(
+          `pg-settings-${which}`,
+          {
+            payload: "pg-settings-apply",
+            vars: {
+              PASS: which,
+              NODE_NAME: node.plan.name,
+              CONF_FILE: PG_CONF_D_FILE,
+              SETTINGS_SHA256: sha256Hex(pgConf),
+              ANSWER_TIMEOUT_SECONDS: PG_SETTINGS_APPLY.answerTimeoutSeconds,
+              RELOAD_TIMEOUT_SECONDS: PG_SETTINGS_APPLY.reloadTimeoutSeconds,
+              RESTART_TIMEOUT_SECONDS: PG_SETTINGS_APPLY.restartTimeoutSeconds,
+            },
+          },
+          { dependsOn: [...setUp, ...after, ...previous] },
+        ),
+      );
+    }
+    return steps;
+  };
+  const replicas = pass("replica", []);
+  return [...replicas, ...pass("primary", replicas)];
 }
 
 /**
@@ -53,6 +106,11 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
   readonly primaryReady: command.remote.Command;
   readonly standbyReady: command.remote.Command;
   readonly proxyReady: command.remote.Command;
+  /**
+   * The rolling settings apply, in order: `<node>-pg-settings-replica` of each PG node, then
+   * `<node>-pg-settings-primary` of each (see applySettings).
+   */
+  readonly settingsApplied: command.remote.Command[];
   readonly readWrite: string;
   readonly readOnly: string;
 
@@ -67,6 +125,8 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
       port: PORTS.postgres,
       sharedBuffersMb: pg.sharedBuffersMb,
       maxSlotWalKeepSize: pg.maxSlotWalKeepSize,
+      archive: args.archive,
+      parameters: pg.parameters,
     });
     const hba = renderPgHba({
       database: pg.database,
@@ -97,7 +157,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
         { payload: setup.payload, secret: true, vars: setup.vars },
         { dependsOn: [configure, ...(setup.after ?? [])] },
       );
-      return { node, ready };
+      return { node, configure, ready };
     };
 
     const primary = setUp(args.primary, {
@@ -133,6 +193,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
     });
     this.standby = standby.node;
     this.standbyReady = standby.ready;
+    this.settingsApplied = applySettings([primary, standby], pgConf);
 
     this.proxy = args.createNode(args.proxy, this);
     const proxyInstall = installRolePackages(this.proxy);

@@ -3,7 +3,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { artifactIdentity } from "./artifacts";
+import type { ExposureRule } from "./config/exposure";
 import type { ArtifactSource, NodePlan } from "./config/types";
+import { containerFirewall } from "./proxmoxFirewall";
 import { commandTrigger, keyedCommandTrigger } from "./render/hash";
 import { renderPayload, type PayloadVars } from "./render/payload";
 import { pctExecScript, pctPushFile, pctPushStdin } from "./render/pct";
@@ -35,17 +37,28 @@ export interface ProxmoxLxcNodeArgs {
   protectData: boolean;
   /** Register the container as a Proxmox HA resource. */
   proxmoxHa?: boolean;
+  /** OpenSSH public keys for root, given at creation (later changes are ignored). */
+  sshPublicKeys?: string[];
+  /** With the Proxmox firewall on: what may reach this container (input DROP for the rest). */
+  firewallRules?: readonly ExposureRule[];
 }
 
 /** Roles whose containers hold data that a rebuild would lose. */
 export const DATA_ROLES: readonly NodePlan["role"][] = ["pg-primary", "pg-standby", "kafka"];
 
+/**
+ * The provider replaces a container whose root keys change; the keys are given at creation only,
+ * so a changed containerSshPublicKeys never rebuilds a node.
+ */
+export const USER_ACCOUNT_PATH = "initialization.userAccount";
+
 /** Pulumi waits a minute longer than the provider, so the provider's own error is reported. */
 const CUSTOM_TIMEOUT_MARGIN_SECONDS = 60;
 
 /**
- * Resource options of a container: timeouts for a slow host and, with protectData, no delete or
- * rebuild of a data-bearing container (a changed template would otherwise replace it).
+ * Resource options of a container: timeouts for a slow host, root keys at creation only and,
+ * with protectData, no delete or rebuild of a data-bearing container (a changed template would
+ * otherwise replace it).
  */
 export function containerOptions(
   role: NodePlan["role"],
@@ -54,11 +67,12 @@ export function containerOptions(
   const limit = `${settings.timeoutSeconds + CUSTOM_TIMEOUT_MARGIN_SECONDS}s`;
   const opts: pulumi.CustomResourceOptions = {
     customTimeouts: { create: limit, update: limit, delete: limit },
+    ignoreChanges: [USER_ACCOUNT_PATH],
   };
   if (settings.protectData && DATA_ROLES.includes(role)) {
     opts.protect = true;
     opts.retainOnDelete = true;
-    opts.ignoreChanges = ["operatingSystem.templateFileId"];
+    opts.ignoreChanges = [USER_ACCOUNT_PATH, "operatingSystem.templateFileId"];
   }
   return opts;
 }
@@ -145,8 +159,11 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
             servers: args.dnsServers,
             ...(args.searchDomain ? { domain: args.searchDomain } : {}),
           },
+          ...(args.sshPublicKeys?.length ? { userAccount: { keys: args.sshPublicKeys } } : {}),
         },
-        networkInterfaces: [{ name: "eth0", bridge: args.bridge }],
+        networkInterfaces: [
+          { name: "eth0", bridge: args.bridge, ...(args.firewallRules ? { firewall: true } : {}) },
+        ],
         startOnBoot: true,
         started: true,
         startup: { order: plan.startOrder },
@@ -171,6 +188,8 @@ export class ProxmoxLxcNode extends pulumi.ComponentResource {
         { parent: this, dependsOn: [this.container] },
       );
     }
+
+    if (args.firewallRules) containerFirewall(name, plan, args.firewallRules, this.container, this);
 
     this.ready = this.command("ready", {
       create: pctExecScript(plan.vmid),

@@ -9,7 +9,11 @@ import { KafkaCluster } from "./kafkaCluster";
 import { nodeFactory } from "./lxcNodes";
 import { NginxBalancer } from "./nginxBalancer";
 import { ObservabilityStack } from "./observabilityStack";
+import { PgBackups } from "./pgBackups";
 import { PgReplicatedPair } from "./pgReplicatedPair";
+import { archiveCommand } from "./render/pgbackrest";
+import { backupRepoPlan } from "./config/backup";
+import { vzdumpJob } from "./proxmoxBackup";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 export interface DeployedStack {
@@ -66,6 +70,9 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         proxy: single.pgProxy,
         appClients: appPlans,
         pg: cfg.pg,
+        archive: cfg.backup.enabled
+          ? { command: archiveCommand(), timeoutSeconds: cfg.backup.archiveTimeoutSeconds }
+          : undefined,
         createNode,
       },
       child,
@@ -129,6 +136,21 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       ...kafka.nodes,
       monitor,
     ];
+    const backups = cfg.backup.enabled
+      ? new PgBackups(
+          "backups",
+          {
+            backup: cfg.backup,
+            repo: nodeNamed(nodes, backupRepoPlan(cfg.backup, plans).name),
+            pgNodes: [
+              { node: database.primary, ready: database.primaryReady },
+              { node: database.standby, ready: database.standbyReady },
+            ],
+            settingsApplied: database.settingsApplied,
+          },
+          child,
+        )
+      : undefined;
     const ready: Record<string, pulumi.Resource[]> = {
       ...lb.ready,
       [database.primary.plan.name]: [database.primaryReady],
@@ -136,8 +158,12 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       [database.proxy.plan.name]: [database.proxyReady],
       [monitor.plan.name]: [monitor.ready],
     };
+    if (backups)
+      ready[cfg.backup.repoNode] = [...(ready[cfg.backup.repoNode] ?? []), backups.ready];
     apps.nodes.forEach((node, i) => (ready[node.plan.name] = [apps.started[i]]));
     for (const node of kafka.nodes) ready[node.plan.name] = [kafka.topicReady];
+
+    vzdumpJob(cfg.proxmox.vzdump, nodes, this);
 
     const observability = new ObservabilityStack(
       "observability",
@@ -158,6 +184,12 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       nodes: this.endpoints.nodes,
     });
   }
+}
+
+function nodeNamed(nodes: readonly ProxmoxLxcNode[], name: string): ProxmoxLxcNode {
+  const node = nodes.find((n) => n.plan.name === name);
+  if (node === undefined) throw new Error(`stack: no node named "${name}"`);
+  return node;
 }
 
 /** The stack of a configuration: one PveHaStack named after the project. */

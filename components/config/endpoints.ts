@@ -1,3 +1,4 @@
+import { PGBACKREST_STANZA } from "./backup";
 import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
@@ -34,6 +35,17 @@ export interface StackSettings {
   pgDatabase: string;
 }
 
+/** The backup repository (pgBackRest) as the restore drill needs it. */
+export interface BackupEndpoint {
+  enabled: boolean;
+  /** Node holding the repository; "" when backups are off. */
+  repoNode: string;
+  stanza: string;
+  /** Port of the scratch instance a restore starts on the repository node. */
+  restoreScratchPort: number;
+  archiveTimeoutSeconds: number;
+}
+
 /** The stack outputs the drills and the sandbox read (all plain: no secret in here). */
 export interface StackEndpoints {
   /** At the virtual IP with two LBs, else at the one LB's address. */
@@ -58,6 +70,7 @@ export interface StackEndpoints {
   /** Every Proxmox host by node name; each node's `proxmoxNode` names one. */
   proxmoxHosts: Record<string, HostEndpoint>;
   nodes: Record<string, NodeEndpoint>;
+  pgBackup: BackupEndpoint;
   settings: StackSettings;
 }
 
@@ -110,6 +123,13 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       ]),
     ),
     nodes,
+    pgBackup: {
+      enabled: cfg.backup.enabled,
+      repoNode: cfg.backup.enabled ? cfg.backup.repoNode : "",
+      stanza: PGBACKREST_STANZA,
+      restoreScratchPort: PORTS.pgRestoreScratch,
+      archiveTimeoutSeconds: cfg.backup.archiveTimeoutSeconds,
+    },
     settings: {
       appPort: cfg.app.port,
       lbAlgorithm: cfg.lb.algorithm,

@@ -11,6 +11,10 @@ export const PORTS = {
   haproxyStats: 8404,
   postgres: 5432,
   pgRoleCheck: 8008,
+  /** pgBackRest's TLS server (repository host and PostgreSQL nodes). */
+  pgbackrestTls: 8432,
+  /** The scratch PostgreSQL a restore drill starts on the backup repository node. */
+  pgRestoreScratch: 5439,
   kafka: 9092,
   kafkaController: 9093,
   prometheus: 9090,

@@ -80,6 +80,34 @@ export const SCALAR_SETTINGS = {
     description:
       "protect + retainOnDelete on the PostgreSQL and Kafka containers, template changes ignored.",
   },
+  containerSshPublicKeys: {
+    type: "string",
+    default: "",
+    description:
+      "OpenSSH public keys for root, one per line, given to new containers only; empty = none.",
+  },
+  proxmoxFirewall: {
+    type: "boolean",
+    default: false,
+    description:
+      "Proxmox firewall per container, input DROP except the ports each role needs (exposure.ts).",
+  },
+  proxmoxBackupSchedule: {
+    type: "string",
+    default: "",
+    description:
+      "Proxmox calendar event (daily, 02:30) of a vzdump job of the containers; empty = no job.",
+  },
+  proxmoxBackupStorage: {
+    type: "string",
+    default: "local",
+    description: "Proxmox storage the vzdump job writes to.",
+  },
+  proxmoxBackupKeepLast: {
+    type: "integer",
+    default: 7,
+    description: "Backups the vzdump job keeps per container (keep-last).",
+  },
   templateFileId: {
     type: "string",
     default: "",
@@ -227,6 +255,46 @@ export const SCALAR_SETTINGS = {
     description: "max_slot_wal_keep_size: WAL a lagging standby may hold back on the primary.",
   },
   pgSharedBuffersMb: { type: "integer", default: 256, description: "shared_buffers in MiB." },
+  pgBackupEnabled: {
+    type: "boolean",
+    default: true,
+    description: "pgBackRest backups and WAL archive to a repository on pgBackupRepoNode.",
+  },
+  pgBackupRepoNode: {
+    type: "string",
+    default: "monitor",
+    description: "Node that holds the backup repository (any node but the PostgreSQL pair).",
+  },
+  pgBackupRepoPath: {
+    type: "string",
+    default: "/var/lib/pgbackrest",
+    description: "Directory of the repository on pgBackupRepoNode.",
+  },
+  pgBackupFullSchedule: {
+    type: "string",
+    default: "*-*-* 01:00:00",
+    description: "systemd OnCalendar of the full backup.",
+  },
+  pgBackupIncrSchedule: {
+    type: "string",
+    default: "hourly",
+    description: "systemd OnCalendar of the incremental backup.",
+  },
+  pgBackupRetentionFull: {
+    type: "integer",
+    default: 2,
+    description: "Full backups kept (older ones and their WAL expire).",
+  },
+  pgBackupMaxAgeHours: {
+    type: "integer",
+    default: 3,
+    description: "Alert PgBackupStale when the newest successful backup is older.",
+  },
+  pgArchiveTimeoutSeconds: {
+    type: "integer",
+    default: 60,
+    description: "archive_timeout: bounds how long a commit waits to reach the WAL archive.",
+  },
   kafkaBrokers: { type: "integer", default: 2, description: "Number of Kafka brokers (paper: 2)." },
   kafkaControllerVoters: {
     type: "integer",
@@ -314,6 +382,8 @@ export const OBJECT_SETTINGS = {
     "Proxmox hosts: { <node name>: { sshHost, sshPort, sshUser, sshPrivateKey } }; empty = one host from proxmoxNode and proxmoxSsh*.",
   artifacts:
     "Artifact sources: { <kafka|jmxAgent|kafkaExporter|node|app|grafana>: { url, sha256|sha512 } | { localPath } }.",
+  pgParameters:
+    "Extra PostgreSQL parameters: { <name>: <value> }; reloaded if PostgreSQL allows, else restarted replica first.",
 } as const;
 
 export type ObjectKey = keyof typeof OBJECT_SETTINGS;

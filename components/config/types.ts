@@ -60,6 +60,21 @@ export interface ProxmoxSettings {
   containerTimeoutSeconds: number;
   /** protect + retainOnDelete + fixed template on the PostgreSQL and Kafka containers. */
   protectData: boolean;
+  /** OpenSSH public keys for root, given to containers at creation only (changes are ignored). */
+  containerSshPublicKeys: string[];
+  /** Proxmox firewall per container: input DROP except what config/exposure.ts allows. */
+  firewall: boolean;
+  /** A Proxmox vzdump job of the stack's containers; schedule "" = none. */
+  vzdump: VzdumpSettings;
+}
+
+/** The optional Proxmox backup job (vzdump) of every container of the stack. */
+export interface VzdumpSettings {
+  /** Proxmox calendar event ("daily", "02:30"); empty: no job. */
+  schedule: string;
+  storage: string;
+  /** Backups kept per container (keep-last). */
+  keepLast: number;
 }
 
 /** One Proxmox VE host (a node of the Proxmox cluster) and SSH access to it for `pct`. */
@@ -140,6 +155,24 @@ export interface PgSettings {
   replicationSlot: string;
   maxSlotWalKeepSize: string;
   sharedBuffersMb: number;
+  /** pgParameters: extra PostgreSQL parameters, name -> value ({} by default). */
+  parameters: Record<string, string>;
+}
+
+/** pgBackRest: full + incremental backups and the WAL archive on a repository node. */
+export interface BackupSettings {
+  enabled: boolean;
+  /** The node that holds the repository (not a PostgreSQL node). */
+  repoNode: string;
+  repoPath: string;
+  /** systemd OnCalendar expressions. */
+  fullSchedule: string;
+  incrSchedule: string;
+  retentionFull: number;
+  /** archive_timeout: the longest a committed row waits for its WAL segment to be archived. */
+  archiveTimeoutSeconds: number;
+  /** The alert fires when the newest successful backup is older than this. */
+  maxAgeHours: number;
 }
 
 export interface KafkaSettings {
@@ -176,6 +209,7 @@ export interface StackConfig {
   lb: LbSettings;
   app: AppSettings;
   pg: PgSettings;
+  backup: BackupSettings;
   kafka: KafkaSettings;
   observability: ObservabilitySettings;
   artifacts: Partial<Record<ArtifactName, ArtifactSource>>;

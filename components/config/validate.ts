@@ -1,9 +1,13 @@
+import { checkBackupRepoNode } from "./backup";
 import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
 import { parseHosts, placementProblems } from "./hosts";
+import { parsePgParameters } from "./pgParameters";
 import { Problems } from "./problems";
+import { parseSshPublicKeys } from "./sshKeys";
 import { HOSTNAME, USER_NAME, isRecord } from "./syntax";
+import { CALENDAR_EVENT_OR_EMPTY } from "./vzdump";
 import {
   OBJECT_SETTINGS,
   PROVIDER_KEYS,
@@ -38,6 +42,8 @@ const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const PG_SIZE = /^\d+(kB|MB|GB|TB)$/;
 const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
+/** A systemd OnCalendar expression (checked by systemd-analyze in the real-tool checks). */
+const CALENDAR = /^[A-Za-z0-9*:.,/~ -]{1,64}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const SHA512 = /^[0-9a-f]{128}$/;
 const OVERRIDE_FIELDS = ["vmid", "ip", "cores", "memoryMb", "diskGb", "proxmoxNode"] as const;
@@ -283,6 +289,7 @@ function checkPlan(cfg: StackConfig, p: Problems): void {
     p.addText(problem);
   }
   cfg.lb.virtualIp = resolveVirtualIp(cfg.lb.virtualIp, cidr, cfg.network, plans, cfg.nodes, p);
+  checkBackupRepoNode(cfg.backup, plans, p);
 }
 
 /** lbReplicas as its type; a value out of range is a problem of readInt already. */
@@ -433,6 +440,23 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       ),
       containerTimeoutSeconds: readInt(raw, "containerTimeoutSeconds", 60, 86400, p),
       protectData: readBool(raw, "protectData", p),
+      containerSshPublicKeys: parseSshPublicKeys(
+        readString(raw, "containerSshPublicKeys", p),
+        "containerSshPublicKeys",
+        p,
+      ),
+      firewall: readBool(raw, "proxmoxFirewall", p),
+      vzdump: {
+        schedule: readMatching(
+          raw,
+          "proxmoxBackupSchedule",
+          CALENDAR_EVENT_OR_EMPTY,
+          "empty or a Proxmox calendar event like daily or 02:30",
+          p,
+        ),
+        storage: readMatching(raw, "proxmoxBackupStorage", /^[A-Za-z0-9_-]+$/, "a storage id", p),
+        keepLast: readInt(raw, "proxmoxBackupKeepLast", 1, 1000, p),
+      },
     },
     template: {
       fileId: templateFileId,
@@ -489,6 +513,35 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       ),
       maxSlotWalKeepSize: readMatching(raw, "pgMaxSlotWalKeepSize", PG_SIZE, "a size like 1GB", p),
       sharedBuffersMb: readInt(raw, "pgSharedBuffersMb", 16, 65536, p),
+      parameters: parsePgParameters(readObject(raw, "pgParameters", p), p),
+    },
+    backup: {
+      enabled: readBool(raw, "pgBackupEnabled", p),
+      repoNode: readMatching(raw, "pgBackupRepoNode", HOSTNAME, "a node name", p),
+      repoPath: readMatching(
+        raw,
+        "pgBackupRepoPath",
+        /^\/[A-Za-z0-9_./-]+$/,
+        "an absolute path",
+        p,
+      ),
+      fullSchedule: readMatching(
+        raw,
+        "pgBackupFullSchedule",
+        CALENDAR,
+        "a systemd calendar event",
+        p,
+      ),
+      incrSchedule: readMatching(
+        raw,
+        "pgBackupIncrSchedule",
+        CALENDAR,
+        "a systemd calendar event",
+        p,
+      ),
+      retentionFull: readInt(raw, "pgBackupRetentionFull", 1, 100, p),
+      maxAgeHours: readInt(raw, "pgBackupMaxAgeHours", 1, 24 * 400, p),
+      archiveTimeoutSeconds: readInt(raw, "pgArchiveTimeoutSeconds", 10, 3600, p),
     },
     kafka: {
       brokers: readInt(raw, "kafkaBrokers", 1, 9, p),

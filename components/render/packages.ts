@@ -24,6 +24,14 @@ export const ROLE_PACKAGES: Readonly<Record<NodeRole, readonly string[]>> = {
  */
 export const KEEPALIVED_PACKAGES: readonly string[] = ["keepalived", "curl"];
 
+/**
+ * Backups (pgBackupEnabled): pgBackRest on both PostgreSQL nodes, installed by their
+ * pgbackrest-configure step; the repository node also gets PostgreSQL 15 (without a cluster) to
+ * restore into a scratch directory.
+ */
+export const BACKUP_PACKAGES: readonly string[] = ["pgbackrest"];
+export const BACKUP_REPO_PACKAGES: readonly string[] = ["pgbackrest", "postgresql-15"];
+
 export function debianPackages(role: NodeRole): string[] {
   const rolePackages = ROLE_PACKAGES[role];
   if (!rolePackages) throw new Error(`unknown node role (got "${String(role)}")`);
@@ -32,7 +40,12 @@ export function debianPackages(role: NodeRole): string[] {
 
 /** The union over every role and the LB pair's packages, sorted and without duplicates. */
 export function allDebianPackages(): string[] {
-  const all = new Set<string>([...BASE_PACKAGES, ...KEEPALIVED_PACKAGES]);
+  const all = new Set<string>([
+    ...BASE_PACKAGES,
+    ...KEEPALIVED_PACKAGES,
+    ...BACKUP_PACKAGES,
+    ...BACKUP_REPO_PACKAGES,
+  ]);
   for (const list of Object.values(ROLE_PACKAGES)) for (const pkg of list) all.add(pkg);
   return [...all].sort();
 }

@@ -38,11 +38,134 @@ add_include_dir = 'conf.d'
 `;
 }
 
+/** The backup repository node: PostgreSQL binaries for restores, no cluster of its own. */
+export function renderRepoCreateClusterConf(): string {
+  return `# Rendered by pve-ha-stack: restores only; no main cluster on this node.
+create_main_cluster = false
+`;
+}
+
 export interface PostgresConfOptions {
   port: number;
   sharedBuffersMb: number;
   maxSlotWalKeepSize: string;
   maxConnections?: number;
+  /**
+   * pgParameters: extra parameters (name -> value), rendered last, each single-quoted; a stack
+   * default they name (max_connections…) is left out. Names in PG_OWNED_PARAMETERS are refused.
+   */
+  parameters?: Readonly<Record<string, string>>;
+  /** WAL archiving to the backup repository (archive_command, archive_timeout in seconds). */
+  archive?: { command: string; timeoutSeconds: number };
+}
+
+function archiveLines(archive: PostgresConfOptions["archive"]): string {
+  if (archive === undefined) return "archive_mode = off\n";
+  if (archive.command.includes("'") || archive.command.includes("\n"))
+    fail(`archive command must not contain quotes or newlines (got "${archive.command}")`);
+  return `# WAL archive (backups): a standby archives nothing until it is promoted.
+archive_mode = on
+archive_command = '${archive.command}'
+archive_timeout = ${archive.timeoutSeconds}s
+`;
+}
+
+/**
+ * Bounds of the rolling settings apply (pg-settings-apply): the server answering at all, a reload
+ * taking effect, and a restarted node being healthy again (a replica streaming; the primary
+ * accepting writes, then a replica streaming from it again).
+ */
+export const PG_SETTINGS_APPLY = {
+  answerTimeoutSeconds: 60,
+  reloadTimeoutSeconds: 30,
+  restartTimeoutSeconds: 120,
+} as const;
+
+/** What a pgParameters name must look like (lowercase; a dot for an extension's parameters). */
+export const PG_PARAMETER_NAME = /^[a-z_][a-z0-9_.]*$/;
+
+/**
+ * Parameters the stack sets itself and pgParameters may not (replication, data layout, access,
+ * the WAL archive), with why or which setting to use instead. The stack's other lines in
+ * renderPostgresConf (max_connections, hot_standby_feedback, synchronous_commit, wal_keep_size,
+ * log_*) are defaults that pgParameters may replace.
+ */
+export const PG_OWNED_PARAMETERS: Readonly<Record<string, string>> = {
+  listen_addresses: "the stack listens on every address (HAProxy, replication)",
+  port: "the stack's PostgreSQL port is fixed (config/ports.ts)",
+  unix_socket_directories: "the payloads and the role check use /run/postgresql",
+  data_directory: "the data layout is Debian's",
+  config_file: "the data layout is Debian's",
+  hba_file: "pg_hba.conf is rendered by the stack",
+  ident_file: "the data layout is Debian's",
+  external_pid_file: "the data layout is Debian's",
+  include: "a directive, not a parameter",
+  include_dir: "a directive, not a parameter",
+  include_if_exists: "a directive, not a parameter",
+  password_encryption: "pg_hba.conf asks for scram-sha-256",
+  shared_buffers: "use pgSharedBuffersMb",
+  max_slot_wal_keep_size: "use pgMaxSlotWalKeepSize",
+  wal_level: "streaming replication needs replica",
+  wal_log_hints: "pg_rewind needs it",
+  max_wal_senders: "replication",
+  max_replication_slots: "replication",
+  hot_standby: "replication",
+  primary_conninfo: "replication (the standby setup writes it)",
+  primary_slot_name: "replication (the standby setup writes it)",
+  synchronous_standby_names: "replication is asynchronous",
+  promote_trigger_file: "failover",
+  recovery_target: "recovery",
+  recovery_target_action: "recovery",
+  recovery_target_inclusive: "recovery",
+  recovery_target_lsn: "recovery",
+  recovery_target_name: "recovery",
+  recovery_target_time: "recovery",
+  recovery_target_timeline: "recovery",
+  recovery_target_xid: "recovery",
+  restore_command: "the WAL archive (backups)",
+  archive_cleanup_command: "the WAL archive (backups)",
+  recovery_end_command: "the WAL archive (backups)",
+  archive_mode: "the WAL archive (backups)",
+  archive_command: "the WAL archive (backups)",
+  archive_library: "the WAL archive (backups)",
+  archive_timeout: "the WAL archive (backups): use pgArchiveTimeoutSeconds",
+};
+
+/** Why a pgParameters entry cannot be rendered, or undefined when it can. */
+export function pgParameterProblem(name: string, value: string): string | undefined {
+  if (!PG_PARAMETER_NAME.test(name)) {
+    return `must be a PostgreSQL parameter name (${PG_PARAMETER_NAME.source})`;
+  }
+  const owned = PG_OWNED_PARAMETERS[name];
+  if (owned !== undefined) return `is set by the stack, not by pgParameters: ${owned}`;
+  if (/[\x00-\x1f\x7f]/.test(value)) return "must not contain a newline or control character";
+  return undefined;
+}
+
+/** A postgresql.conf string literal: single quotes doubled, backslashes doubled (both are escapes). */
+export function pgConfQuote(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/**
+ * The stack's settings plus pgParameters: each parameter once, the stack's line of a default it
+ * replaces left out, the parameters last under "# pgParameters" in name order.
+ */
+function withPgParameters(conf: string, parameters: Readonly<Record<string, string>>): string {
+  const names = Object.keys(parameters).sort();
+  if (names.length === 0) return conf;
+  for (const name of names) {
+    const problem = pgParameterProblem(name, parameters[name]);
+    if (problem) fail(`pgParameters.${name} ${problem} (got "${parameters[name]}")`);
+  }
+  const kept = conf.split("\n").filter((line) => {
+    const set = /^([a-z_][a-z0-9_.]*)\s*=/.exec(line);
+    return !(set && names.includes(set[1]));
+  });
+  return `${kept.join("\n").trimEnd()}
+# pgParameters (stack setting): reloaded where PostgreSQL allows it, else restarted replica first.
+${names.map((name) => `${name} = ${pgConfQuote(parameters[name])}`).join("\n")}
+`;
 }
 
 /** conf.d/pve-ha.conf: the same file on primary and standby (a standby may become primary). */
@@ -53,7 +176,8 @@ export function renderPostgresConf(opts: PostgresConfOptions): string {
   if (!Number.isInteger(opts.sharedBuffersMb) || opts.sharedBuffersMb < 16) {
     fail(`sharedBuffersMb must be an integer >= 16 (got ${opts.sharedBuffersMb})`);
   }
-  return `# Rendered by pve-ha-stack: streaming replication (asynchronous, as in the paper).
+  return withPgParameters(
+    `# Rendered by pve-ha-stack: streaming replication (asynchronous, as in the paper).
 listen_addresses = '*'
 port = ${opts.port}
 max_connections = ${opts.maxConnections ?? 200}
@@ -74,7 +198,9 @@ synchronous_standby_names = ''
 log_line_prefix = '%m [%p] %q%u@%d '
 log_connections = off
 log_replication_commands = on
-`;
+${archiveLines(opts.archive)}`,
+    opts.parameters ?? {},
+  );
 }
 
 export interface PgHbaOptions {

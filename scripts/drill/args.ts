@@ -30,7 +30,7 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
 /** Scenarios 8 (the hard-fault family, ~12 min) and 9-11 (host loss, LB pair, rolling updates) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
@@ -39,6 +39,7 @@ const SCENARIO_NAMES: Readonly<Record<string, number>> = {
   "host-loss": 9,
   "lb-pair": 10,
   "rolling-update": 11,
+  "backup-restore": 12,
 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {

@@ -154,3 +154,17 @@ export const ROLLING_BOUNDS = {
   /** app readiness poll, ms */
   pollMs: 250,
 } as const;
+
+/** Scenario 12, backup and restore (issue 15). */
+export const RESTORE_BOUNDS = {
+  /** each write phase around the backup and the restore points, s */
+  loadS: 8,
+  /** a full backup of the sandbox's database, s */
+  maxBackupS: 300,
+  /** restore until the scratch instance is writable, s */
+  maxRtoS: 180,
+  /** the freshness series reaches Prometheus within, s */
+  metricWithinS: 60,
+  /** RPO of a latest restore: archive_timeout plus this, s */
+  rpoSlackS: 5,
+} as const;

@@ -23,6 +23,7 @@ import { hardFaultDrill } from "./scenarios/s8HardFaults";
 import { hostLossDrill } from "./scenarios/s9HostLoss";
 import { lbPairDrill } from "./scenarios/s10LbPair";
 import { rollingUpdateDrill } from "./scenarios/s11RollingUpdate";
+import { backupRestoreDrill } from "./scenarios/s12BackupRestore";
 import { APP_ENV_FILE } from "../../components/render/app";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
@@ -147,13 +148,17 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       "day-2 changes through up (rolling app updates)",
       async () => void (results.rolling = await rollingUpdateDrill(ctx)),
     ],
+    12: [
+      "backup under load and restores",
+      async () => void (results.restore = await backupRestoreDrill(ctx)),
+    ],
     10: [
       "LB pair: faults of the VIP holder",
       async () => void (results.lbPair = await lbPairDrill(ctx)),
     ],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 9].filter((id) => o.scenarios.includes(id));
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 12, 9].filter((id) => o.scenarios.includes(id));
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();

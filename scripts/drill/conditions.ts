@@ -12,7 +12,13 @@ import type {
   WebWriteResult,
 } from "./types";
 import { afterRestoreS } from "./alertTimeline";
-import { FAULT_BOUNDS, HOST_LOSS_BOUNDS, LB_PAIR_BOUNDS, type AbsorbedBounds } from "./bounds";
+import {
+  FAULT_BOUNDS,
+  HOST_LOSS_BOUNDS,
+  LB_PAIR_BOUNDS,
+  RESTORE_BOUNDS,
+  type AbsorbedBounds,
+} from "./bounds";
 import { faultBars, type FaultLayer } from "./hardFaults/plan";
 import type {
   HardFaultResult,
@@ -21,6 +27,7 @@ import type {
   HostLossesResult,
   LbPairResult,
   LbPairTrial,
+  RestoreResult,
   RollingResult,
   RollingTrial,
 } from "./types";
@@ -763,6 +770,69 @@ export function rollingChecks(r: RollingResult): Check[] {
   return r.drilled ? r.trials.flatMap(rollingTrialChecks) : [];
 }
 
+/**
+ * Scenario 12: the full backup under load, every acked write stored, each restore writable in
+ * bound with rows identical to the source's (a point-in-time restore exactly the rows up to its
+ * target; a latest restore missing at most the last archive_timeout), the freshness series.
+ */
+export function restoreChecks(r: RestoreResult): Check[] {
+  if (!r.drilled) return [];
+  const c = (name: string, pass: boolean, detail: string): Check => check(12, name, pass, detail);
+  const out: Check[] = [
+    c(
+      "full backup under the write load succeeded",
+      r.backupOk === true,
+      `${r.backupOk ? "ok" : `failed: ${r.backupError ?? "?"}`} in ${r.backupTookS?.toFixed(1)} s`,
+    ),
+    c(
+      "every acknowledged write stored",
+      r.acked !== undefined && r.acked > 0 && r.ackedStored === r.acked,
+      `${r.ackedStored} of ${r.acked} acked stored; ${r.failed} failed requests`,
+    ),
+    c(
+      "backup freshness exported to Prometheus",
+      r.backupMetricAgeS !== undefined && r.backupMetricAgeS !== null,
+      r.backupMetricAgeS === null || r.backupMetricAgeS === undefined
+        ? `no fresh pve_ha_pg_backup_last_success_timestamp_seconds within ${RESTORE_BOUNDS.metricWithinS} s`
+        : `newest full backup ${r.backupMetricAgeS.toFixed(0)} s old`,
+    ),
+  ];
+  for (const t of r.trials) {
+    const label = t.kind === "latest" ? "restore to the latest point" : "point-in-time restore";
+    if (t.error || !t.rows) {
+      out.push(c(`${label} ran to the end`, false, t.error ?? "no rows compared"));
+      continue;
+    }
+    const rows = t.rows;
+    out.push(
+      c(
+        `${label}: writable within ${RESTORE_BOUNDS.maxRtoS} s`,
+        (t.rtoS ?? Infinity) <= RESTORE_BOUNDS.maxRtoS,
+        `RTO ${t.rtoS?.toFixed(1)} s`,
+      ),
+    );
+    if (t.kind === "time") {
+      out.push(
+        c(
+          `${label}: exactly the source's rows up to the target`,
+          rows.missing === 0 && rows.foreign === 0 && rows.restored === rows.source,
+          `${rows.restored} restored of ${rows.source}; ${rows.missing} missing, ${rows.foreign} foreign or changed`,
+        ),
+      );
+    } else {
+      const bound = r.archiveTimeoutS + RESTORE_BOUNDS.rpoSlackS;
+      out.push(
+        c(
+          `${label}: no foreign or changed row, RPO within archive_timeout`,
+          rows.foreign === 0 && (t.rpoS ?? Infinity) <= bound,
+          `${rows.restored} restored of ${rows.source}; ${rows.missing} missing (RPO ${t.rpoS?.toFixed(1)} s, bound ${bound} s), ${rows.foreign} foreign or changed`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
 /** Every check of every scenario that ran, plus one failing check per scenario that threw. */
 export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHOLDS): Check[] {
   const out: Check[] = [];
@@ -777,6 +847,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.hostLoss) out.push(...hostLossesChecks(results.hostLoss));
   if (results.lbPair) out.push(...lbPairChecks(results.lbPair));
   if (results.rolling) out.push(...rollingChecks(results.rolling));
+  if (results.restore) out.push(...restoreChecks(results.restore));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -1,4 +1,5 @@
 import type {
+  BackupEndpoint,
   HostEndpoint,
   StackEndpoints,
   StackSettings,
@@ -35,6 +36,40 @@ const SETTING_NUMBERS = [
   "appKafkaPublishDeadlineMs",
 ] as const;
 const SETTING_STRINGS = ["lbAlgorithm", "kafkaTopic", "pgDatabase"] as const;
+
+/** outputs.pgBackup: the backup repository the restore drill uses. */
+function parsePgBackup(raw: unknown, problems: string[]): BackupEndpoint {
+  if (!isRecord(raw)) {
+    problems.push(
+      "pgBackup: missing (outputs of a stack older than backups; deploy the current program)",
+    );
+    return {
+      enabled: false,
+      repoNode: "",
+      stanza: "",
+      restoreScratchPort: 0,
+      archiveTimeoutSeconds: 0,
+    };
+  }
+  const { enabled, repoNode, stanza, restoreScratchPort, archiveTimeoutSeconds } = raw;
+  if (typeof enabled !== "boolean")
+    problems.push(`pgBackup.enabled: expected a boolean (got ${JSON.stringify(enabled)})`);
+  if (typeof repoNode !== "string" || (enabled === true && repoNode === ""))
+    problems.push(`pgBackup.repoNode: expected a node name (got ${JSON.stringify(repoNode)})`);
+  if (typeof stanza !== "string" || stanza === "")
+    problems.push(`pgBackup.stanza: expected a stanza name (got ${JSON.stringify(stanza)})`);
+  for (const [key, v] of Object.entries({ restoreScratchPort, archiveTimeoutSeconds })) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+      problems.push(`pgBackup.${key}: expected a positive integer (got ${JSON.stringify(v)})`);
+  }
+  return {
+    enabled: enabled === true,
+    repoNode: String(repoNode),
+    stanza: String(stanza),
+    restoreScratchPort: Number(restoreScratchPort),
+    archiveTimeoutSeconds: Number(archiveTimeoutSeconds),
+  };
+}
 
 /** outputs.settings, every key present: the drills judge by these and never guess a default. */
 function parseSettings(raw: unknown, problems: string[]): StackSettings {
@@ -195,6 +230,7 @@ export function parseStackOutputs(text: string): StackOutputs {
     }
   }
   const settings = parseSettings(raw.settings, problems);
+  const pgBackup = parsePgBackup(raw.pgBackup, problems);
   const lb = parseLb(raw, problems);
   const proxmoxHosts = parseHosts(raw.proxmoxHosts, problems);
   if (Object.keys(proxmoxHosts).length > 0) {
@@ -215,6 +251,7 @@ export function parseStackOutputs(text: string): StackOutputs {
     grafanaUrl: typeof raw.grafanaUrl === "string" ? raw.grafanaUrl : undefined,
     nodes,
     proxmoxHosts,
+    pgBackup,
     settings,
   };
 }

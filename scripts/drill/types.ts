@@ -307,6 +307,7 @@ export interface DrillResults {
   hostLoss?: HostLossesResult;
   lbPair?: LbPairResult;
   rolling?: RollingResult;
+  restore?: RestoreResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */
@@ -380,6 +381,38 @@ export interface RollingTrial {
   polls?: number;
   run?: FaultRun;
   error: string | null;
+}
+
+/** Scenario 12: one restore from the backup repository into a scratch instance. */
+export interface RestoreTrial {
+  /** "latest" (all archived WAL) or "point in time" */
+  kind: "latest" | "time";
+  target?: string;
+  /** restore command until the scratch instance accepted a write, s */
+  rtoS?: number;
+  /** rows of the source the restore should hold, and what it holds */
+  rows?: { source: number; restored: number; missing: number; foreign: number };
+  /** latest: how far the newest restored row lags the newest source row, s */
+  rpoS?: number;
+  error: string | null;
+}
+
+export interface RestoreResult {
+  drilled: boolean;
+  note?: string;
+  repoNode: string;
+  archiveTimeoutS: number;
+  backupOk?: boolean;
+  backupTookS?: number;
+  backupError?: string;
+  /** the freshness series in Prometheus after the backup (age in s), or why not */
+  backupMetricAgeS?: number | null;
+  /** the write load around the backup: acked vs stored */
+  acked?: number;
+  ackedStored?: number;
+  failed?: number;
+  trials: RestoreTrial[];
+  durationS: number;
 }
 
 export interface RollingResult {

@@ -236,3 +236,24 @@ artifact_digest_ok() {
 psql_su() {
   (cd / && runuser -u postgres -- psql -v ON_ERROR_STOP=1 -X -q "$@")
 }
+
+# pg_query <sql>: one value from the local PostgreSQL (psql_su, unaligned), "" when it does not
+# answer or the query fails (callers wait on it in bounded loops).
+pg_query() {
+  psql_su -d postgres -Atc "$1" 2>/dev/null || true
+}
+
+# pg_conf_value <name>: the value PostgreSQL 15 would start with, read from its configuration
+# files now (`postgres -C`: safe while the server runs). Fails, with PostgreSQL's complaint on
+# stderr, when the files hold an error a (re)start would stop at.
+pg_conf_value() {
+  (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres \
+    -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf -C "$1")
+}
+
+# pg_control_setting <label>: a parameter value recorded in the local cluster's control file
+# (`pg_controldata`, e.g. "max_connections" -> the primary's value a replica last replayed).
+pg_control_setting() {
+  (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_controldata \
+    -D /var/lib/postgresql/15/main) 2>/dev/null | sed -n "s/^$1 setting: *//p"
+}

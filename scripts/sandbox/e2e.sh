@@ -68,7 +68,7 @@ echo "==> e2e: cold up took $((SECONDS - started)) s"
 # failovers (10) and the day-2 changes (11) are part of it. Extra drill options: E2E_DRILL_ARGS
 # (e.g. "--write-rate 20"; a later --scenarios replaces the list).
 # shellcheck disable=SC2086 # the options are meant to split into words
-npm run --silent drill -- --target sandbox --scenarios 1,2,3,4,5,6,7,8,10,11 \
+npm run --silent drill -- --target sandbox --scenarios 1,2,3,4,5,6,7,8,10,11,12 \
   --out "${E2E_DRILL_OUT:-reports/drill}" ${E2E_DRILL_ARGS:-}
 warm=$SECONDS
 sandbox up | tee "$warm_log"

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import {
+  OBJECT_SETTINGS,
   SCALAR_SETTINGS,
   broadcastAddress,
   highestFreeHost,
@@ -212,6 +213,15 @@ describe("config: Pulumi.yaml", () => {
       assert.strictEqual(declared.description, setting.description, key);
       assert.strictEqual(declared.default, "default" in setting ? setting.default : undefined, key);
       assert.strictEqual(declared.secret, "secret" in setting ? setting.secret : undefined, key);
+    }
+  });
+
+  it("names every object setting in its header comment and the README", () => {
+    const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
+    const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    for (const key of Object.keys(OBJECT_SETTINGS)) {
+      assert.match(text, new RegExp(`^#\\s+${key}:`, "m"), `Pulumi.yaml lacks ${key}`);
+      assert.ok(readme.includes(`- \`${key}\`:`), `README lacks ${key}`);
     }
   });
 

@@ -265,6 +265,38 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     changes: { pgAppUser: "replicator" },
     errors: ['pgAppUser: must differ from postgres, prometheus, replicator (got "replicator")'],
   },
+  {
+    what: "a pgParameters name that is no PostgreSQL parameter name",
+    changes: { pgParameters: { "Work-Mem": "8MB" } },
+    errors: [
+      'pgParameters.Work-Mem: must be a PostgreSQL parameter name (^[a-z_][a-z0-9_.]*$) (got "8MB")',
+    ],
+  },
+  {
+    what: "a pgParameters value with a newline",
+    changes: { pgParameters: { work_mem: "8MB\nport = 5433" } },
+    errors: [
+      'pgParameters.work_mem: must not contain a newline or control character (got "8MB\\nport = 5433")',
+    ],
+  },
+  {
+    what: "a pgParameters value that is an object",
+    changes: { pgParameters: { work_mem: { mb: 8 } } },
+    errors: ['pgParameters.work_mem: must be a string (or a number or boolean) (got {"mb":8})'],
+  },
+  {
+    what: "PostgreSQL parameters the stack owns in pgParameters",
+    changes: { pgParameters: { wal_level: "logical", shared_buffers: "1GB" } },
+    errors: [
+      'pgParameters.wal_level: is set by the stack, not by pgParameters: streaming replication needs replica (got "logical")',
+      'pgParameters.shared_buffers: is set by the stack, not by pgParameters: use pgSharedBuffersMb (got "1GB")',
+    ],
+  },
+  {
+    what: "pgParameters that is no object",
+    changes: { pgParameters: "work_mem=8MB" },
+    errors: ['pgParameters: must be an object (got "work_mem=8MB")'],
+  },
 ];
 
 describe("config: validateConfig", () => {
@@ -321,9 +353,27 @@ describe("config: loadConfig", () => {
     assert.strictEqual(cfg.kafka.brokers, 2);
     assert.strictEqual(cfg.proxmox.sshHost, "pve.example.internal");
     assert.deepStrictEqual(cfg.nodes, { monitor: { memoryMb: 3072 } });
+    assert.deepStrictEqual(cfg.pg.parameters, {});
     assert.deepStrictEqual(cfg.artifacts.app, {
       kind: "local",
       localPath: FIXTURE_ARTIFACTS.app.localPath,
     });
+  });
+});
+
+describe("config: pgParameters", () => {
+  it("reads a map of parameters, numbers and booleans as text", () => {
+    pulumi.runtime.setAllConfig(
+      runtimeConfigOf(
+        withSettings({ pgParameters: { work_mem: "8MB", max_connections: 300, jit: false } }),
+      ),
+    );
+    const cfg = loadConfig(new pulumi.Config("pve-ha-stack"));
+    assert.deepStrictEqual(cfg.pg.parameters, {
+      work_mem: "8MB",
+      max_connections: "300",
+      jit: "false",
+    });
+    assert.strictEqual(cfg.pg.sharedBuffersMb, 256);
   });
 });

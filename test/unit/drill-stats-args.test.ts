@@ -107,8 +107,8 @@ describe("drill arguments", () => {
     );
     assert.throws(() => parseDrillArgs(["--target", "sandbox", "--out"]), /--out needs a value/);
     assert.throws(
-      () => parseScenarioList("1,12"),
-      /unknown scenario "12" \(valid: 1-11, hard-faults, host-loss, lb-pair, rolling-update; got 1,12\)/,
+      () => parseScenarioList("1,13"),
+      /unknown scenario "13" \(valid: 1-12, hard-faults, host-loss, lb-pair, rolling-update, backup-restore; got 1,13\)/,
     );
   });
 });

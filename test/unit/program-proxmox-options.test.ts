@@ -41,7 +41,9 @@ describe("program: Proxmox resource options", function () {
 
   it("protects no container by default, so pulumi destroy tears a test stack down", () => {
     for (const c of containers(run)) {
-      assert.ok(!c.opts.protect && !c.opts.retainOnDelete && !c.opts.ignoreChanges, c.name);
+      assert.ok(!c.opts.protect && !c.opts.retainOnDelete, c.name);
+      // Root's SSH keys are given at creation only: a changed key never rebuilds a node.
+      assert.deepStrictEqual(c.opts.ignoreChanges, ["initialization.userAccount"], c.name);
     }
   });
 
@@ -56,7 +58,9 @@ describe("program: Proxmox resource options", function () {
       assert.strictEqual(c.opts.retainOnDelete === true, data, c.name);
       assert.deepStrictEqual(
         c.opts.ignoreChanges,
-        data ? ["operatingSystem.templateFileId"] : undefined,
+        data
+          ? ["initialization.userAccount", "operatingSystem.templateFileId"]
+          : ["initialization.userAccount"],
         c.name,
       );
       assert.strictEqual(c.inputs.timeoutCreate, 600, c.name);

@@ -80,6 +80,7 @@ describe("program: other shapes and index.ts", function () {
       "lbUrl",
       "lbVirtualIp",
       "nodes",
+      "pgBackup",
       "pgPrimary",
       "pgStandby",
       "prometheusUrl",

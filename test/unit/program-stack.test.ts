@@ -91,6 +91,7 @@ describe("program: the example stack under mocks", function () {
     const children = run.resources.filter((r) => r.parent === stack);
     assert.deepStrictEqual(children.map((r) => r.name).sort(), [
       "app",
+      "backups",
       "database",
       "host-staging-dir-pve",
       "kafka",

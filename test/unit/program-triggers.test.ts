@@ -33,8 +33,11 @@ describe("program: triggers", function () {
     }
     const keyed = [...base].filter(([, t]) => t.includes("hmac-sha256:")).map(([n]) => n);
     assert.deepStrictEqual(keyed.sort(), [
+      "monitor-pgbackrest-certs",
       "pg1-pg-primary-setup",
+      "pg1-pgbackrest-configure",
       "pg2-pg-standby-setup",
+      "pg2-pgbackrest-configure",
       "webserver1-app-configure",
       "webserver2-app-configure",
     ]);
@@ -59,10 +62,14 @@ describe("program: triggers", function () {
     ]);
   });
 
-  it("re-runs only the PostgreSQL settings step when a PostgreSQL setting changes", async () => {
+  it("re-runs only the PostgreSQL settings steps when a PostgreSQL setting changes", async () => {
     assert.deepStrictEqual(changedNames(base, await triggersOf({ pgMaxSlotWalKeepSize: "2GB" })), [
       "pg1-pg-configure",
+      "pg1-pg-settings-primary",
+      "pg1-pg-settings-replica",
       "pg2-pg-configure",
+      "pg2-pg-settings-primary",
+      "pg2-pg-settings-replica",
     ]);
   });
 

@@ -82,6 +82,48 @@ const LB_PAIR_RULES: AlertRule[] = [
 ];
 
 /**
+ * pgBackRest (backups.ts textfile on the repository node; pg_stat_archiver via postgres_exporter
+ * on the primary). Stale covers "never succeeded" too: no series at all.
+ */
+function backupRules(maxAgeHours: number): AlertRule[] {
+  const maxAgeS = maxAgeHours * 3600;
+  return [
+    {
+      alert: "PgBackupStale",
+      expr:
+        `time() - max(pve_ha_pg_backup_last_success_timestamp_seconds) > ${maxAgeS} ` +
+        "or absent(pve_ha_pg_backup_last_success_timestamp_seconds)",
+      for: "10m",
+      severity: "critical",
+      summary: "No successful PostgreSQL backup for more than " + `${maxAgeHours} h`,
+      description:
+        "The newest successful pgBackRest backup (full or incremental) is older than " +
+        `pgBackupMaxAgeHours (${maxAgeHours} h), or none ever succeeded.`,
+    },
+    {
+      alert: "PgBackupFailed",
+      expr: "pve_ha_pg_backup_last_run_ok == 0",
+      for: "0s",
+      severity: "warning",
+      summary: "The last {{ $labels.type }} backup on {{ $labels.node }} failed",
+      description: "journalctl -u pgbackrest-{{ $labels.type }} on {{ $labels.node }} says why.",
+    },
+    {
+      alert: "PgWalArchiveFailing",
+      expr:
+        "increase(pg_archiver_failed_count[5m]) > 0 and " +
+        "pg_archiver_last_failed_time > pg_archiver_last_archived_time",
+      for: "2m",
+      severity: "critical",
+      summary: "WAL archiving fails on {{ $labels.node }}",
+      description:
+        "archive_command keeps failing: WAL piles up in pg_wal and a restore would lose " +
+        "everything after the last archived segment.",
+    },
+  ];
+}
+
+/**
  * The stack's alert rules for its layout (the LB pair's only with one); label templates use only
  * $labels so tests can expand them.
  */
@@ -220,6 +262,7 @@ export function alertRules(t: AlertThresholds, layout: ObservedLayout): AlertRul
       description: `Less than ${t.diskAvailableRatio * 100} % of / is free.`,
     },
     ...(layout.lbPair ? LB_PAIR_RULES : []),
+    ...(layout.backupMaxAgeHours === undefined ? [] : backupRules(layout.backupMaxAgeHours)),
   ];
 }
 

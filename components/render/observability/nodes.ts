@@ -33,11 +33,16 @@ function servicesOf(plan: NodePlan): ObservedService[] {
 export interface ObservedLayout {
   /** More than one LB node (role "nginx"): keepalived moves a virtual IP between them. */
   lbPair: boolean;
+  /** pgBackupMaxAgeHours when pgBackRest backups run (their alerts), else absent. */
+  backupMaxAgeHours?: number;
 }
 
 /** One LB node and no keepalived: what a caller that passes no layout gets. */
 export const SINGLE_LB_LAYOUT: ObservedLayout = { lbPair: false };
 
-export function observedLayout(plans: NodePlan[]): ObservedLayout {
-  return { lbPair: plans.filter((p) => p.role === "nginx").length > 1 };
+export function observedLayout(plans: NodePlan[], backupMaxAgeHours?: number): ObservedLayout {
+  return {
+    lbPair: plans.filter((p) => p.role === "nginx").length > 1,
+    ...(backupMaxAgeHours === undefined ? {} : { backupMaxAgeHours }),
+  };
 }

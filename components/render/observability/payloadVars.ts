@@ -46,6 +46,8 @@ export interface ObservabilityInput {
   /** Whether kafka_exporter is installed (and scraped); needs at least one broker. */
   kafkaExporter: boolean;
   alertmanagerWebhookUrl?: string;
+  /** pgBackupMaxAgeHours when backups are on: the backup alerts are rendered. */
+  backupMaxAgeHours?: number;
 }
 
 /**
@@ -88,7 +90,9 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
           appPort: input.appPort,
         }),
       ),
-      RULES_YML: renderAlertRules(alertRules(DEFAULT_ALERT_THRESHOLDS, observedLayout(plans))),
+      RULES_YML: renderAlertRules(
+        alertRules(DEFAULT_ALERT_THRESHOLDS, observedLayout(plans, input.backupMaxAgeHours)),
+      ),
       PROMETHEUS_DEFAULTS: renderPrometheusDefaults(settings.prometheusRetention),
       CONFIG_PATH: PROMETHEUS_CONFIG_PATH,
       RULES_PATH: PROMETHEUS_RULES_FILE,

@@ -62,6 +62,22 @@ export function renderPostgresExporterQueries(): string {
           },
         ],
       },
+      pg_archiver: {
+        query:
+          "SELECT archived_count, failed_count, " +
+          "COALESCE(EXTRACT(EPOCH FROM last_archived_time), 0) AS last_archived_time, " +
+          "COALESCE(EXTRACT(EPOCH FROM last_failed_time), 0) AS last_failed_time " +
+          "FROM pg_stat_archiver",
+        master: true,
+        metrics: [
+          ...counters({
+            archived_count: "WAL segments archived",
+            failed_count: "Failed WAL archive attempts",
+          }),
+          { last_archived_time: { usage: "GAUGE", description: "Last WAL archived (epoch s)" } },
+          { last_failed_time: { usage: "GAUGE", description: "Last failed archive (epoch s)" } },
+        ],
+      },
       pg_stat_database: {
         query:
           "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_fetched, blks_hit, blks_read " +

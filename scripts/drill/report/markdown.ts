@@ -12,6 +12,7 @@ import { ms, num, pct, table, yesNo } from "./format";
 import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
 import { lbPairSection } from "./lbPair";
+import { restoreSection } from "./restore";
 import { rollingSection } from "./rolling";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
@@ -527,6 +528,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...hostLossSection(r),
     ...lbPairSection(r),
     ...rollingSection(r),
+    ...restoreSection(r),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

@@ -1,0 +1,35 @@
+/** Where the pgBackRest repository may live: a node of the stack other than the PostgreSQL pair. */
+import type { Problems } from "./problems";
+import type { BackupSettings, NodePlan } from "./types";
+
+const KEY = "pgBackupRepoNode";
+
+/** The pgBackRest stanza of the stack's PostgreSQL cluster. */
+export const PGBACKREST_STANZA = "main";
+
+/** A problem naming pgBackupRepoNode when backups are on and the node is absent or a PG node. */
+export function checkBackupRepoNode(
+  backup: BackupSettings,
+  plans: readonly NodePlan[],
+  p: Problems,
+): void {
+  if (!backup.enabled) return;
+  const node = plans.find((n) => n.name === backup.repoNode);
+  if (node === undefined) {
+    p.add(KEY, `no such node (nodes: ${plans.map((n) => n.name).join(", ")})`, backup.repoNode);
+  } else if (node.role === "pg-primary" || node.role === "pg-standby") {
+    p.add(
+      KEY,
+      "must not be a PostgreSQL node (its loss would take the backups with it)",
+      backup.repoNode,
+    );
+  }
+}
+
+/** The repository node of a valid configuration with backups on. */
+export function backupRepoPlan(backup: BackupSettings, plans: readonly NodePlan[]): NodePlan {
+  const node = plans.find((n) => n.name === backup.repoNode);
+  if (node === undefined)
+    throw new Error(`pgBackupRepoNode: no such node (got "${backup.repoNode}")`);
+  return node;
+}
