@@ -7,10 +7,15 @@ const KEY = "pgBackupRepoNode";
 /** The pgBackRest stanza of the stack's PostgreSQL cluster. */
 export const PGBACKREST_STANZA = "main";
 
-/** A problem naming pgBackupRepoNode when backups are on and the node is absent or a PG node. */
+/**
+ * A problem naming pgBackupRepoNode when backups are on and the node is absent or a PG node, or
+ * (several hosts, unless allowUnsafePlacement) shares a host with a PostgreSQL node: that host's
+ * loss would take the primary and its archive at once.
+ */
 export function checkBackupRepoNode(
   backup: BackupSettings,
   plans: readonly NodePlan[],
+  placement: { hosts: number; allowUnsafe: boolean },
   p: Problems,
 ): void {
   if (!backup.enabled) return;
@@ -23,6 +28,19 @@ export function checkBackupRepoNode(
       "must not be a PostgreSQL node (its loss would take the backups with it)",
       backup.repoNode,
     );
+  } else if (placement.hosts > 1 && !placement.allowUnsafe) {
+    const pgs = plans.filter((n) => n.role === "pg-primary" || n.role === "pg-standby");
+    const shared = pgs.filter((n) => n.proxmoxNode === node.proxmoxNode);
+    if (shared.length > 0) {
+      const elsewhere = plans
+        .filter((n) => !pgs.some((pg) => pg.proxmoxNode === n.proxmoxNode))
+        .map((n) => n.name);
+      p.add(
+        KEY,
+        `is on host ${node.proxmoxNode} with ${shared.map((n) => n.name).join(", ")}: losing that host would take a PostgreSQL node and the backups at once; pick a node on another host (${elsewhere.join(", ") || "none: add a host"}) or set allowUnsafePlacement`,
+        backup.repoNode,
+      );
+    }
   }
 }
 

@@ -4,6 +4,8 @@
  */
 export const PORTS = {
   http: 80,
+  /** The LB's TLS listener (nginx `tls` option, issue "Security of the front door"). */
+  https: 443,
   nginxStubStatus: 8081,
   app: 3000,
   haproxyReadWrite: 5000,

@@ -289,7 +289,12 @@ function checkPlan(cfg: StackConfig, p: Problems): void {
     p.addText(problem);
   }
   cfg.lb.virtualIp = resolveVirtualIp(cfg.lb.virtualIp, cidr, cfg.network, plans, cfg.nodes, p);
-  checkBackupRepoNode(cfg.backup, plans, p);
+  checkBackupRepoNode(
+    cfg.backup,
+    plans,
+    { hosts: cfg.hosts.length, allowUnsafe: cfg.placement.allowUnsafe },
+    p,
+  );
 }
 
 /** lbReplicas as its type; a value out of range is a problem of readInt already. */

@@ -1,5 +1,20 @@
 /** nginx.conf of the load balancer: a complete main config (no includes), checked by `nginx -t`. */
+import { PORTS } from "../config/ports";
 import type { LbAlgorithm } from "../config/types";
+import {
+  adminLocationLines,
+  hstsLine,
+  httpLevelLines,
+  httpsPortOf,
+  limitServerLines,
+  tlsServerLines,
+  validateAdminAuth,
+  validateLimits,
+  validateTls,
+  type NginxAdminAuthOptions,
+  type NginxLimitOptions,
+  type NginxTlsOptions,
+} from "./nginxSecurity";
 
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
@@ -51,6 +66,15 @@ export interface NginxConfOptions {
   pidFile?: string;
   logDir?: string;
   user?: string;
+  /**
+   * Front-door options (render/nginxSecurity.ts); each one absent renders exactly the config as
+   * before it existed. tls: a TLS listener; redirectHttp: plain HTTP only redirects, HSTS sent.
+   */
+  tls?: NginxTlsOptions;
+  /** Basic auth (and a brute-force rate limit) on the admin pages. */
+  adminAuth?: NginxAdminAuthOptions;
+  /** Per-client POST rate limit (429) and the largest body (413). */
+  limits?: NginxLimitOptions;
 }
 
 const BALANCING: Record<LbAlgorithm, string | undefined> = {
@@ -61,6 +85,85 @@ const BALANCING: Record<LbAlgorithm, string | undefined> = {
 
 function fail(message: string): never {
   throw new Error(`nginx: ${message}`);
+}
+
+/** The body of a location that proxies to the app nodes. */
+function proxyLines(opts: NginxConfOptions): string[] {
+  return [
+    "      proxy_pass http://app_nodes;",
+    "      proxy_http_version 1.1;",
+    `      proxy_set_header Connection "";`,
+    "      proxy_set_header Host $host;",
+    "      proxy_set_header X-Real-IP $remote_addr;",
+    "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    "      proxy_set_header X-Forwarded-Proto $scheme;",
+    `      proxy_connect_timeout ${opts.connectTimeoutMs}ms;`,
+    "      proxy_send_timeout 10s;",
+    "      # Outlasts the app's wait for a Kafka ack (see nginxReadTimeoutSeconds).",
+    `      proxy_read_timeout ${opts.readTimeoutSeconds}s;`,
+    "      # A dead node (refused or reset connection, timeout) costs no failed request: retry on the",
+    "      # next node. POST is retried too (non_idempotent): POST /messages is idempotent by",
+    `      # message_uid. No http_5xx: the app's 503 ("Kafka did not acknowledge", Retry-After) is an`,
+    "      # answer from a live node, passed to the client; counting it as a failure would mark every",
+    `      # node down during a Kafka outage and turn the 503s into "no live upstreams". The app`,
+    "      # answers 502/504 never (nothing sits between nginx and the app).",
+    "      proxy_next_upstream error timeout non_idempotent;",
+    `      proxy_next_upstream_tries ${opts.upstreams.length};`,
+    "      # Long enough for one more try on the next node after a read timeout.",
+    `      proxy_next_upstream_timeout ${2 * opts.readTimeoutSeconds}s;`,
+    "      add_header X-Upstream-Addr $upstream_addr always;",
+  ];
+}
+
+/** The front-door options' http-level lines, each on a line of its own after access_log. */
+function httpLevel(opts: NginxConfOptions): string {
+  const lines = httpLevelLines(opts.adminAuth, opts.limits);
+  return lines.length === 0 ? "" : `\n${lines.join("\n")}`;
+}
+
+/** A server that proxies to the app nodes: `listen` + `head` lines, admin locations, `/`. */
+function appServer(opts: NginxConfOptions, listen: string, head: string[], hsts: boolean): string {
+  const proxy = [...proxyLines(opts), ...(hsts ? [hstsLine("      ")] : [])];
+  return [
+    "  server {",
+    `    ${listen}`,
+    ...head,
+    ...(opts.limits ? limitServerLines(opts.limits) : ["    client_max_body_size 1m;"]),
+    "",
+    ...(opts.adminAuth ? adminLocationLines(opts.adminAuth, proxy, opts.limits) : []),
+    "    location / {",
+    ...proxy,
+    "    }",
+    "  }",
+  ].join("\n");
+}
+
+/**
+ * The public servers: plain HTTP as always without `tls`; with it a TLS server too, and the plain
+ * one only redirects when tls.redirectHttp (keepalived's health check and stub_status stay on the
+ * loopback server, untouched).
+ */
+function frontServers(opts: NginxConfOptions): string {
+  const plainListen = `listen ${opts.listenPort} default_server;`;
+  if (!opts.tls) return appServer(opts, plainListen, [], false);
+  const httpsPort = httpsPortOf(opts.tls);
+  const target = `https://$host${httpsPort === PORTS.https ? "" : `:${httpsPort}`}$request_uri`;
+  const plain = opts.tls.redirectHttp
+    ? [
+        "  server {",
+        `    ${plainListen}`,
+        "    # Plain HTTP only redirects: same host and path over TLS.",
+        `    return 301 ${target};`,
+        "  }",
+      ].join("\n")
+    : appServer(opts, plainListen, [], false);
+  const tls = appServer(
+    opts,
+    `listen ${httpsPort} ssl http2 default_server;`,
+    tlsServerLines(opts.tls),
+    opts.tls.redirectHttp,
+  );
+  return `${plain}\n\n${tls}`;
 }
 
 export function renderNginxConf(opts: NginxConfOptions): string {
@@ -76,6 +179,9 @@ export function renderNginxConf(opts: NginxConfOptions): string {
   if (!Number.isInteger(opts.readTimeoutSeconds) || opts.readTimeoutSeconds < 1) {
     fail(`readTimeoutSeconds must be a positive integer (got ${opts.readTimeoutSeconds})`);
   }
+  if (opts.tls !== undefined) validateTls(opts.tls, [opts.listenPort, opts.stubStatusPort]);
+  if (opts.adminAuth !== undefined) validateAdminAuth(opts.adminAuth);
+  if (opts.limits !== undefined) validateLimits(opts.limits);
   const logDir = opts.logDir ?? "/var/log/nginx";
   const balancing = BALANCING[opts.algorithm];
   const servers = opts.upstreams.map(
@@ -100,7 +206,7 @@ http {
   log_format upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
                       'upstream=$upstream_addr upstream_status=$upstream_status '
                       'rt=$request_time urt=$upstream_response_time';
-  access_log ${logDir}/access.log upstream;
+  access_log ${logDir}/access.log upstream;${httpLevel(opts)}
 
   upstream app_nodes {
 ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
@@ -109,35 +215,7 @@ ${balancing ? `    ${balancing}\n` : ""}${servers.join("\n")}
     keepalive 16;
   }
 
-  server {
-    listen ${opts.listenPort} default_server;
-    client_max_body_size 1m;
-
-    location / {
-      proxy_pass http://app_nodes;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_connect_timeout ${opts.connectTimeoutMs}ms;
-      proxy_send_timeout 10s;
-      # Outlasts the app's wait for a Kafka ack (see nginxReadTimeoutSeconds).
-      proxy_read_timeout ${opts.readTimeoutSeconds}s;
-      # A dead node (refused or reset connection, timeout) costs no failed request: retry on the
-      # next node. POST is retried too (non_idempotent): POST /messages is idempotent by
-      # message_uid. No http_5xx: the app's 503 ("Kafka did not acknowledge", Retry-After) is an
-      # answer from a live node, passed to the client; counting it as a failure would mark every
-      # node down during a Kafka outage and turn the 503s into "no live upstreams". The app
-      # answers 502/504 never (nothing sits between nginx and the app).
-      proxy_next_upstream error timeout non_idempotent;
-      proxy_next_upstream_tries ${opts.upstreams.length};
-      # Long enough for one more try on the next node after a read timeout.
-      proxy_next_upstream_timeout ${2 * opts.readTimeoutSeconds}s;
-      add_header X-Upstream-Addr $upstream_addr always;
-    }
-  }
+${frontServers(opts)}
 
   server {
     listen 127.0.0.1:${opts.stubStatusPort};

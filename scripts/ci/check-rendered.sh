@@ -9,7 +9,7 @@
 #   of its own with an eth0, its scripts pass shellcheck, the health check answers for the
 #   loopback nginx and fails without it, and the notify script writes a valid textfile.
 # Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
-# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived; run as root.
+# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived nftables; run as root.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,8 +25,8 @@ fail() {
   exit 1
 }
 
-for tool in nginx haproxy shellcheck keepalived unshare runuser "$PG_BIN/initdb"; do
-  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install nginx haproxy postgresql-15 shellcheck keepalived)"
+for tool in nginx haproxy shellcheck keepalived nft unshare runuser "$PG_BIN/initdb"; do
+  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install nginx haproxy postgresql-15 shellcheck keepalived nftables)"
 done
 [[ $EUID -eq 0 ]] || fail "run as root (nginx -t and the PostgreSQL user switch need it)"
 
@@ -91,7 +91,9 @@ done
 ((count >= 20)) || fail "only $count payloads rendered"
 payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SCRIPT >"$work/role-check"
 shellcheck -s bash "$work/role-check" || fail "shellcheck role-check agent"
-pass "shellcheck: $count rendered payloads + the role-check agent"
+payload_var "$payloads/monitor-pgbackrest-repo.sh" RUN_SCRIPT >"$work/pgbackrest-run"
+shellcheck -s bash "$work/pgbackrest-run" || fail "shellcheck pgBackRest run script"
+pass "shellcheck: $count rendered payloads + the role-check agent + the backup run script"
 
 # --- systemd-analyze verify: the units the program renders, the restart drop-ins on Debian's -------
 if command -v systemd-analyze >/dev/null; then
@@ -102,6 +104,16 @@ if command -v systemd-analyze >/dev/null; then
   payload_var "$payloads/monitor-obs-kafka-exporter.sh" UNIT_FILE >"$units/kafka-exporter.service"
   payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SOCKET >"$units/pg-role-check.socket"
   payload_var "$payloads/pg1-pg-configure.sh" ROLE_CHECK_SERVICE >"$units/pg-role-check@.service"
+  backup="$payloads/monitor-pgbackrest-repo.sh"
+  payload_var "$backup" SERVER_UNIT >"$units/pgbackrest-server.service"
+  for type in full incr; do
+    upper=${type^^}
+    payload_var "$backup" "${upper}_SERVICE" >"$units/pgbackrest-$type.service"
+    payload_var "$backup" "${upper}_TIMER" >"$units/pgbackrest-$type.timer"
+    calendar=$(sed -n 's/^OnCalendar=//p' "$units/pgbackrest-$type.timer")
+    [[ -n "$calendar" ]] || fail "pgbackrest-$type.timer has no OnCalendar"
+    systemd-analyze calendar "$calendar" >/dev/null || fail "systemd-analyze calendar '$calendar' (pgbackrest-$type.timer)"
+  done
   # The drop-ins exactly as a payload writes them: lib.sh's ensure_restart_policy of a rendered payload.
   debian_units=(postgresql@15-main.service nginx.service haproxy.service keepalived.service)
   lib=$(sed -n '/^# --- lib.sh ---$/,/^# --- pg-configure.sh ---$/p' "$payloads/pg1-pg-configure.sh")
@@ -112,12 +124,13 @@ if command -v systemd-analyze >/dev/null; then
   payload_var "$payloads/lb-keepalived-configure.sh" STATE_DROP_IN >"$units/keepalived.service.d/$(basename "$drop_in")"
   verify_out=$(cd "$units" && SYSTEMD_UNIT_PATH="$units:" systemd-analyze verify --man=no \
     ./pve-ha-app.service ./kafka.service ./kafka-exporter.service ./pg-role-check.socket \
+    ./pgbackrest-server.service ./pgbackrest-full.timer ./pgbackrest-incr.timer \
     "${debian_units[@]}" 2>&1) || true
   # It exits non-zero for the containers' own binaries (node, kafka_exporter), absent on this host:
   # that finding is expected; any other line it prints fails the check.
   problems=$(grep -v ': Command .* is not executable: No such file or directory$' <<<"$verify_out" || true)
   [[ -z "$problems" ]] || fail "systemd-analyze verify: $problems"
-  pass "systemd-analyze verify: 4 rendered units + restart drop-ins on ${debian_units[*]}"
+  pass "systemd-analyze verify: 7 rendered units (the backup timers' schedules too) + restart drop-ins on ${debian_units[*]}"
 else
   log "skipped: systemd-analyze verify (systemd-analyze not found)"
 fi
@@ -181,6 +194,63 @@ stop_lb
 ! bash "$lb_check" 2>/dev/null || fail "keepalived's health check passes with nginx stopped"
 pass "nginx on loopback: 5/5 round robin; with one node down 20/20 requests (POST and GET) succeed; keepalived's health check follows nginx"
 
+# --- the LB's front door (TLS, admin auth, POST limits) with nginx -t, then on loopback -------
+# render-nginx-secure.ts renders the LB config with all three front-door options; a throw-away
+# self-signed certificate and an htpasswd (openssl passwd -apr1) go where it points. Only
+# loopback traffic: the POST limit is per client address, 127.0.0.2/.3 are "other clients".
+command -v openssl >/dev/null || fail "openssl not found (apt-get install openssl)"
+secure="$work/nginx-secure"
+ts-node scripts/ci/render-nginx-secure.ts "$secure" >&2
+read -r sec_http sec_https sec_stub sec_backend <"$secure/ports"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -keyout "$secure/tls.key" -out "$secure/tls.crt" 2>/dev/null || fail "openssl: self-signed certificate"
+printf 'admin:%s\n' "$(openssl passwd -apr1 check-admin-pw)" >"$secure/htpasswd"
+chmod 0644 "$secure/htpasswd"
+nginx -t -q -c "$secure/nginx.conf" || fail "nginx -t (front-door options)"
+stop_secure_lb() {
+  [[ ! -f "$secure/nginx.pid" ]] || nginx -c "$secure/nginx.conf" -s stop 2>/dev/null || true
+}
+trap 'stop_secure_lb; on_exit' EXIT
+start_backend webserver1 "$sec_backend"
+sec_backend_pid=${backend_pids[-1]}
+sec_url="https://127.0.0.1:$sec_https"
+nginx -c "$secure/nginx.conf" || fail "nginx did not start with the front-door options"
+for _ in $(seq 1 50); do
+  curl -sk -o /dev/null "$sec_url/healthz" && break
+  sleep 0.2
+done
+# secure_code <curl args...>: the status code of one request (certificate not verified: self-signed).
+secure_code() { curl -sk -o /dev/null -m 5 -w '%{http_code}' "$@"; }
+expect "http -> https" "301 $sec_url/x?y=1" \
+  "$(curl -s -o /dev/null -m 5 -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$sec_http/x?y=1")"
+expect "https GET / (protocol, status, node)" "2 200 webserver1" \
+  "$(curl -sk -o /dev/null -m 5 -w '%{http_version} %{http_code} %header{x-served-by}' "$sec_url/")"
+[[ "$(curl -sk -o /dev/null -m 5 -w '%header{strict-transport-security}' "$sec_url/")" == max-age=* ]] \
+  || fail "https: no Strict-Transport-Security header"
+for tls_version in 1.2 1.3; do
+  expect "TLS $tls_version" 200 "$(secure_code --tlsv"$tls_version" --tls-max "$tls_version" "$sec_url/")"
+done
+expect "stub_status (loopback server untouched)" 200 "$(secure_code "http://127.0.0.1:$sec_stub/stub_status")"
+expect "/admin without credentials" 401 "$(secure_code "$sec_url/admin")"
+expect "/admin?page=2 with a wrong password" 401 "$(secure_code -u admin:wrong "$sec_url/admin?page=2")"
+expect "/%61dmin (escaped) without credentials" 401 "$(secure_code "$sec_url/%61dmin")"
+expect "/admin with credentials" 200 "$(secure_code -u admin:check-admin-pw "$sec_url/admin")"
+guesses=$(for _ in $(seq 1 15); do secure_code -u admin:guess "$sec_url/admin"; echo; done |
+  sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+[[ "$guesses" == *429:* ]] || fail "15 password guesses at once: no 429 ($guesses)"
+posts=$(for i in $(seq 1 20); do secure_code -X POST -d "body=$i" "$sec_url/messages"; echo; done |
+  sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+[[ "$posts" == *200:* && "$posts" == *429:* ]] || fail "20 POSTs at once from one client: want some 200 and some 429 ($posts)"
+expect "GET from the POST-limited client" 200 "$(secure_code "$sec_url/")"
+expect "POST from another client" 200 "$(secure_code --interface 127.0.0.2 -X POST -d body=x "$sec_url/messages")"
+big_body=$(head -c 2048 /dev/zero | tr '\0' a)
+expect "POST over the body limit" 413 "$(secure_code --interface 127.0.0.3 -X POST -d "body=$big_body" "$sec_url/messages")"
+stop_secure_lb
+kill "$sec_backend_pid" 2>/dev/null || true
+wait "$sec_backend_pid" 2>/dev/null || true
+trap on_exit EXIT
+pass "nginx front door: nginx -t + loopback: http 301 -> https (HTTP/2, TLS 1.2/1.3, HSTS); /admin 401 without or with wrong credentials, 200 with, guesses $guesses; 20 POSTs from one client $posts, other clients unaffected; body over the limit 413"
+
 # --- keepalived --config-test: the LB pair's configs, with their scripts where they name them ---
 # The configs name eth0 and run their scripts as root under enable_script_security, which
 # refuses a script that anyone but root could change: the scripts go to root-owned directories
@@ -221,6 +291,24 @@ for state in MASTER FAULT BACKUP STOP; do
 done
 grep -q ' 0$' "$textfile" || fail "vrrp-state: no state written"
 pass "keepalived --config-test: ${#lb_pair[@]} LB configs (VRRPv3, unicast peers) + shellcheck of their scripts + the state textfile"
+
+# --- nft -c: each container's own firewall (nftables, from the exposure rules) -----------------
+# Every node's ruleset passes `nft -c`; then, in a network namespace of its own (this host's
+# firewall untouched), it is applied twice: the second run must replace the table, not add to it.
+nft_dir="$work/out/nftables"
+ts-node scripts/ci/render-nftables.ts "$nft_dir" >&2
+nft_files=("$nft_dir"/*.nft)
+[[ -f "${nft_files[0]}" ]] || fail "no nftables ruleset rendered"
+for file in "${nft_files[@]}"; do
+  node=$(basename "$file" .nft)
+  findings=$(nft -c -f "$file" 2>&1) || fail "nft -c ($node): ${findings:-no message}"
+  # shellcheck disable=SC2016 # $1 expands in the inner bash
+  listed=$(unshare --net bash -c 'nft -f "$1" && nft -f "$1" && nft list table inet pve_ha' _ "$file" 2>&1) \
+    || fail "nft -f twice ($node): ${listed:-no message}"
+  expect "accept rules of $node after applying twice" "$(grep -c ' accept comment "' "$file")" \
+    "$(grep -c ' accept comment "' <<<"$listed")"
+done
+pass "nft -c: ${#nft_files[@]} container rulesets (policy drop); each applied twice replaces its table"
 
 # --- haproxy -c ------------------------------------------------------------------------------
 payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy.cfg"

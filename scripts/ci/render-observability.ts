@@ -112,8 +112,13 @@ function main(): void {
   if (!config) throw new Error(`example stack config is invalid:\n  - ${errors.join("\n  - ")}`);
   const plans = planNodes(config);
   const obs = config.observability;
-  const layout = observedLayout(plans);
-  const otherLayout: ObservedLayout = { lbPair: !layout.lbPair };
+  const backupMaxAgeHours = config.backup.enabled ? config.backup.maxAgeHours : undefined;
+  const layout = observedLayout(plans, backupMaxAgeHours);
+  // The other LB layout, and backups the other way round: every rule is tested in one of them.
+  const otherLayout: ObservedLayout = {
+    lbPair: !layout.lbPair,
+    ...(backupMaxAgeHours === undefined ? { backupMaxAgeHours: 3 } : {}),
+  };
 
   const promOptions = prometheusOptionsFor(obs.scrapeIntervalSeconds, {
     grafana: obs.grafanaEnabled,

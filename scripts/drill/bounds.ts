@@ -148,7 +148,7 @@ export const ROLLING_BOUNDS = {
    * then each node restarted and ready in turn: about 30 s for the two app nodes, 60 s for the
    * three Kafka nodes on the sandbox)
    */
-  loadS: { app: 60, kafka: 100 },
+  loadS: { app: 60, kafka: 120, pg: 60 },
   /** `up` is stopped after this many s */
   maxUpS: 300,
   /** app readiness poll, ms */

@@ -757,14 +757,29 @@ export function rollingTrialChecks(t: RollingTrial): Check[] {
     const restarted = t.restarted ?? [];
     out.push(
       c(
-        `every ${t.restarts === "kafka" ? "Kafka" : "app"} node restarted, one at a time`,
+        `every ${LAYER_NAMES[t.restarts]} node restarted, one at a time`,
         restarted.length > 0 && restarted.every((r) => r.restarted) && t.pollsWithSeveralOut === 0,
         `restarted: ${restarted.map((r) => `${r.node} ${r.restarted ? "yes" : "no"}`).join(", ")}; out in order ${t.outOrder?.join(", ") || "-"}; ${t.pollsWithSeveralOut} of ${t.polls} polls with more than one node out`,
       ),
     );
+    if (t.firstExpected !== undefined) {
+      out.push(
+        c(
+          "the replica restarted before the primary",
+          t.outOrder?.[0] === t.firstExpected,
+          `replica when the change began: ${t.firstExpected}; out in order ${t.outOrder?.join(", ") || "-"}`,
+        ),
+      );
+    }
   }
   return out;
 }
+
+const LAYER_NAMES: Record<RollingTrial["restarts"], string> = {
+  app: "app",
+  kafka: "Kafka",
+  pg: "PostgreSQL",
+};
 
 export function rollingChecks(r: RollingResult): Check[] {
   return r.drilled ? r.trials.flatMap(rollingTrialChecks) : [];

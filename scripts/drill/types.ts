@@ -364,7 +364,9 @@ export interface RollingTrial {
   label: string;
   args: string[];
   /** the layer whose nodes the change restarts, one at a time */
-  restarts: "app" | "kafka";
+  restarts: "app" | "kafka" | "pg";
+  /** PostgreSQL: the node that was the replica when the change began (it must go first) */
+  firstExpected?: string;
   upExit?: number;
   /** the end of `up`'s output when it failed */
   upTail?: string;

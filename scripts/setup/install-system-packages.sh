@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the tests need: the real tools that check rendered configs
-# (nginx, haproxy, keepalived, PostgreSQL 15, promtool, amtool, shellcheck), the servers of the
+# (nginx, haproxy, keepalived, PostgreSQL 15, promtool, amtool, shellcheck, nft), the servers of the
 # app's integration tests (PostgreSQL 15, a JRE for Kafka), the sandbox (lxc, debootstrap) and the
 # build tools of the artifacts (maven, go from the machine). Services are not started.
 set -Eeuo pipefail
@@ -12,7 +12,7 @@ packages=(
   keepalived
   prometheus prometheus-alertmanager
   prometheus-node-exporter prometheus-postgres-exporter prometheus-nginx-exporter
-  shellcheck
+  shellcheck nftables
   openjdk-17-jre-headless maven
   lxc debootstrap iproute2 apt-utils dpkg-dev
   librsvg2-bin fonts-dejavu-core

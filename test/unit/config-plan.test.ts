@@ -144,6 +144,12 @@ describe("config: the LB pair", () => {
     const hostOf = (name: string) => plans.find((p) => p.name === name)?.proxmoxNode;
     assert.strictEqual(hostOf("lb"), "pve1");
     assert.strictEqual(hostOf("lb2"), "pve2");
+    // The backup repository on the host without a PostgreSQL node; the monitor (with pg1) refused.
+    assert.strictEqual(hostOf(config!.backup.repoNode), "pve3");
+    const onPgHost = parseConfig({ ...raw, pgBackupRepoNode: "monitor" });
+    assert.deepStrictEqual(onPgHost.errors, [
+      'pgBackupRepoNode: is on host pve1 with pg1: losing that host would take a PostgreSQL node and the backups at once; pick a node on another host (webserver2, pgproxy, kafka3) or set allowUnsafePlacement (got "monitor")',
+    ]);
   });
 });
 

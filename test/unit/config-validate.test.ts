@@ -189,6 +189,21 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     ],
   },
   {
+    what: "a backup repository on a PostgreSQL node",
+    changes: { pgBackupRepoNode: "pg2" },
+    errors: [
+      'pgBackupRepoNode: must not be a PostgreSQL node (its loss would take the backups with it) (got "pg2")',
+    ],
+  },
+  {
+    what: "a backup repository on no node, and a bad schedule",
+    changes: { pgBackupRepoNode: "backup9", pgBackupFullSchedule: "daily; rm -rf /" },
+    errors: [
+      'pgBackupFullSchedule: must be a systemd calendar event (got "daily; rm -rf /")',
+      'pgBackupRepoNode: no such node (nodes: lb, webserver1, webserver2, pg1, pg2, pgproxy, kafka1, kafka2, kafka3, monitor, lb2) (got "backup9")',
+    ],
+  },
+  {
     what: "a virtual IP that is no address",
     changes: { lbVirtualIp: "vip.example" },
     errors: [
@@ -255,6 +270,7 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
         pve3: { sshHost: "pve3.example" },
       },
       nodes: { lb: { proxmoxNode: "pve" }, lb2: { proxmoxNode: "pve" } },
+      pgBackupRepoNode: "pgproxy",
     },
     errors: [
       'placement: losing host "pve" takes both load balancers (lb, lb2); move nodes with nodes.<name>.proxmoxNode, add a host, or set allowUnsafePlacement: true',

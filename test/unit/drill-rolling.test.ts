@@ -16,6 +16,7 @@ describe("drill scenario 11: day-2 changes through up", () => {
       logLevel: "info",
       artifactFile: "/tmp/app-v2.tgz",
       groupMinSessionTimeoutMs: 6000,
+      sharedBuffersMb: 256,
     });
     assert.deepEqual(
       changes.map((c) => [c.id, c.args.join(" "), c.restarts]),
@@ -25,6 +26,8 @@ describe("drill scenario 11: day-2 changes through up", () => {
         ["app-artifact-back", "", "app"],
         ["kafka-setting", "--set kafkaGroupMinSessionTimeoutMs=5999", "kafka"],
         ["kafka-setting-back", "", "kafka"],
+        ["pg-setting", "--set pgSharedBuffersMb=240", "pg"],
+        ["pg-setting-back", "", "pg"],
       ],
     );
     assert.equal(otherLogLevel("warn"), "info");

@@ -100,6 +100,8 @@ describe("placement over several Proxmox hosts", () => {
     );
     assert.deepStrictEqual(errors, [
       'placement: losing host "pve3" takes every app node (webserver1, webserver2) and a majority of the KRaft controller voters (kafka1, kafka2 of 3); move nodes with nodes.<name>.proxmoxNode, add a host, or set allowUnsafePlacement: true',
+      // The moved nodes push pgproxy, the backup repository, onto pg1's host.
+      'pgBackupRepoNode: is on host pve2 with pg1: losing that host would take a PostgreSQL node and the backups at once; pick a node on another host (webserver1, webserver2, kafka1, kafka2) or set allowUnsafePlacement (got "pgproxy")',
     ]);
   });
 

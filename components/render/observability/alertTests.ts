@@ -47,6 +47,7 @@ const target = (job: string, node: string, role: string, vmid: number, port: num
 
 function cases(t: AlertThresholds): AlertCase[] {
   const lb = target("node", "lb", "nginx", 100, 9100);
+  const monitorNode = target("node", "monitor", "monitor", 109, 9100);
   const web1 = target("app", "webserver1", "app", 101, 3000);
   const web2 = target("app", "webserver2", "app", 102, 3000);
   const pg1 = target("postgres", "pg1", "pg-primary", 103, 9187);
@@ -263,6 +264,54 @@ function cases(t: AlertThresholds): AlertCase[] {
         { series: seriesName("pve_ha_vrrp_fault", lb2Vrrp), values: healthyThen(0, 1) },
       ],
       firing: [lb2Vrrp],
+    },
+    {
+      // the full backup stops succeeding: its last success ages past pgBackupMaxAgeHours
+      alert: "PgBackupStale",
+      series: [
+        {
+          series: seriesName("pve_ha_pg_backup_last_success_timestamp_seconds", {
+            ...monitorNode,
+            type: "full",
+          }),
+          values: "0+60x4 -100000x15",
+        },
+      ],
+      firing: [{}],
+    },
+    {
+      alert: "PgBackupFailed",
+      series: [
+        {
+          series: seriesName("pve_ha_pg_backup_last_run_ok", { ...monitorNode, type: "full" }),
+          values: "1x20",
+        },
+        {
+          series: seriesName("pve_ha_pg_backup_last_run_ok", { ...monitorNode, type: "incr" }),
+          values: healthyThen(1, 0),
+        },
+      ],
+      firing: [{ ...monitorNode, type: "incr" }],
+    },
+    {
+      alert: "PgWalArchiveFailing",
+      series: [
+        { series: seriesName("pg_archiver_failed_count", pg1), values: "0x5 1+1x14" },
+        { series: seriesName("pg_archiver_last_archived_time", pg1), values: "500x20" },
+        { series: seriesName("pg_archiver_last_failed_time", pg1), values: healthyThen(0, 1000) },
+        { series: seriesName("pg_archiver_failed_count", pg2), values: "0x20" },
+      ],
+      firing: [pg1],
+    },
+    {
+      // one failed attempt, then archiving works again: no page
+      alert: "PgWalArchiveFailing",
+      series: [
+        { series: seriesName("pg_archiver_failed_count", pg1), values: "0x5 1x14" },
+        { series: seriesName("pg_archiver_last_failed_time", pg1), values: "0x5 1000x14" },
+        { series: seriesName("pg_archiver_last_archived_time", pg1), values: "500x5 1100x14" },
+      ],
+      firing: [],
     },
     {
       alert: "NodeMemoryLow",

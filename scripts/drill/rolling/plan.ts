@@ -11,8 +11,8 @@ export interface RollingChange {
   label: string;
   /** `npm run sandbox -- up` arguments of the change (none: back to the stack's own) */
   args: string[];
-  /** the layer whose nodes the change restarts, one at a time */
-  restarts: "app" | "kafka";
+  /** the layer whose nodes the change restarts, one at a time (PostgreSQL: the replica first) */
+  restarts: "app" | "kafka" | "pg";
 }
 
 /** The other log level of a pair that both keep request logging off (info <-> warn). */
@@ -26,16 +26,19 @@ export interface RollingInputs {
   artifactFile: string;
   /** the brokers' group.min.session.timeout.ms now */
   groupMinSessionTimeoutMs: number;
+  /** PostgreSQL's shared_buffers now, MB (a setting that needs a restart) */
+  sharedBuffersMb: number;
 }
 
 /**
  * The changes, in order. Each `up` carries only its own change, so the next one also undoes the
  * previous: an app setting; a new app artifact (and the setting back); the artifact back; a
- * broker setting; the broker setting back.
+ * broker setting; the broker setting back; a PostgreSQL setting that needs a restart; it back.
  */
 export function rollingChanges(i: RollingInputs): RollingChange[] {
   const level = otherLogLevel(i.logLevel);
   const groupMin = i.groupMinSessionTimeoutMs - 1;
+  const buffers = i.sharedBuffersMb - 16;
   return [
     {
       id: "app-setting",
@@ -61,6 +64,18 @@ export function rollingChanges(i: RollingInputs): RollingChange[] {
       label: `kafkaGroupMinSessionTimeoutMs back to ${i.groupMinSessionTimeoutMs}`,
       args: [],
       restarts: "kafka",
+    },
+    {
+      id: "pg-setting",
+      label: `pgSharedBuffersMb ${i.sharedBuffersMb} → ${buffers} (restart: replica, then primary)`,
+      args: ["--set", `pgSharedBuffersMb=${buffers}`],
+      restarts: "pg",
+    },
+    {
+      id: "pg-setting-back",
+      label: `pgSharedBuffersMb back to ${i.sharedBuffersMb}`,
+      args: [],
+      restarts: "pg",
     },
   ];
 }

@@ -18,6 +18,7 @@ import {
 import type { RollingResult, RollingTrial } from "../types";
 import type { DrillContext } from "../runtime/context";
 import { parseEnvFile } from "../runtime/commandLine";
+import { inRecovery, psql } from "../runtime/db";
 import { unitState } from "../runtime/hardFault";
 import { http, sleep } from "../runtime/http";
 import { pctExec } from "../runtime/pct";
@@ -26,6 +27,7 @@ import { runFault } from "./faultRun";
 
 const APP_UNIT = "pve-ha-app.service";
 const KAFKA_UNIT = "kafka.service";
+const PG_UNIT = "postgresql@15-main.service";
 const KAFKA_SERVER_PROPERTIES = "/etc/kafka/server.properties";
 const since = (t: number): number => (Date.now() - t) / 1000;
 /** The arguments as the report shows them: a file by its name, not by this machine's path. */
@@ -87,6 +89,14 @@ function layerOf(ctx: DrillContext, restarts: RollingChange["restarts"]): Layer 
           .catch(() => false),
     };
   }
+  if (restarts === "pg") {
+    return {
+      nodes: [ctx.pgPrimary, ctx.pgStandby],
+      unit: PG_UNIT,
+      serving: async (n) =>
+        (await unitState(ctx, n, PG_UNIT).catch(() => null))?.activeState === "active",
+    };
+  }
   return {
     nodes: kafkaNodes(ctx.outputs),
     unit: KAFKA_UNIT,
@@ -111,6 +121,13 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
   const b = ROLLING_BOUNDS;
   const layer = layerOf(ctx, change.restarts);
   const before = await mainPids(ctx, layer);
+  // Roles change at run time: the replica now is the one that must restart first.
+  const firstExpected =
+    change.restarts === "pg"
+      ? (await inRecovery(ctx, ctx.pgStandby))
+        ? ctx.pgStandby.name
+        : ctx.pgPrimary.name
+      : undefined;
   const samples: ReadinessSample[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -151,6 +168,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       label: change.label,
       args: shown(change.args),
       restarts: change.restarts,
+      ...(firstExpected ? { firstExpected } : {}),
       upExit: up.code,
       upTail: up.code === 0 ? "" : up.tail,
       upTookS: up.tookS,
@@ -194,6 +212,10 @@ export async function rollingUpdateDrill(ctx: DrillContext): Promise<RollingResu
   const broker = kafkaBrokers(ctx.outputs)[0];
   const properties = await pctExec(ctx.pct, broker.vmid, ["cat", KAFKA_SERVER_PROPERTIES]);
   const groupMin = /^group\.min\.session\.timeout\.ms=(\d+)$/m.exec(properties)?.[1];
+  const sharedBuffers = /^(\d+)MB$/.exec(
+    (await psql(ctx, ctx.pgPrimary, "show shared_buffers")).trim(),
+  )?.[1];
+  if (!sharedBuffers) throw new Error(`shared_buffers on ${ctx.pgPrimary.name} is not in MB`);
   if (!groupMin) {
     throw new Error(
       `${KAFKA_SERVER_PROPERTIES} on ${broker.name} has no group.min.session.timeout.ms`,
@@ -204,6 +226,7 @@ export async function rollingUpdateDrill(ctx: DrillContext): Promise<RollingResu
     logLevel: env.LOG_LEVEL ?? "info",
     artifactFile: artifact,
     groupMinSessionTimeoutMs: Number(groupMin),
+    sharedBuffersMb: Number(sharedBuffers),
   });
   const trials: RollingTrial[] = [];
   try {
