@@ -81,7 +81,8 @@ grep -q "resources performed: 0," "$warm_log" || {
 sandbox status
 
 # Several Proxmox hosts: the three-host example stack (all its hosts are this machine), each
-# host lost in turn under the write load, and the LB split over hosts.
+# host lost in turn under the write load, the LB split over hosts, and a backup + restores with
+# the repository on the host without a PostgreSQL node.
 sandbox down
 started=$SECONDS
 sandbox up --stack three-hosts
@@ -89,7 +90,7 @@ echo "==> e2e: cold up of the three-host stack took $((SECONDS - started)) s"
 sample_memory >"$mem_log" &
 mem_pid=$!
 started=$SECONDS
-npm run --silent drill -- --target sandbox --scenarios 9,1 \
+npm run --silent drill -- --target sandbox --scenarios 9,1,12 \
   --out "${E2E_DRILL_THREE_HOSTS_OUT:-reports/drill-three-hosts}"
 echo "==> e2e: host-loss drill and LB split took $((SECONDS - started)) s"
 stop_sampler
