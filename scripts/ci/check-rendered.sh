@@ -215,8 +215,9 @@ start_backend webserver1 "$sec_backend"
 sec_backend_pid=${backend_pids[-1]}
 sec_url="https://127.0.0.1:$sec_https"
 nginx -c "$secure/nginx.conf" || fail "nginx did not start with the front-door options"
+# Until the stand-in app answers through nginx (a 502 while it starts would not do).
 for _ in $(seq 1 50); do
-  curl -sk -o /dev/null "$sec_url/healthz" && break
+  curl -skf -o /dev/null "$sec_url/healthz" && break
   sleep 0.2
 done
 # secure_code <curl args...>: the status code of one request (certificate not verified: self-signed).
