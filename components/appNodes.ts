@@ -20,6 +20,8 @@ export interface AppNodesArgs {
   pgPassword: pulumi.Output<string>;
   kafkaBrokers: string;
   kafkaTopic: string;
+  /** How long a publish waits for a new partition leader (leaderMoveBoundMs of the cluster). */
+  kafkaLeaderWaitMs: number;
   nodeArtifact: ArtifactSource;
   appArtifact: ArtifactSource;
   /**
@@ -110,6 +112,7 @@ export class AppNodes extends pulumi.ComponentResource {
           KAFKA_PUBLISH_DEADLINE_MS: args.app.kafkaPublishDeadlineMs,
           KAFKA_CONNECT_TIMEOUT_MS: args.app.kafkaConnectTimeoutMs,
           KAFKA_REQUEST_TIMEOUT_MS: args.app.kafkaRequestTimeoutMs,
+          KAFKA_LEADER_WAIT_MS: args.kafkaLeaderWaitMs,
           LOG_LEVEL: args.app.logLevel,
         }),
       );

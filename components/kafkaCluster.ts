@@ -54,12 +54,14 @@ export function kafkaClusterSpec(
       return { nodeId: p.kafkaNodeId, host: p.ip, roles: [...p.kafkaRoles] };
     }),
     numPartitions: kafka.partitions,
+    offsetsTopicPartitions: kafka.offsetsTopicPartitions,
     defaultReplicationFactor: kafka.replicationFactor,
     minInsyncReplicas: kafka.minInsyncReplicas,
     dataDir: KAFKA_DATA_DIR,
     groupMinSessionTimeoutMs: kafka.groupMinSessionTimeoutMs,
     brokerSessionTimeoutMs: kafka.brokerSessionTimeoutMs,
     brokerHeartbeatIntervalMs: kafka.brokerHeartbeatIntervalMs,
+    replicaLagTimeMaxMs: kafka.replicaLagTimeMaxMs,
     controllerQuorumFetchTimeoutMs: kafka.controllerQuorumFetchTimeoutMs,
     controllerQuorumElectionTimeoutMs: kafka.controllerQuorumElectionTimeoutMs,
   };

@@ -3,6 +3,7 @@ import { AppNodes } from "./appNodes";
 import { artifactSource } from "./artifacts";
 import { stackEndpoints, type StackEndpoints } from "./config/endpoints";
 import { lbNodes, nodesByRole, planNodes, singleNodes } from "./config/plan";
+import { leaderMoveBoundMs } from "./config/kafkaTimings";
 import { PORTS } from "./config/ports";
 import type { NodePlan, StackConfig } from "./config/types";
 import { KafkaCluster } from "./kafkaCluster";
@@ -102,6 +103,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         pgPassword: database.appPassword,
         kafkaBrokers: kafka.bootstrapServers,
         kafkaTopic: kafka.topic,
+        kafkaLeaderWaitMs: leaderMoveBoundMs(cfg.kafka),
         nodeArtifact: artifactSource(cfg, "node"),
         appArtifact: artifactSource(cfg, "app"),
         lbFailTimeoutSeconds: cfg.lb.failTimeoutSeconds,

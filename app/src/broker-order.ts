@@ -19,6 +19,11 @@ export class BrokerOrder {
     if (this.brokers.includes(broker)) this.suspectSince.set(broker, this.now());
   }
 
+  /** `broker` answered a request after all: it goes back among the healthy ones. */
+  clear(broker: string): void {
+    this.suspectSince.delete(broker);
+  }
+
   /** True while `broker` is suspected (its connection dropped less than suspectForMs ago). */
   isSuspect(broker: string): boolean {
     return this.since(broker, this.now()) !== undefined;

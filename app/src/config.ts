@@ -34,6 +34,13 @@ export interface AppConfig {
      * it asks another broker for the new leader.
      */
     requestTimeoutMs: number;
+    /**
+     * How long a publish keeps asking for a new partition leader while the current one is a broker
+     * whose connection dropped, before it sends to that broker anyway. The stack derives it from
+     * the time the controller needs to fence a dead broker (quorum fetch timeout + election +
+     * broker session); a shorter value sends into a dead leader and waits a whole request out.
+     */
+    leaderWaitMs: number;
   };
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -147,6 +154,7 @@ export function loadConfig(env: Env): AppConfig {
       publishDeadlineMs: r.int("KAFKA_PUBLISH_DEADLINE_MS", 15000, 1000, 120000),
       connectTimeoutMs: r.int("KAFKA_CONNECT_TIMEOUT_MS", 1000, 100, 30000),
       requestTimeoutMs: r.int("KAFKA_REQUEST_TIMEOUT_MS", 2000, 500, 60000),
+      leaderWaitMs: r.int("KAFKA_LEADER_WAIT_MS", 8000, 0, 120000),
     },
     logLevel: r.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     maxBodyBytes: r.int("MAX_BODY_BYTES", 16384, 256, 1048576),

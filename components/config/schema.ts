@@ -233,7 +233,7 @@ export const SCALAR_SETTINGS = {
   },
   appKafkaRequestTimeoutMs: {
     type: "integer",
-    default: 2000,
+    default: 1000,
     description:
       "Ms the app waits for a broker's answer before it retries against the others (silent broker).",
   },
@@ -326,23 +326,35 @@ export const SCALAR_SETTINGS = {
   },
   kafkaBrokerSessionTimeoutMs: {
     type: "integer",
-    default: 4000,
+    default: 600,
     description: "broker.session.timeout.ms: how fast the controller fences a dead broker.",
   },
   kafkaBrokerHeartbeatIntervalMs: {
     type: "integer",
-    default: 1000,
+    default: 100,
     description: "broker.heartbeat.interval.ms (below kafkaBrokerSessionTimeoutMs).",
+  },
+  kafkaOffsetsTopicPartitions: {
+    type: "integer",
+    default: 1,
+    description:
+      "Partitions of __consumer_offsets (set when it is created): all move on a broker fault.",
+  },
+  kafkaReplicaLagTimeMaxMs: {
+    type: "integer",
+    default: 3000,
+    description:
+      "replica.lag.time.max.ms: a follower silent this long stops holding back acks=all writes.",
   },
   kafkaQuorumFetchTimeoutMs: {
     type: "integer",
-    default: 2000,
+    default: 600,
     description:
       "controller.quorum.fetch.timeout.ms: silence before the voters elect a new controller.",
   },
   kafkaQuorumElectionTimeoutMs: {
     type: "integer",
-    default: 1000,
+    default: 500,
     description: "controller.quorum.election.timeout.ms (and the election backoff cap).",
   },
   grafanaEnabled: {

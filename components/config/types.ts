@@ -186,6 +186,8 @@ export interface KafkaSettings {
   groupMinSessionTimeoutMs: number;
   brokerSessionTimeoutMs: number;
   brokerHeartbeatIntervalMs: number;
+  replicaLagTimeMaxMs: number;
+  offsetsTopicPartitions: number;
   controllerQuorumFetchTimeoutMs: number;
   controllerQuorumElectionTimeoutMs: number;
 }

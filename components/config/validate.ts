@@ -555,9 +555,11 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       minInsyncReplicas: readInt(raw, "kafkaMinInsyncReplicas", 1, 9, p),
       heapMb: readInt(raw, "kafkaHeapMb", 128, 65536, p),
       groupMinSessionTimeoutMs: readInt(raw, "kafkaGroupMinSessionTimeoutMs", 1000, 300000, p),
-      brokerSessionTimeoutMs: readInt(raw, "kafkaBrokerSessionTimeoutMs", 1000, 300000, p),
+      brokerSessionTimeoutMs: readInt(raw, "kafkaBrokerSessionTimeoutMs", 500, 300000, p),
       brokerHeartbeatIntervalMs: readInt(raw, "kafkaBrokerHeartbeatIntervalMs", 100, 60000, p),
-      controllerQuorumFetchTimeoutMs: readInt(raw, "kafkaQuorumFetchTimeoutMs", 500, 60000, p),
+      replicaLagTimeMaxMs: readInt(raw, "kafkaReplicaLagTimeMaxMs", 1000, 300000, p),
+      offsetsTopicPartitions: readInt(raw, "kafkaOffsetsTopicPartitions", 1, 1000, p),
+      controllerQuorumFetchTimeoutMs: readInt(raw, "kafkaQuorumFetchTimeoutMs", 600, 60000, p),
       controllerQuorumElectionTimeoutMs: readInt(
         raw,
         "kafkaQuorumElectionTimeoutMs",

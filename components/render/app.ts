@@ -43,6 +43,8 @@ export interface AppEnvVars {
   KAFKA_CONNECT_TIMEOUT_MS?: number;
   /** How long a Kafka request may go unanswered before the app retries against other brokers. */
   KAFKA_REQUEST_TIMEOUT_MS?: number;
+  /** How long a publish waits for a new leader while the leader's connection dropped (kafkaLeaderWaitMs). */
+  KAFKA_LEADER_WAIT_MS?: number;
   LOG_LEVEL?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   MAX_BODY_BYTES?: number;
 }
@@ -67,6 +69,7 @@ const ORDER: (keyof AppEnvVars)[] = [
   "KAFKA_PUBLISH_DEADLINE_MS",
   "KAFKA_CONNECT_TIMEOUT_MS",
   "KAFKA_REQUEST_TIMEOUT_MS",
+  "KAFKA_LEADER_WAIT_MS",
   "LOG_LEVEL",
   "MAX_BODY_BYTES",
 ];
@@ -99,6 +102,7 @@ export function renderAppEnv(vars: AppEnvVars): string {
     "KAFKA_PUBLISH_DEADLINE_MS",
     "KAFKA_CONNECT_TIMEOUT_MS",
     "KAFKA_REQUEST_TIMEOUT_MS",
+    "KAFKA_LEADER_WAIT_MS",
     "MAX_BODY_BYTES",
   ];
   for (const name of numeric) {

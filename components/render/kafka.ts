@@ -3,6 +3,7 @@
  * and the StorageTool / TopicCommand argument lists. The same functions configure the Pulumi
  * program's KafkaCluster and the app's integration-test broker, so both run one configuration.
  */
+import { CONTROLLER_ONLY_VOTER_FETCH_TIMEOUT_EXTRA_MS } from "../config/kafkaTimings";
 import { renderRestartLines, renderStartLimitLines } from "./restartPolicy";
 
 export type KafkaRole = "broker" | "controller";
@@ -19,6 +20,12 @@ export interface KafkaClusterSpec {
   clusterId: string;
   nodes: KafkaNodeSpec[];
   numPartitions: number;
+  /**
+   * Partitions of __consumer_offsets (Kafka default 50; read when the topic is first created). Each
+   * is led by a broker and moves with it: a broker fault moves every one of them along with the
+   * app's partition, and the new leader answers NOT_LEADER until it has taken all of them over.
+   */
+  offsetsTopicPartitions?: number;
   defaultReplicationFactor: number;
   minInsyncReplicas: number;
   /** log.dirs and KRaft metadata directory. */
@@ -40,10 +47,18 @@ export interface KafkaClusterSpec {
   brokerSessionTimeoutMs?: number;
   brokerHeartbeatIntervalMs?: number;
   /**
+   * replica.lag.time.max.ms (Kafka default 30000). A leader waits with an acks=all write for every
+   * follower that fetched up to its end within this time, in the ISR or not: a follower that dies
+   * (or returns after a partition and is not yet back in the ISR) holds writes back up to this long
+   * unless the controller fences it first.
+   */
+  replicaLagTimeMaxMs?: number;
+  /**
    * controller.quorum.fetch.timeout.ms (Kafka default 2000): how long the other voters wait for a
    * silent active controller before they elect a new one. Only then can the silent broker be
    * fenced, so when the active controller sits on the lost broker, the stall is this + the
-   * election + brokerSessionTimeoutMs.
+   * election + brokerSessionTimeoutMs. Controller-only voters wait
+   * CONTROLLER_ONLY_VOTER_FETCH_TIMEOUT_EXTRA_MS longer (see there).
    */
   controllerQuorumFetchTimeoutMs?: number;
   /**
@@ -106,6 +121,9 @@ export function validateKafkaCluster(cluster: KafkaClusterSpec): void {
   if (controllerNodes(cluster).length === 0) fail("at least one node needs the controller role");
   if (brokers === 0) fail("at least one node needs the broker role");
   requirePositiveInt("numPartitions", cluster.numPartitions);
+  if (cluster.offsetsTopicPartitions !== undefined) {
+    requirePositiveInt("offsetsTopicPartitions", cluster.offsetsTopicPartitions);
+  }
   requirePositiveInt("defaultReplicationFactor", cluster.defaultReplicationFactor);
   requirePositiveInt("minInsyncReplicas", cluster.minInsyncReplicas);
   if (cluster.defaultReplicationFactor > brokers) {
@@ -132,6 +150,7 @@ export function validateKafkaCluster(cluster: KafkaClusterSpec): void {
   if (session !== undefined) requirePositiveInt("brokerSessionTimeoutMs", session);
   if (heartbeat !== undefined) requirePositiveInt("brokerHeartbeatIntervalMs", heartbeat);
   for (const [name, value] of [
+    ["replicaLagTimeMaxMs", cluster.replicaLagTimeMaxMs],
     ["controllerQuorumFetchTimeoutMs", cluster.controllerQuorumFetchTimeoutMs],
     ["controllerQuorumElectionTimeoutMs", cluster.controllerQuorumElectionTimeoutMs],
   ] as const) {
@@ -232,8 +251,18 @@ export function renderServerProperties(cluster: KafkaClusterSpec, nodeId: number
   if (cluster.brokerHeartbeatIntervalMs !== undefined) {
     props.push(["broker.heartbeat.interval.ms", cluster.brokerHeartbeatIntervalMs]);
   }
+  if (cluster.offsetsTopicPartitions !== undefined) {
+    props.push(["offsets.topic.num.partitions", cluster.offsetsTopicPartitions]);
+  }
+  if (cluster.replicaLagTimeMaxMs !== undefined) {
+    props.push(["replica.lag.time.max.ms", cluster.replicaLagTimeMaxMs]);
+  }
   if (isController && cluster.controllerQuorumFetchTimeoutMs !== undefined) {
-    props.push(["controller.quorum.fetch.timeout.ms", cluster.controllerQuorumFetchTimeoutMs]);
+    const extra = isBroker ? 0 : CONTROLLER_ONLY_VOTER_FETCH_TIMEOUT_EXTRA_MS;
+    props.push([
+      "controller.quorum.fetch.timeout.ms",
+      cluster.controllerQuorumFetchTimeoutMs + extra,
+    ]);
   }
   if (isController && cluster.controllerQuorumElectionTimeoutMs !== undefined) {
     props.push(

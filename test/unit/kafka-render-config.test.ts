@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { CONTROLLER_ONLY_VOTER_FETCH_TIMEOUT_EXTRA_MS } from "../../components/config/kafkaTimings";
 import {
   KafkaClusterSpec,
   kafkaBootstrapServers,
@@ -126,7 +127,7 @@ describe("kafka render: server.properties", () => {
     assert.ok(text.trimEnd().endsWith("log.retention.hours=24"));
   });
 
-  it("renders the controller quorum timeouts on controllers only", () => {
+  it("renders the controller quorum timeouts on controllers only, longer on controller-only voters", () => {
     const cluster: KafkaClusterSpec = {
       ...paperCluster(),
       controllerQuorumFetchTimeoutMs: 1500,
@@ -134,7 +135,15 @@ describe("kafka render: server.properties", () => {
     };
     for (const node of cluster.nodes) {
       const p = parseProperties(renderServerProperties(cluster, node.nodeId));
-      assert.equal(p.get("controller.quorum.fetch.timeout.ms"), "1500");
+      const extra = node.roles.includes("broker")
+        ? 0
+        : CONTROLLER_ONLY_VOTER_FETCH_TIMEOUT_EXTRA_MS;
+      const fetch = 1500 + extra;
+      assert.equal(
+        p.get("controller.quorum.fetch.timeout.ms"),
+        String(fetch),
+        `node ${node.nodeId}`,
+      );
       assert.equal(p.get("controller.quorum.election.timeout.ms"), "750");
       assert.equal(p.get("controller.quorum.election.backoff.max.ms"), "750");
     }
@@ -143,6 +152,24 @@ describe("kafka render: server.properties", () => {
     assert.throws(
       () => renderServerProperties({ ...paperCluster(), controllerQuorumFetchTimeoutMs: 0 }, 1),
       /controllerQuorumFetchTimeoutMs must be an integer >= 1 \(got 0\)/,
+    );
+  });
+
+  it("renders the follower lag bound and the offsets topic's partitions when given", () => {
+    const p = parseProperties(
+      renderServerProperties(
+        { ...paperCluster(), replicaLagTimeMaxMs: 3000, offsetsTopicPartitions: 1 },
+        1,
+      ),
+    );
+    assert.equal(p.get("replica.lag.time.max.ms"), "3000");
+    assert.equal(p.get("offsets.topic.num.partitions"), "1");
+    const without = parseProperties(renderServerProperties(paperCluster(), 1));
+    assert.equal(without.get("replica.lag.time.max.ms"), undefined, "Kafka's default");
+    assert.equal(without.get("offsets.topic.num.partitions"), undefined, "Kafka's default");
+    assert.throws(
+      () => renderServerProperties({ ...paperCluster(), offsetsTopicPartitions: 0 }, 1),
+      /offsetsTopicPartitions must be an integer >= 1 \(got 0\)/,
     );
   });
 

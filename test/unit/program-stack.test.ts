@@ -306,3 +306,25 @@ describe("program: the app's Kafka publish deadline", function () {
     assert.match(stdin("lb-nginx-configure"), /^ {6}proxy_next_upstream_timeout 64s;$/m);
   });
 });
+
+describe("program: how long the app waits for a new Kafka partition leader", function () {
+  this.timeout(60000);
+
+  it("is the controller's time to move a dead broker's partitions, from the Kafka settings", async () => {
+    const run = await runProgram(
+      exampleRaw({
+        kafkaQuorumFetchTimeoutMs: "1000",
+        kafkaQuorumElectionTimeoutMs: "400",
+        kafkaBrokerSessionTimeoutMs: "900",
+        kafkaBrokerHeartbeatIntervalMs: "200",
+      }),
+    );
+    const stdin = (name: string) => String(reveal(run.byName(name).inputs.stdin));
+    // 1000 + the controller-only voters' 100 + 400 + 900 + 200
+    for (const node of ["webserver1", "webserver2"]) {
+      assert.match(stdin(`${node}-app-configure`), /^KAFKA_LEADER_WAIT_MS="2600"$/m, node);
+    }
+    assert.match(stdin("kafka3-kafka-configure"), /^controller\.quorum\.fetch\.timeout\.ms=1100$/m);
+    assert.match(stdin("kafka1-kafka-configure"), /^controller\.quorum\.fetch\.timeout\.ms=1000$/m);
+  });
+});

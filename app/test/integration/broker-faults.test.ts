@@ -18,7 +18,7 @@ import { after, afterEach, before, describe, it, type TestContext } from "node:t
 import { type AppProcess, waitFor } from "../support/app-process";
 import { postUntilAccepted } from "../support/client";
 import type { ClusterTuning, KafkaNode } from "../support/kafka";
-import { type Stack, startStack } from "../support/stack";
+import { CONTRACT_APP_KAFKA_ENV, type Stack, startStack } from "../support/stack";
 
 const PUBLISH_DEADLINE_MS = 15000;
 /** Event-loop and loopback slack on a loaded 2-core host; far below nginx's +5 s. */
@@ -169,7 +169,11 @@ describe("write path under broker faults (2 brokers + controller-only voter, RF 
         apps: 2,
         kafka: "paper",
         kafkaTuning: TUNING,
-        appEnv: { KAFKA_PUBLISH_DEADLINE_MS: String(PUBLISH_DEADLINE_MS), ...APP_ENV },
+        appEnv: {
+          ...CONTRACT_APP_KAFKA_ENV,
+          KAFKA_PUBLISH_DEADLINE_MS: String(PUBLISH_DEADLINE_MS),
+          ...APP_ENV,
+        },
       });
     },
     { timeout: 300000 },

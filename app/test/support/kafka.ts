@@ -125,6 +125,10 @@ export interface ClusterTuning {
   brokerSessionTimeoutMs?: number;
   brokerHeartbeatIntervalMs?: number;
   groupMinSessionTimeoutMs?: number;
+  replicaLagTimeMaxMs?: number;
+  controllerQuorumFetchTimeoutMs?: number;
+  controllerQuorumElectionTimeoutMs?: number;
+  offsetsTopicPartitions?: number;
   extraProperties?: KafkaClusterSpec["extraProperties"];
 }
 
@@ -156,6 +160,10 @@ export async function startKafkaCluster(
     ...(tuning.groupMinSessionTimeoutMs
       ? { groupMinSessionTimeoutMs: tuning.groupMinSessionTimeoutMs }
       : {}),
+    replicaLagTimeMaxMs: tuning.replicaLagTimeMaxMs,
+    controllerQuorumFetchTimeoutMs: tuning.controllerQuorumFetchTimeoutMs,
+    controllerQuorumElectionTimeoutMs: tuning.controllerQuorumElectionTimeoutMs,
+    offsetsTopicPartitions: tuning.offsetsTopicPartitions,
     ...(tuning.extraProperties ? { extraProperties: tuning.extraProperties } : {}),
   };
   const tool = { javaBin: "java", libsDir, log4jConfigPath };

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { type AppProcess, createAppProcess, waitFor } from "./app-process";
 import { type ClusterTuning, type KafkaServer, startKafka, startKafkaCluster } from "./kafka";
 import { type PostgresServer, startPostgres } from "./postgres";
+import { leaderMoveBoundMs } from "../../../components/config/kafkaTimings";
+import { SCALAR_SETTINGS as S } from "../../../components/config/schema";
 
 export interface Stack {
   pg: PostgresServer;
@@ -29,14 +31,32 @@ export function freePort(): Promise<number> {
 
 /**
  * The paper's Kafka layout on loopback: two combined broker+controller nodes and a
- * controller-only third voter; topic replication 2 with min.insync.replicas 1; a killed broker
- * is fenced after 4 s of silence (Kafka's default is 9 s).
+ * controller-only third voter; topic replication 2 with min.insync.replicas 1; the stack's
+ * default fencing and quorum timings (the contract's settings).
  */
 export const PAPER_KAFKA_TUNING = {
   replicationFactor: 2,
   minInsyncReplicas: 1,
-  brokerSessionTimeoutMs: 4000,
-  brokerHeartbeatIntervalMs: 1000,
+  brokerSessionTimeoutMs: S.kafkaBrokerSessionTimeoutMs.default,
+  brokerHeartbeatIntervalMs: S.kafkaBrokerHeartbeatIntervalMs.default,
+  replicaLagTimeMaxMs: S.kafkaReplicaLagTimeMaxMs.default,
+  controllerQuorumFetchTimeoutMs: S.kafkaQuorumFetchTimeoutMs.default,
+  controllerQuorumElectionTimeoutMs: S.kafkaQuorumElectionTimeoutMs.default,
+  offsetsTopicPartitions: S.kafkaOffsetsTopicPartitions.default,
+};
+
+/** The app's Kafka client settings as the stack renders them by default. */
+export const CONTRACT_APP_KAFKA_ENV: Record<string, string> = {
+  KAFKA_CONNECT_TIMEOUT_MS: String(S.appKafkaConnectTimeoutMs.default),
+  KAFKA_REQUEST_TIMEOUT_MS: String(S.appKafkaRequestTimeoutMs.default),
+  KAFKA_LEADER_WAIT_MS: String(
+    leaderMoveBoundMs({
+      controllerQuorumFetchTimeoutMs: S.kafkaQuorumFetchTimeoutMs.default,
+      controllerQuorumElectionTimeoutMs: S.kafkaQuorumElectionTimeoutMs.default,
+      brokerSessionTimeoutMs: S.kafkaBrokerSessionTimeoutMs.default,
+      brokerHeartbeatIntervalMs: S.kafkaBrokerHeartbeatIntervalMs.default,
+    }),
+  ),
 };
 export const PAPER_KAFKA_LAYOUT = [
   { host: "127.0.0.11", roles: ["broker", "controller"] as ("broker" | "controller")[] },
