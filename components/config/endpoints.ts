@@ -33,6 +33,15 @@ export interface StackSettings {
   kafkaControllerVoters: number;
   appKafkaPublishDeadlineMs: number;
   pgDatabase: string;
+  /** Front door (README "Front door security"): lbUrl is https when plain HTTP redirects. */
+  lbTls: string;
+  lbRedirectHttp: boolean;
+  /** /admin needs basic auth as lbAdminUser (password: the secret output adminPassword). */
+  lbAdminAuth: boolean;
+  lbAdminUser: string;
+  /** nftables in every container: only operatorCidr reaches the monitor's UIs, HAProxy stats. */
+  containerFirewall: boolean;
+  operatorCidr: string;
 }
 
 /** The backup repository (pgBackRest) as the restore drill needs it. */
@@ -88,6 +97,7 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     );
   }
   const lbHost = lbVirtualIp || lbs[0].ip;
+  const scheme = cfg.frontDoor.tls !== "off" && cfg.frontDoor.redirectHttp ? "https" : "http";
   const nodes: Record<string, NodeEndpoint> = {};
   for (const p of plans) {
     nodes[p.name] = {
@@ -99,8 +109,8 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     };
   }
   return {
-    lbUrl: `http://${lbHost}/`,
-    adminUrl: `http://${lbHost}/admin`,
+    lbUrl: `${scheme}://${lbHost}/`,
+    adminUrl: `${scheme}://${lbHost}/admin`,
     lbVirtualIp,
     lbNodes: lbs.map((p) => p.name),
     haproxyReadWrite: `${pgProxy.ip}:${PORTS.haproxyReadWrite}`,
@@ -142,6 +152,12 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       kafkaControllerVoters: cfg.kafka.controllerVoters,
       appKafkaPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
       pgDatabase: cfg.pg.database,
+      lbTls: cfg.frontDoor.tls,
+      lbRedirectHttp: cfg.frontDoor.redirectHttp,
+      lbAdminAuth: cfg.frontDoor.adminAuth,
+      lbAdminUser: cfg.frontDoor.adminUser,
+      containerFirewall: cfg.firewall.enabled,
+      operatorCidr: cfg.firewall.operatorCidr,
     },
   };
 }

@@ -133,6 +133,36 @@ export interface LbSettings {
   vrrpAdvertIntervalMs: number;
 }
 
+/** lbTls: no TLS listener, a certificate each LB makes for itself, or one from the settings. */
+export type LbTlsMode = "off" | "self-signed" | "provided";
+export const LB_TLS_MODES: readonly LbTlsMode[] = ["off", "self-signed", "provided"];
+
+/** The LBs' front-door options (README "Front door security"); every one off by default. */
+export interface FrontDoorSettings {
+  tls: LbTlsMode;
+  /** Secret PEM text; "" unless tls is "provided". */
+  tlsCertificate: string;
+  tlsPrivateKey: string;
+  /** Plain HTTP only redirects to https (tls on only). */
+  redirectHttp: boolean;
+  adminAuth: boolean;
+  adminUser: string;
+  /** Secret; "" = a generated password (random.RandomPassword, secret output adminPassword). */
+  adminPassword: string;
+  /** 0 = no per-client POST rate limit. */
+  postRatePerSecond: number;
+  postBurst: number;
+  /** 0 = nginx's 1 MiB body limit as before. */
+  maxBodyBytes: number;
+}
+
+/** nftables inside the containers (containerFirewall) and who counts as an operator. */
+export interface ContainerFirewallSettings {
+  enabled: boolean;
+  /** operatorCidr, or networkCidr when it is empty. */
+  operatorCidr: string;
+}
+
 export interface AppSettings {
   replicas: number;
   port: number;
@@ -207,6 +237,9 @@ export interface StackConfig {
   vmidBase: number;
   nodes: Record<string, NodeOverride>;
   lb: LbSettings;
+  /** TLS, /admin auth and POST limits at the LBs. */
+  frontDoor: FrontDoorSettings;
+  firewall: ContainerFirewallSettings;
   app: AppSettings;
   pg: PgSettings;
   backup: BackupSettings;

@@ -29,7 +29,7 @@ export interface NginxAdminAuthOptions {
 }
 
 export interface NginxLimitOptions {
-  /** Sustained POSTs per second per client address (nginx limit_req rate). */
+  /** Sustained POSTs per second per client address (nginx limit_req rate); 0: no rate limit. */
   postRatePerSecond: number;
   /** POSTs a client may send above the rate at once (burst, nodelay); further ones get 429. */
   postBurst: number;
@@ -126,8 +126,11 @@ export function validateAdminAuth(auth: NginxAdminAuthOptions): void {
 }
 
 export function validateLimits(limits: NginxLimitOptions): void {
-  checkInteger("limits.postRatePerSecond", limits.postRatePerSecond, 1, 100000);
+  checkInteger("limits.postRatePerSecond", limits.postRatePerSecond, 0, 100000);
   checkInteger("limits.postBurst", limits.postBurst, 0, 100000);
+  if (limits.postRatePerSecond === 0 && limits.postBurst !== 0) {
+    fail(`limits.postBurst must be 0 without a POST rate (got ${limits.postBurst})`);
+  }
   // 0 would switch nginx's body size check off.
   checkInteger("limits.maxBodyBytes", limits.maxBodyBytes, 1, 1024 * 1024 * 1024);
 }
@@ -138,7 +141,7 @@ export function httpLevelLines(
   limits: NginxLimitOptions | undefined,
 ): string[] {
   const lines: string[] = [];
-  if (limits) {
+  if (limits && postLimited(limits)) {
     lines.push(
       "  # Per-client POST limit: the key is the client address for POST, empty (not counted) for",
       "  # every other method, so GETs of the form page, health and admin views never count.",
@@ -156,6 +159,11 @@ export function httpLevelLines(
     );
   }
   return lines;
+}
+
+/** A POST rate limit is set (postRatePerSecond 0 only limits the body size). */
+export function postLimited(limits: NginxLimitOptions | undefined): boolean {
+  return limits !== undefined && limits.postRatePerSecond > 0;
 }
 
 /** Directives of the TLS server after its listen line. */
@@ -176,6 +184,7 @@ export function tlsServerLines(tls: NginxTlsOptions): string[] {
 
 /** Server-level limit lines of a server that proxies (inherited by every location). */
 export function limitServerLines(limits: NginxLimitOptions): string[] {
+  if (!postLimited(limits)) return [`    client_max_body_size ${limits.maxBodyBytes};`];
   return [
     `    client_max_body_size ${limits.maxBodyBytes};`,
     "    # Every POST of a client counts, on any path: the app's only POST is /messages, and a",
@@ -206,7 +215,9 @@ export function adminLocationLines(
     out.push(
       `    location ${p} {`,
       `      limit_req zone=${ADMIN_ZONE} burst=${ADMIN_BURST} nodelay;`,
-      ...(limits ? [`      limit_req zone=${POST_ZONE} burst=${limits.postBurst} nodelay;`] : []),
+      ...(limits && postLimited(limits)
+        ? [`      limit_req zone=${POST_ZONE} burst=${limits.postBurst} nodelay;`]
+        : []),
       "      limit_req_status 429;",
       `      auth_basic "${ADMIN_REALM}";`,
       `      auth_basic_user_file ${auth.htpasswdPath};`,

@@ -241,12 +241,14 @@ describe("program: the example stack under mocks", function () {
     });
   });
 
-  it("keeps every password out of plaintext outputs; the Grafana password output is secret", () => {
+  it("keeps every password out of plaintext outputs; the password outputs are secret", () => {
     for (const [key, value] of Object.entries(run.outputs)) {
-      if (key === "grafanaAdminPassword") continue;
+      if (key === "grafanaAdminPassword" || key === "adminPassword") continue;
       assert.ok(!MOCK_PASSWORD.test(JSON.stringify(value)), `${key} leaks a password`);
     }
-    assert.deepStrictEqual([...run.secretOutputs], ["grafanaAdminPassword"]);
+    assert.deepStrictEqual([...run.secretOutputs], ["grafanaAdminPassword", "adminPassword"]);
+    // No /admin auth by default: the admin password output is empty.
+    assert.strictEqual(run.outputs.adminPassword, "");
   });
 
   it("turns logging off and marks outputs secret on every Command that carries a secret", () => {

@@ -190,6 +190,15 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
     assert.ok(!/limit_req/.test(locationBlock(server, "/")), "inherited from the server");
   });
 
+  it("limits with postRatePerSecond 0: only the body size, no POST zone or limit_req", () => {
+    const limits = { postRatePerSecond: 0, postBurst: 0, maxBodyBytes: 4096 };
+    const conf = renderNginxConf({ ...BASE, limits, adminAuth: AUTH });
+    assert.match(conf, /^    client_max_body_size 4096;$/m);
+    assert.ok(!conf.includes("post_per_client"), conf);
+    assert.ok(!conf.includes("$pve_ha_post_client"), conf);
+    assert.match(conf, /limit_req zone=admin_auth burst=10 nodelay;/);
+  });
+
   it("all three: the admin location keeps the POST limit, both servers when not redirecting", () => {
     const all = { tls: { ...TLS, redirectHttp: false }, adminAuth: AUTH, limits: LIMITS };
     const conf = renderNginxConf({ ...BASE, ...all });
@@ -237,11 +246,15 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
       [{ adminAuth: { ...AUTH, paths: ["/admin", "/admin"] } }, /must not repeat a path/],
       [
         { limits: { ...LIMITS, postRatePerSecond: 0.5 } },
-        /limits\.postRatePerSecond must be an integer 1-100000 \(got 0\.5\)/,
+        /limits\.postRatePerSecond must be an integer 0-100000 \(got 0\.5\)/,
       ],
       [
         { limits: { ...LIMITS, postBurst: -1 } },
         /limits\.postBurst must be an integer 0-100000 \(got -1\)/,
+      ],
+      [
+        { limits: { ...LIMITS, postRatePerSecond: 0 } },
+        /limits\.postBurst must be 0 without a POST rate \(got 40\)/,
       ],
       [
         { limits: { ...LIMITS, maxBodyBytes: 0 } },
