@@ -8,6 +8,7 @@
 # Vars: PACKAGES, NFT_RULESET, CONF_PATH, NFT_TABLE.
 set -Eeuo pipefail
 
+wait_network
 read -r -a packages <<<"$PACKAGES"
 apt_install "${packages[@]}"
 
