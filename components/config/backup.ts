@@ -4,6 +4,9 @@ import type { BackupSettings, NodePlan } from "./types";
 
 const KEY = "pgBackupRepoNode";
 
+/** A systemd OnCalendar expression (systemd-analyze checks it in the real-tool checks). */
+export const SYSTEMD_CALENDAR = /^[A-Za-z0-9*:.,/~ -]{1,64}$/;
+
 /** The pgBackRest stanza of the stack's PostgreSQL cluster. */
 export const PGBACKREST_STANZA = "main";
 

@@ -1,4 +1,4 @@
-import { checkBackupRepoNode } from "./backup";
+import { checkBackupRepoNode, SYSTEMD_CALENDAR } from "./backup";
 import { ADMIN_USER, checkFrontDoor, parseOperatorCidr } from "./frontDoor";
 import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
@@ -45,8 +45,6 @@ const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const PG_SIZE = /^\d+(kB|MB|GB|TB)$/;
 const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
-/** A systemd OnCalendar expression (checked by systemd-analyze in the real-tool checks). */
-const CALENDAR = /^[A-Za-z0-9*:.,/~ -]{1,64}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const SHA512 = /^[0-9a-f]{128}$/;
 const OVERRIDE_FIELDS = ["vmid", "ip", "cores", "memoryMb", "diskGb", "proxmoxNode"] as const;
@@ -567,14 +565,14 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       fullSchedule: readMatching(
         raw,
         "pgBackupFullSchedule",
-        CALENDAR,
+        SYSTEMD_CALENDAR,
         "a systemd calendar event",
         p,
       ),
       incrSchedule: readMatching(
         raw,
         "pgBackupIncrSchedule",
-        CALENDAR,
+        SYSTEMD_CALENDAR,
         "a systemd calendar event",
         p,
       ),

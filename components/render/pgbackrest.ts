@@ -4,7 +4,8 @@
  * whichever node is primary. Hosts talk over pgBackRest's own TLS server (mutual certificates from
  * the repository node's CA), so no SSH between containers.
  */
-import { PGBACKREST_STANZA } from "../config/backup";
+import { PGBACKREST_STANZA, SYSTEMD_CALENDAR } from "../config/backup";
+import { shellQuote } from "./payload";
 import { PG_DATA_DIR } from "./postgres";
 
 export { PGBACKREST_STANZA };
@@ -255,7 +256,7 @@ ExecStart=${PGBACKREST_RUN_SCRIPT_PATH} ${type}
 }
 
 export function renderBackupTimer(type: BackupType, onCalendar: string): string {
-  if (!/^[A-Za-z0-9*:.,/~ -]{1,64}$/.test(onCalendar))
+  if (!SYSTEMD_CALENDAR.test(onCalendar))
     fail(`schedule must be a systemd calendar event (got "${onCalendar}")`);
   return `[Unit]
 Description=pgBackRest ${type} backup schedule (pve-ha-stack)
@@ -310,7 +311,7 @@ export function renderScratchRestoreScript(opts: ScratchRestoreOptions): string 
   return `${renderScratchStopScript()}install -d -m 0700 -o postgres -g postgres ${d}
 cd /
 runuser -u postgres -- pgbackrest --config=${PGBACKREST_RESTORE_CONF_PATH} --stanza=${PGBACKREST_STANZA}${target} restore
-printf '%s' ${shellSingle(renderScratchPostgresConf(opts.scratchPort))} >${d}/postgresql.conf
+printf '%s' ${shellQuote(renderScratchPostgresConf(opts.scratchPort))} >${d}/postgresql.conf
 printf '%s\\n' 'local all all peer' >${d}/pg_hba.conf
 : >${d}/pg_ident.conf
 chown postgres:postgres ${d}/postgresql.conf ${d}/pg_hba.conf ${d}/pg_ident.conf
@@ -323,8 +324,4 @@ done
 runuser -u postgres -- psql -XAtq -h ${PG_SOCKET_DIR} -p ${opts.scratchPort} -d postgres -c 'CREATE TABLE IF NOT EXISTS restore_probe (t timestamptz); INSERT INTO restore_probe VALUES (now())' >/dev/null
 echo writable
 `;
-}
-
-function shellSingle(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -144,7 +144,7 @@ export async function backupRestoreDrill(ctx: DrillContext): Promise<RestoreResu
     const primary = await currentPrimary(ctx);
     const loads: Array<{ run: LoadRun; stored: number }> = [];
 
-    const backupRun = runLoadDuringBackup(ctx, primary, loads);
+    const loadDuringBackup = writePhase(ctx, primary, "during the full backup");
     const backupStarted = Date.now();
     try {
       await onNode(
@@ -159,7 +159,7 @@ export async function backupRestoreDrill(ctx: DrillContext): Promise<RestoreResu
       result.backupError = (e as Error).message;
     }
     result.backupTookS = since(backupStarted);
-    await backupRun;
+    loads.push(await loadDuringBackup);
 
     loads.push(await writePhase(ctx, primary, "before the point in time"));
     const pointInTime = (await psql(ctx, primary, "select clock_timestamp()")).trim();
@@ -190,15 +190,6 @@ export async function backupRestoreDrill(ctx: DrillContext): Promise<RestoreResu
     result.durationS = since(started);
   }
   return result;
-}
-
-/** Writes through the LB while the backup runs (one phase), kept with the other phases. */
-async function runLoadDuringBackup(
-  ctx: DrillContext,
-  primary: StackNode,
-  loads: Array<{ run: LoadRun; stored: number }>,
-): Promise<void> {
-  loads.push(await writePhase(ctx, primary, "during the full backup"));
 }
 
 /** Age in s of the newest successful backup as Prometheus has it (polled, bounded), or null. */
