@@ -1,4 +1,5 @@
 import { PGBACKREST_STANZA } from "./backup";
+import { exposureOptionsOf, exposureRules, type ExposureRule } from "./exposure";
 import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
@@ -59,6 +60,8 @@ export interface BackupEndpoint {
 export interface StackEndpoints {
   /** At the virtual IP with two LBs, else at the one LB's address. */
   lbUrl: string;
+  /** The TLS front door (`https://<same host>/`); "" with lbTls off. */
+  lbHttpsUrl: string;
   adminUrl: string;
   /** The address keepalived moves between the two LBs; "" with one LB. */
   lbVirtualIp: string;
@@ -81,6 +84,11 @@ export interface StackEndpoints {
   nodes: Record<string, NodeEndpoint>;
   pgBackup: BackupEndpoint;
   settings: StackSettings;
+  /**
+   * Who may reach what (config/exposure.ts, operators = operatorCidr): what the containers'
+   * nftables enforce with containerFirewall, and what the security drill walks either way.
+   */
+  exposure: ExposureRule[];
 }
 
 export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
@@ -110,6 +118,7 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
   }
   return {
     lbUrl: `${scheme}://${lbHost}/`,
+    lbHttpsUrl: cfg.frontDoor.tls !== "off" ? `https://${lbHost}/` : "",
     adminUrl: `${scheme}://${lbHost}/admin`,
     lbVirtualIp,
     lbNodes: lbs.map((p) => p.name),
@@ -159,5 +168,6 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       containerFirewall: cfg.firewall.enabled,
       operatorCidr: cfg.firewall.operatorCidr,
     },
+    exposure: exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr])),
   };
 }

@@ -5,7 +5,7 @@
 import { X509Certificate, createPrivateKey } from "crypto";
 import { isIpv4, ipToInt } from "./net";
 import type { Problems } from "./problems";
-import type { FrontDoorSettings } from "./types";
+import type { FrontDoorSettings, LbTlsMode, LbTlsSetting } from "./types";
 
 /** nginx's body limit without lbMaxBodyBytes (the `client_max_body_size 1m` of nginx.conf). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -57,6 +57,15 @@ export function checkProvidedTls(cert: string, key: string, p: Problems): void {
   } catch {
     p.addText("lbTlsPrivateKey: the PEM private key does not parse");
   }
+}
+
+/**
+ * lbTls "auto" (the default): the provided certificate when lbTlsCertificate is set, else a
+ * self-signed one per LB (a test convenience: nobody trusts it). Any other value stays as it is.
+ */
+export function resolveTlsMode(setting: LbTlsSetting, certificate: string): LbTlsMode {
+  if (setting !== "auto") return setting;
+  return certificate === "" ? "self-signed" : "provided";
 }
 
 /** An admin password from the settings; "" (unset) means a generated one. */

@@ -199,9 +199,9 @@ export const SCALAR_SETTINGS = {
   },
   lbTls: {
     type: "string",
-    default: "off",
+    default: "auto",
     description:
-      "TLS on the LBs (port 443, also on the VIP): off, self-signed (test convenience) or provided.",
+      "TLS on the LBs (443, also on the VIP): auto (provided if lbTlsCertificate is set, else self-signed), off, self-signed, provided.",
   },
   lbTlsCertificate: {
     type: "string",
@@ -217,12 +217,13 @@ export const SCALAR_SETTINGS = {
   },
   lbRedirectHttp: {
     type: "boolean",
-    default: false,
-    description: "With lbTls on: plain HTTP only answers 301 to https (and HSTS is sent).",
+    default: true,
+    description:
+      "With lbTls on: plain HTTP only answers 301 to https (and HSTS is sent); false keeps plain HTTP (the paper's tests).",
   },
   lbAdminAuth: {
     type: "boolean",
-    default: false,
+    default: true,
     description: "HTTP basic auth on /admin at the LBs (401 without it, ~10 tries a minute).",
   },
   lbAdminUser: {
@@ -238,22 +239,22 @@ export const SCALAR_SETTINGS = {
   },
   lbPostRatePerSecond: {
     type: "integer",
-    default: 0,
+    default: 50,
     description: "POSTs per second per client address at the LBs (429 above); 0 = no limit.",
   },
   lbPostBurst: {
     type: "integer",
-    default: 0,
+    default: 100,
     description: "POSTs a client may send at once above lbPostRatePerSecond (burst, nodelay).",
   },
   lbMaxBodyBytes: {
     type: "integer",
-    default: 0,
-    description: "Largest request body at the LBs (413 above); 0 = nginx's 1 MiB as before.",
+    default: 32768,
+    description: "Largest request body at the LBs (413 above); 0 = nginx's 1 MiB.",
   },
   containerFirewall: {
     type: "boolean",
-    default: false,
+    default: true,
     description:
       "nftables inside every container: input dropped except what exposure.ts allows the node.",
   },

@@ -135,10 +135,16 @@ export interface LbSettings {
 
 /** lbTls: no TLS listener, a certificate each LB makes for itself, or one from the settings. */
 export type LbTlsMode = "off" | "self-signed" | "provided";
-export const LB_TLS_MODES: readonly LbTlsMode[] = ["off", "self-signed", "provided"];
+/**
+ * The lbTls setting: a mode, or "auto" (the default), which parseConfig resolves to "provided"
+ * when lbTlsCertificate is set and to "self-signed" otherwise.
+ */
+export type LbTlsSetting = LbTlsMode | "auto";
+export const LB_TLS_SETTINGS: readonly LbTlsSetting[] = ["auto", "off", "self-signed", "provided"];
 
-/** The LBs' front-door options (README "Front door security"); every one off by default. */
+/** The LBs' front-door options (README "Front door security"); all on by default. */
 export interface FrontDoorSettings {
+  /** The resolved mode (never "auto"). */
   tls: LbTlsMode;
   /** Secret PEM text; "" unless tls is "provided". */
   tlsCertificate: string;

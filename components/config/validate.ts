@@ -1,5 +1,5 @@
 import { checkBackupRepoNode, SYSTEMD_CALENDAR } from "./backup";
-import { ADMIN_USER, checkFrontDoor, parseOperatorCidr } from "./frontDoor";
+import { ADMIN_USER, checkFrontDoor, parseOperatorCidr, resolveTlsMode } from "./frontDoor";
 import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
@@ -20,9 +20,9 @@ import {
   APP_LOG_LEVELS,
   ARTIFACT_NAMES,
   LB_ALGORITHMS,
-  LB_TLS_MODES,
+  LB_TLS_SETTINGS,
   type AppLogLevel,
-  type LbTlsMode,
+  type LbTlsSetting,
   type ArtifactName,
   type ArtifactSource,
   type LbAlgorithm,
@@ -499,7 +499,10 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       vrrpAdvertIntervalMs: readAdvertIntervalMs(raw, p),
     },
     frontDoor: {
-      tls: readChoice<LbTlsMode>(raw, "lbTls", LB_TLS_MODES, p),
+      tls: resolveTlsMode(
+        readChoice<LbTlsSetting>(raw, "lbTls", LB_TLS_SETTINGS, p),
+        typeof raw.lbTlsCertificate === "string" ? raw.lbTlsCertificate : "",
+      ),
       tlsCertificate: readOptionalSecret(raw, "lbTlsCertificate", p),
       tlsPrivateKey: readOptionalSecret(raw, "lbTlsPrivateKey", p),
       redirectHttp: readBool(raw, "lbRedirectHttp", p),
@@ -621,6 +624,11 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
   }
   if (["postgres", "prometheus"].includes(cfg.pg.replicationUser)) {
     p.add("pgReplicationUser", "must differ from postgres, prometheus", cfg.pg.replicationUser);
+  }
+  // The redirect is on by default; with lbTls off and lbRedirectHttp left unset there is nothing to
+  // redirect to, so it is off (set explicitly, checkFrontDoor refuses the pair).
+  if (cfg.frontDoor.tls === "off" && raw.lbRedirectHttp === undefined) {
+    cfg.frontDoor.redirectHttp = false;
   }
   checkFrontDoor(cfg.frontDoor, p);
   // Cross-checks only make sense when each number parsed.

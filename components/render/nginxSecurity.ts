@@ -22,8 +22,8 @@ export interface NginxAdminAuthOptions {
   /** htpasswd file (user:hash lines, e.g. `openssl passwd -apr1`); read by the worker user. */
   htpasswdPath: string;
   /**
-   * Path prefixes behind authentication; default ["/admin"] (the page and anything under it).
-   * GET /api/messages serves the same rows as JSON: add it once its clients send credentials.
+   * Path prefixes behind authentication; default ADMIN_PATHS: the admin page and the JSON API
+   * that serves the same rows (and anything under them).
    */
   paths?: string[];
 }
@@ -93,8 +93,29 @@ export function httpsPortOf(tls: NginxTlsOptions): number {
   return tls.httpsPort ?? PORTS.https;
 }
 
+/** What the LBs put behind basic auth by default: every message is readable there. */
+export const ADMIN_PATHS: readonly string[] = ["/admin", "/api/messages"];
+/** The app's metrics are for Prometheus, which scrapes each app node directly: never via the LB. */
+export const LB_DENIED_PATHS: readonly string[] = ["/metrics"];
+
 export function adminPathsOf(auth: NginxAdminAuthOptions): string[] {
-  return auth.paths ?? ["/admin"];
+  return auth.paths ?? [...ADMIN_PATHS];
+}
+
+/**
+ * Locations the LB answers 404 itself: the app's metrics always, and without admin auth the
+ * message API too (the admin page stays as it is: that is the lbAdminAuth setting's choice).
+ */
+export function deniedLocationLines(adminAuth: NginxAdminAuthOptions | undefined): string[] {
+  const denied = [...LB_DENIED_PATHS];
+  if (!adminAuth) denied.push(...ADMIN_PATHS.filter((p) => p !== "/admin"));
+  return denied.flatMap((p) => [
+    `    # Not public: ${p === "/metrics" ? "Prometheus scrapes the app nodes directly" : "the stored messages"}.`,
+    `    location ${p} {`,
+    "      return 404;",
+    "    }",
+    "",
+  ]);
 }
 
 export function validateTls(tls: NginxTlsOptions, otherPorts: number[]): void {

@@ -37,22 +37,41 @@ describe("config: front door and container firewall settings", function () {
   const ec = pem("ec");
   const rsa = pem("rsa");
 
-  it("defaults: everything off, operators = networkCidr", () => {
+  it("defaults: TLS (self-signed), redirect, admin auth, POST limits, firewall; operators = networkCidr", () => {
     const { config } = parseConfig(exampleRaw());
     assert.ok(config);
     assert.deepStrictEqual(config.frontDoor, {
-      tls: "off",
+      tls: "self-signed",
       tlsCertificate: "",
       tlsPrivateKey: "",
-      redirectHttp: false,
-      adminAuth: false,
+      redirectHttp: true,
+      adminAuth: true,
       adminUser: "admin",
       adminPassword: "",
-      postRatePerSecond: 0,
-      postBurst: 0,
-      maxBodyBytes: 0,
+      postRatePerSecond: 50,
+      postBurst: 100,
+      maxBodyBytes: 32768,
     });
-    assert.deepStrictEqual(config.firewall, { enabled: false, operatorCidr: "192.168.100.0/24" });
+    assert.deepStrictEqual(config.firewall, { enabled: true, operatorCidr: "192.168.100.0/24" });
+  });
+
+  it("lbTls auto: provided when a certificate is set, else self-signed; off drops the default redirect", () => {
+    const provided = parseConfig(
+      exampleRaw({ lbTlsCertificate: ec.cert, lbTlsPrivateKey: ec.key }),
+    ).config;
+    assert.strictEqual(provided?.frontDoor.tls, "provided");
+    assert.strictEqual(
+      parseConfig(exampleRaw({ lbTls: "auto" })).config?.frontDoor.tls,
+      "self-signed",
+    );
+    const off = parseConfig(exampleRaw({ lbTls: "off" })).config;
+    assert.strictEqual(off?.frontDoor.tls, "off");
+    assert.strictEqual(off?.frontDoor.redirectHttp, false);
+    const plain = parseConfig(exampleRaw({ lbRedirectHttp: "false" })).config;
+    assert.deepStrictEqual(
+      [plain?.frontDoor.tls, plain?.frontDoor.redirectHttp],
+      ["self-signed", false],
+    );
   });
 
   it("accepts every option on, with a provided EC or RSA pair", () => {
@@ -81,7 +100,7 @@ describe("config: front door and container firewall settings", function () {
     {
       what: "an unknown lbTls",
       changes: () => ({ lbTls: "on" }),
-      errors: ['lbTls: must be one of off, self-signed, provided (got "on")'],
+      errors: ['lbTls: must be one of auto, off, self-signed, provided (got "on")'],
     },
     {
       what: "provided without the material",
@@ -135,7 +154,7 @@ describe("config: front door and container firewall settings", function () {
     },
     {
       what: "a redirect without TLS",
-      changes: () => ({ lbRedirectHttp: "true" }),
+      changes: () => ({ lbTls: "off", lbRedirectHttp: "true" }),
       errors: ['lbRedirectHttp: needs lbTls self-signed or provided (lbTls is "off") (got true)'],
     },
     {
@@ -168,7 +187,7 @@ describe("config: front door and container firewall settings", function () {
     },
     {
       what: "an admin password without lbAdminAuth",
-      changes: () => ({ lbAdminPassword: "a-long-enough-password" }),
+      changes: () => ({ lbAdminAuth: "false", lbAdminPassword: "a-long-enough-password" }),
       errors: ["lbAdminPassword: only used with lbAdminAuth true; unset it"],
     },
     {
@@ -186,12 +205,12 @@ describe("config: front door and container firewall settings", function () {
     },
     {
       what: "a non-integer rate",
-      changes: () => ({ lbPostRatePerSecond: "2.5" }),
+      changes: () => ({ lbPostRatePerSecond: "2.5", lbPostBurst: "0" }),
       errors: ['lbPostRatePerSecond: must be an integer (got "2.5")'],
     },
     {
       what: "a burst without a rate",
-      changes: () => ({ lbPostBurst: "20" }),
+      changes: () => ({ lbPostRatePerSecond: "0", lbPostBurst: "20" }),
       errors: ["lbPostBurst: needs lbPostRatePerSecond above 0 (0 = no POST rate limit) (got 20)"],
     },
     {

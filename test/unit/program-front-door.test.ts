@@ -1,7 +1,8 @@
 /**
  * The front-door options (lbTls, lbRedirectHttp, lbAdminAuth, lbPost*, lbMaxBodyBytes) and
- * containerFirewall under mocks: off they change nothing, on they add the right steps and
- * variables, and no secret reaches a plain input, output or trigger (preview included).
+ * containerFirewall under mocks: the defaults turn them all on, off they leave the paper's plain
+ * stack, each on alone adds the right steps and variables, and no secret reaches a plain input,
+ * output or trigger (preview included). The option tests start from every option off (OFF).
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -124,33 +125,69 @@ describe("program: front door security and container firewalls", function () {
   let base: ProgramRun;
   let tls: { cert: string; key: string };
   before(async () => {
-    base = await runProgram(exampleRaw());
+    base = await runProgram(exampleRaw(OFF));
     tls = makeCertificate();
   });
 
-  it("every option off changes no step, trigger, input or output of the stack without them", async () => {
-    const off = await runProgram(exampleRaw(OFF));
-    assert.deepStrictEqual(triggersByName(off), triggersByName(base));
-    assert.deepStrictEqual(
-      off.resources.map((r) => `${r.type}::${r.name}`),
-      base.resources.map((r) => `${r.type}::${r.name}`),
-    );
-    base.resources.forEach((r, i) => {
-      assert.deepStrictEqual(reveal(off.resources[i].inputs), reveal(r.inputs), r.name);
-    });
-    assert.deepStrictEqual(off.outputs, base.outputs);
+  it("every option off: no front-door or firewall step, plain http, only the app's internals denied", async () => {
     const names = base.resources.map((r) => r.name);
     assert.ok(!names.some((n) => /nginx-frontdoor|nftables-configure|admin-password/.test(n)));
     const conf = payloadVar(stdinOf(base.byName("lb-nginx-configure")), "NGINX_CONF");
     assert.ok(!/ssl|auth_basic|limit_req/.test(conf), conf);
     assert.match(conf, /^    client_max_body_size 1m;$/m);
+    assert.match(conf, /location \/metrics \{\n {6}return 404;/);
+    assert.match(conf, /location \/api\/messages \{\n {6}return 404;/);
     assert.strictEqual(base.outputs.lbUrl, "http://192.168.100.254/");
+    assert.strictEqual(base.outputs.lbHttpsUrl, "");
     assert.strictEqual(base.outputs.adminPassword, "");
     assert.ok(base.secretOutputs.has("adminPassword"));
   });
 
+  it("the defaults: self-signed TLS, redirect, /admin and /api/messages behind auth, POST limits, firewalls", async () => {
+    const run = await runProgram(exampleRaw());
+    for (const lb of LBS) {
+      const step = run.byName(`${lb}-nginx-frontdoor`);
+      assert.ok(secretInput(step.inputs.stdin).secret, "the admin password makes it secret");
+      assert.strictEqual(payloadVar(stdinOf(step), "TLS_MODE"), "self-signed");
+      assert.strictEqual(payloadVar(stdinOf(step), "ADMIN_AUTH"), "true");
+      const conf = payloadVar(stdinOf(run.byName(`${lb}-nginx-configure`)), "NGINX_CONF");
+      assert.match(conf, /return 301 https:\/\/\$host\$request_uri;/);
+      assert.match(conf, /listen 443 ssl http2 default_server;/);
+      assert.match(conf, /zone=post_per_client:10m rate=50r\/s;/);
+      assert.match(conf, /limit_req zone=post_per_client burst=100 nodelay;/);
+      assert.match(conf, /client_max_body_size 32768;/);
+      for (const path of ["/admin", "/api/messages"]) {
+        const at = conf.indexOf(`location ${path} {`);
+        assert.ok(at > 0, `${path} location`);
+        assert.match(conf.slice(at, conf.indexOf("}", at)), /auth_basic "pve-ha-stack admin";/);
+      }
+      assert.match(conf, /location \/metrics \{\n {6}return 404;/);
+      assert.ok(!conf.includes("location /api/messages {\n      return 404;"));
+    }
+    assert.deepStrictEqual(
+      run.resources
+        .filter((r) => r.name.endsWith("-nftables-configure"))
+        .map((r) => r.name)
+        .sort(),
+      NODES.map((n) => `${n}-nftables-configure`).sort(),
+    );
+    assert.strictEqual(run.outputs.lbUrl, "https://192.168.100.254/");
+    assert.strictEqual(run.outputs.lbHttpsUrl, "https://192.168.100.254/");
+    assert.strictEqual(run.outputs.adminPassword, GENERATED_PASSWORD);
+    const settings = run.outputs.settings as Record<string, unknown>;
+    assert.deepStrictEqual(
+      [settings.lbTls, settings.lbRedirectHttp, settings.lbAdminAuth, settings.containerFirewall],
+      ["self-signed", true, true, true],
+    );
+    const exposure = run.outputs.exposure as { node: string; port?: number; sources: string[] }[];
+    assert.ok(exposure.some((r) => r.node === "lb" && r.port === 443));
+    assert.deepStrictEqual(exposure.find((r) => r.node === "monitor" && r.port === 9090)?.sources, [
+      "192.168.100.0/24",
+    ]);
+  });
+
   it("lbTls self-signed: a plain nginx-frontdoor step per LB before nginx-configure, 443 in nginx.conf", async () => {
-    const run = await runProgram(exampleRaw({ lbTls: "self-signed" }));
+    const run = await runProgram(exampleRaw({ ...OFF, lbTls: "self-signed" }));
     for (const [i, lb] of LBS.entries()) {
       const step = run.byName(`${lb}-nginx-frontdoor`);
       assert.ok(!secretInput(step.inputs.stdin).secret, "no secret in a self-signed step");
@@ -183,6 +220,7 @@ describe("program: front door security and container firewalls", function () {
   it("lbTls provided + lbRedirectHttp: the PEM material in a secret step, https URLs", async () => {
     const run = await runProgram(
       exampleRaw({
+        ...OFF,
         lbTls: "provided",
         lbTlsCertificate: tls.cert,
         lbTlsPrivateKey: tls.key,
@@ -207,7 +245,7 @@ describe("program: front door security and container firewalls", function () {
   });
 
   it("lbAdminAuth: a generated password (RandomPassword, secret output) or the set one", async () => {
-    const generated = await runProgram(exampleRaw({ lbAdminAuth: "true" }));
+    const generated = await runProgram(exampleRaw({ ...OFF, lbAdminAuth: "true" }));
     const pw = generated.byName("lb-admin-password");
     assert.strictEqual(pw.type, "random:index/randomPassword:RandomPassword");
     assert.ok(generated.secretOutputs.has("adminPassword"));
@@ -227,7 +265,12 @@ describe("program: front door security and container firewalls", function () {
       assert.ok(!conf.includes("ssl"), "no TLS listener without lbTls");
     }
     const set = await runProgram(
-      exampleRaw({ lbAdminAuth: "true", lbAdminUser: "ops", lbAdminPassword: ADMIN_PASSWORD }),
+      exampleRaw({
+        ...OFF,
+        lbAdminAuth: "true",
+        lbAdminUser: "ops",
+        lbAdminPassword: ADMIN_PASSWORD,
+      }),
     );
     assert.ok(!set.resources.some((r) => r.name === "lb-admin-password"));
     assert.strictEqual(set.outputs.adminPassword, ADMIN_PASSWORD);
@@ -236,18 +279,18 @@ describe("program: front door security and container firewalls", function () {
 
   it("POST limits feed the renderer's limits (body size alone, or rate + burst)", async () => {
     const both = await runProgram(
-      exampleRaw({ lbPostRatePerSecond: "10", lbPostBurst: "20", lbMaxBodyBytes: "32768" }),
+      exampleRaw({ ...OFF, lbPostRatePerSecond: "10", lbPostBurst: "20", lbMaxBodyBytes: "32768" }),
     );
     const conf = payloadVar(stdinOf(both.byName("lb-nginx-configure")), "NGINX_CONF");
     assert.match(conf, /zone=post_per_client:10m rate=10r\/s;/);
     assert.match(conf, /limit_req zone=post_per_client burst=20 nodelay;/);
     assert.match(conf, /client_max_body_size 32768;/);
     assert.ok(!both.resources.some((r) => r.name.endsWith("nginx-frontdoor")), "no files needed");
-    const rateOnly = await runProgram(exampleRaw({ lbPostRatePerSecond: "5" }));
+    const rateOnly = await runProgram(exampleRaw({ ...OFF, lbPostRatePerSecond: "5" }));
     const rateConf = payloadVar(stdinOf(rateOnly.byName("lb-nginx-configure")), "NGINX_CONF");
     assert.match(rateConf, /client_max_body_size 1048576;/);
     assert.match(rateConf, /burst=0 nodelay;/);
-    const bodyOnly = await runProgram(exampleRaw({ lbMaxBodyBytes: "4096" }));
+    const bodyOnly = await runProgram(exampleRaw({ ...OFF, lbMaxBodyBytes: "4096" }));
     const bodyConf = payloadVar(stdinOf(bodyOnly.byName("lb2-nginx-configure")), "NGINX_CONF");
     assert.match(bodyConf, /client_max_body_size 4096;/);
     assert.ok(!bodyConf.includes("limit_req"), bodyConf);
@@ -255,7 +298,12 @@ describe("program: front door security and container firewalls", function () {
 
   it("containerFirewall: one nftables-configure per node, last on it, from the exposure rules", async () => {
     const run = await runProgram(
-      exampleRaw({ containerFirewall: "true", operatorCidr: "10.9.0.0/16", lbTls: "self-signed" }),
+      exampleRaw({
+        ...OFF,
+        containerFirewall: "true",
+        operatorCidr: "10.9.0.0/16",
+        lbTls: "self-signed",
+      }),
     );
     const steps = run.resources.filter((r) => r.name.endsWith("-nftables-configure"));
     assert.deepStrictEqual(
@@ -307,6 +355,7 @@ describe("program: front door security and container firewalls", function () {
   describe("secrets", () => {
     const everything = (extra: RawConfig): RawConfig =>
       exampleRaw({
+        ...OFF,
         lbTls: "provided",
         lbTlsCertificate: tls.cert,
         lbTlsPrivateKey: tls.key,
