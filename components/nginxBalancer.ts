@@ -43,10 +43,8 @@ export interface NginxBalancerArgs {
 
 const HEALTH_URL = `http://127.0.0.1:${PORTS.nginxStubStatus}${NGINX_HEALTH_PATH}`;
 
-/** Where the nginx-frontdoor step puts the LB's TLS material and the admin htpasswd. */
-export const LB_TLS_CERT_PATH = "/etc/nginx/tls/lb.crt";
-export const LB_TLS_KEY_PATH = "/etc/nginx/tls/lb.key";
-export const LB_HTPASSWD_PATH = "/etc/nginx/pve-ha-admin.htpasswd";
+import { LB_HTPASSWD_PATH, LB_TLS_CERT_PATH, LB_TLS_KEY_PATH } from "./render/nginxSecurity";
+export { LB_HTPASSWD_PATH, LB_TLS_CERT_PATH, LB_TLS_KEY_PATH };
 
 /** The renderer's front-door options of the settings; each off option stays absent. */
 export function frontDoorConfOptions(

@@ -5,6 +5,11 @@
  */
 import { PORTS } from "../config/ports";
 
+/** Where the nginx-frontdoor step puts the LB's TLS material and the admin htpasswd. */
+export const LB_TLS_CERT_PATH = "/etc/nginx/tls/lb.crt";
+export const LB_TLS_KEY_PATH = "/etc/nginx/tls/lb.key";
+export const LB_HTPASSWD_PATH = "/etc/nginx/pve-ha-admin.htpasswd";
+
 export interface NginxTlsOptions {
   /** PEM certificate (chain) and its key on the LB; read by nginx's master process (root). */
   certPath: string;

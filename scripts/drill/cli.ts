@@ -11,7 +11,9 @@ import { parseEnvFile } from "./runtime/commandLine";
 import type { DrillContext } from "./runtime/context";
 import { hostRoutedPct, localPct, pctExec, type Pct } from "./runtime/pct";
 import { queryScrapeFigures } from "./runtime/prometheus";
-import { readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
+import { adminPasswordOf, readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
+import { trustLbCertificates } from "./runtime/http";
+import { LB_TLS_CERT_PATH } from "../../components/render/nginxSecurity";
 import { lbSplit } from "./scenarios/s1LbSplit";
 import { webWrite } from "./scenarios/s2WebWrite";
 import { replicationDrill } from "./scenarios/s3Replication";
@@ -58,8 +60,19 @@ async function makeContext(opts: DrillOptions): Promise<DrillContext> {
   for (const key of ["PG_USER", "PG_PASSWORD"]) {
     if (!env[key]) throw new Error(`${APP_ENV_FILE} on ${appNodes[0].name} has no ${key}`);
   }
+  if (outputs.settings.lbTls !== "off") {
+    // https to the LBs verifies their certificates: each LB's own (self-signed: one per LB).
+    const pems = await Promise.all(
+      nodesByRole(outputs, "nginx").map((lb) => pctExec(pct, lb.vmid, ["cat", LB_TLS_CERT_PATH])),
+    );
+    trustLbCertificates(pems);
+  }
+  const admin = outputs.settings.lbAdminAuth
+    ? { user: outputs.settings.lbAdminUser, password: adminPasswordOf(outputs, opts.target) }
+    : null;
   let phase = 0;
   return {
+    admin,
     opts,
     outputs,
     pct,

@@ -40,7 +40,8 @@ export interface LbSplitResult {
   lbAlgorithm?: string;
   sequential: SequentialTrial[];
   viaLb: LoadSummary;
-  direct: LoadSummary;
+  /** null: not run, the app nodes take HTTP only from the LBs and the monitor (containerFirewall) */
+  direct: LoadSummary | null;
   /** container CPU of each app node (and the LB) during the via-LB load, % of one core */
   cpuPct: Record<string, number | null>;
 }

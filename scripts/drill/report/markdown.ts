@@ -58,7 +58,16 @@ function table1(r: DrillResults): string[] {
     ]);
   }
   rows.push(loadRow(s.viaLb, nodes, "ours (autocannon via LB)"));
-  rows.push(loadRow(s.direct, nodes, "ours (autocannon direct, no LB)"));
+  if (s.direct) rows.push(loadRow(s.direct, nodes, "ours (autocannon direct, no LB)"));
+  else {
+    rows.push([
+      "not run: containerFirewall lets only the LBs and the monitor reach the app port",
+      ...nodes.map(() => "–"),
+      "–",
+      "–",
+      "ours (direct, no LB)",
+    ]);
+  }
   return ["## Table 1 — Nginx load balancing (scenario 1)", "", table(header, rows), ""];
 }
 

@@ -1,7 +1,8 @@
+import { appNodeGet } from "../runtime/nodeHttp";
 import { FAULT_BOUNDS } from "../bounds";
 import type { FaultLayer, HardFaultSpec } from "../hardFaults/plan";
 import { presentVoters } from "../hardFaults/shell";
-import { appPort, endpointPort, kafkaVoters, type StackNode } from "../outputs";
+import { endpointPort, kafkaVoters, type StackNode } from "../outputs";
 import type { AfterHeal } from "../types";
 import type { DrillContext } from "../runtime/context";
 import { digest, replication, viaHaproxy } from "../runtime/db";
@@ -64,7 +65,7 @@ export function layerServingProbe(
       return {
         label: `${node.name} /readyz 200`,
         boundS: b.maxServingAfterHealS,
-        probe: () => ok(`http://${node.ip}:${appPort(ctx.outputs)}/readyz`),
+        probe: async () => (await appNodeGet(ctx, node, "/readyz", 2000)).status === 200,
       };
     case "pg-primary":
     case "haproxy":
