@@ -1,4 +1,5 @@
 import { PGBACKREST_STANZA } from "./backup";
+import { DEFAULT_MAX_BODY_BYTES } from "./frontDoor";
 import { exposureOptionsOf, exposureRules, type ExposureRule } from "./exposure";
 import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
@@ -43,6 +44,10 @@ export interface StackSettings {
   /** nftables in every container: only operatorCidr reaches the monitor's UIs, HAProxy stats. */
   containerFirewall: boolean;
   operatorCidr: string;
+  /** POSTs per second and burst per client at the LBs (0: no limit); the body limit in bytes. */
+  lbPostRatePerSecond: number;
+  lbPostBurst: number;
+  lbMaxBodyBytes: number;
 }
 
 /** The backup repository (pgBackRest) as the restore drill needs it. */
@@ -167,6 +172,9 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       lbAdminUser: cfg.frontDoor.adminUser,
       containerFirewall: cfg.firewall.enabled,
       operatorCidr: cfg.firewall.operatorCidr,
+      lbPostRatePerSecond: cfg.frontDoor.postRatePerSecond,
+      lbPostBurst: cfg.frontDoor.postBurst,
+      lbMaxBodyBytes: cfg.frontDoor.maxBodyBytes || DEFAULT_MAX_BODY_BYTES,
     },
     exposure: exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr])),
   };

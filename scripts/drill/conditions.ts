@@ -1,3 +1,4 @@
+import { securityChecks } from "./security/result";
 import type {
   AlertingResult,
   Check,
@@ -866,6 +867,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.lbPair) out.push(...lbPairChecks(results.lbPair));
   if (results.rolling) out.push(...rollingChecks(results.rolling));
   if (results.restore) out.push(...restoreChecks(results.restore));
+  if (results.security) out.push(...securityChecks(results.security));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

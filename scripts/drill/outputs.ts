@@ -140,6 +140,13 @@ function parseSettings(raw: unknown, problems: string[]): StackSettings {
     }
     out[key] = String(v);
   }
+  for (const key of ["lbPostRatePerSecond", "lbPostBurst", "lbMaxBodyBytes"] as const) {
+    const v = raw[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      problems.push(`settings.${key}: expected an integer >= 0 (got ${JSON.stringify(v)})`);
+    }
+    out[key] = Number(v);
+  }
   const flags: Record<string, boolean> = {};
   for (const key of SETTING_BOOLEANS) {
     const v = raw[key];

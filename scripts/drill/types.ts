@@ -1,4 +1,5 @@
 import type { AlertMilestones } from "./alertTimeline";
+import type { SecurityResult } from "./security/result";
 import type { QuorumStatus, TopicInfo } from "./parse/kafka";
 import type { TableDigest } from "./parse/postgres";
 import type { TargetHealth } from "./parse/prometheus";
@@ -309,6 +310,8 @@ export interface DrillResults {
   lbPair?: LbPairResult;
   rolling?: RollingResult;
   restore?: RestoreResult;
+  /** scenario 13 */
+  security?: SecurityResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */

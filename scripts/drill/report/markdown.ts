@@ -13,6 +13,7 @@ import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
 import { lbPairSection } from "./lbPair";
 import { restoreSection } from "./restore";
+import { securitySection } from "../security/result";
 import { rollingSection } from "./rolling";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
@@ -538,6 +539,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...lbPairSection(r),
     ...rollingSection(r),
     ...restoreSection(r),
+    ...securitySection(r.security, table),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

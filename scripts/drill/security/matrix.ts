@@ -52,6 +52,8 @@ export function expandMatrix(
     if (rule.proto !== "tcp" || rule.port === undefined) continue;
     const node = nodes.find((n) => n.name === rule.node);
     if (!node) throw new Error(`exposure names node ${rule.node}, which the outputs do not have`);
+    // A node reaching its own address never crosses its interface (loopback): not a path.
+    if (node.ip === sourceIp) continue;
     const key = `${rule.node}:${rule.port}`;
     const allowed = rule.sources.some((s) => sourceMatches(s, sourceIp));
     const seen = byKey.get(key);
@@ -90,6 +92,7 @@ export function renderProbeScript(
   return [
     "set -u",
     "probe() {",
+    "  # shellcheck disable=SC2016 # $0 and $1 are the inner shell's arguments",
     `  if timeout ${timeoutS} bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; then`,
     '    echo "$1 $2 open"',
     "  elif [ $? -eq 124 ]; then",
