@@ -34,7 +34,12 @@ import {
   secretLines,
   secretsClean,
 } from "../../scripts/drill/security/secrets";
-import { parseRouteSource } from "../../scripts/drill/scenarios/s13Security";
+import { handshake, parseRouteSource } from "../../scripts/drill/scenarios/s13Security";
+import { trustLbCertificates } from "../../scripts/drill/runtime/http";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tls from "node:tls";
 import { table } from "../../scripts/drill/report/format";
 import { exampleRaw } from "./program-harness";
 
@@ -315,6 +320,75 @@ describe("drill scenario 13 (security): requests from inside a node, secrets, sc
       removeCommands(plan).map((a) => a[a.length - 1]),
       [plan.hostIf, plan.netns],
     );
+  });
+});
+
+describe("drill scenario 13 (security): the TLS client trials on loopback", function () {
+  this.timeout(30000);
+  let cert = "";
+  let key = "";
+  before(() => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "security-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+          .concat(["-days", "1", "-subj", "/CN=lb", "-addext", "subjectAltName=IP:127.0.0.1"])
+          .concat(["-keyout", path.join(dir, "key"), "-out", path.join(dir, "crt")]),
+        { stdio: "ignore" },
+      );
+      cert = fs.readFileSync(path.join(dir, "crt"), "utf8");
+      key = fs.readFileSync(path.join(dir, "key"), "utf8");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  after(() => trustLbCertificates([]));
+
+  /** A TLS server on loopback speaking the versions given, with the test certificate. */
+  async function server(min: tls.SecureVersion, max: tls.SecureVersion): Promise<tls.Server> {
+    const s = tls.createServer(
+      { cert, key, minVersion: min, maxVersion: max, ciphers: "DEFAULT@SECLEVEL=0" },
+      (socket) => socket.end(),
+    );
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return s;
+  }
+
+  it("tells a server that speaks only TLS 1.2/1.3 from one that also speaks TLS 1.0/1.1", async () => {
+    trustLbCertificates([cert]);
+    const modern = await server("TLSv1.2", "TLSv1.3");
+    const old = await server("TLSv1", "TLSv1.3");
+    try {
+      const url = (s: tls.Server) =>
+        new URL(`https://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+      const trials = async (s: tls.Server) => {
+        const out: Record<string, boolean> = {};
+        for (const p of ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const) {
+          out[p] = (await handshake(url(s), p)).accepted;
+        }
+        return out;
+      };
+      assert.deepStrictEqual(await trials(modern), {
+        TLSv1: false,
+        "TLSv1.1": false,
+        "TLSv1.2": true,
+        "TLSv1.3": true,
+      });
+      // The client can speak the old protocols: a server that accepts them is caught.
+      assert.deepStrictEqual(await trials(old), {
+        TLSv1: true,
+        "TLSv1.1": true,
+        "TLSv1.2": true,
+        "TLSv1.3": true,
+      });
+      // Without the LB's certificate trusted, even TLS 1.3 is not accepted (verification on).
+      trustLbCertificates([]);
+      assert.strictEqual((await handshake(url(modern), "TLSv1.3")).accepted, false);
+    } finally {
+      modern.close();
+      old.close();
+    }
   });
 });
 

@@ -178,7 +178,7 @@ async function bruteForce(ctx: DrillContext): Promise<SecurityResult["bruteForce
 }
 
 /** One TLS handshake limited to `protocol`; accepted when it completes with a trusted certificate. */
-function handshake(url: URL, protocol: tls.SecureVersion): Promise<TlsProtocolTrial> {
+export function handshake(url: URL, protocol: tls.SecureVersion): Promise<TlsProtocolTrial> {
   const wantAccepted = protocol === "TLSv1.2" || protocol === "TLSv1.3";
   return new Promise((resolve) => {
     const socket = tls.connect({
