@@ -239,6 +239,8 @@ expect "/admin without credentials" 401 "$(secure_code "$sec_url/admin")"
 expect "/admin?page=2 with a wrong password" 401 "$(secure_code -u admin:wrong "$sec_url/admin?page=2")"
 expect "/%61dmin (escaped) without credentials" 401 "$(secure_code "$sec_url/%61dmin")"
 expect "/admin with credentials" 200 "$(secure_code -u admin:check-admin-pw "$sec_url/admin")"
+expect "/api/messages without credentials" 401 "$(secure_code "$sec_url/api/messages?limit=1")"
+expect "/metrics through the LB (never proxied)" 404 "$(secure_code "$sec_url/metrics")"
 guesses=$(for _ in $(seq 1 15); do secure_code -u admin:guess "$sec_url/admin"; echo; done |
   sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 [[ "$guesses" == *429:* ]] || fail "15 password guesses at once: no 429 ($guesses)"
