@@ -89,6 +89,8 @@ async function createNetns(ctx: DrillContext, plan: ScratchNetnsPlan): Promise<v
     for (const args of removeCommands(plan)) await run("ip", args);
   };
   ctx.undo.set(`scratch netns ${plan.netns}`, remove);
+  // A namespace of the same name left by a drill that was killed outright goes first.
+  await remove();
   for (const args of createCommands(plan)) {
     const r = await run("ip", args);
     if (r.code !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
