@@ -50,6 +50,8 @@ export function layerServingProbe(
   ctx: DrillContext,
   layer: FaultLayer,
   node: StackNode,
+  /** nodes that are down (a lost host's): not used as the client of an app node's own port */
+  down: ReadonlySet<string> = new Set(),
 ): ServingProbe {
   const b = FAULT_BOUNDS;
   const ok = async (url: string): Promise<boolean> =>
@@ -65,7 +67,7 @@ export function layerServingProbe(
       return {
         label: `${node.name} /readyz 200`,
         boundS: b.maxServingAfterHealS,
-        probe: async () => (await appNodeGet(ctx, node, "/readyz", 2000)).status === 200,
+        probe: async () => (await appNodeGet(ctx, node, "/readyz", 2000, down)).status === 200,
       };
     case "pg-primary":
     case "haproxy":

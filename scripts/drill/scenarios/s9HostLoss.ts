@@ -47,12 +47,13 @@ function lossProbes(ctx: DrillContext, spec: HostLossSpec): ServingProbe[] {
     ? ctx.appNodes
     : [ctx.pgPrimary, ctx.pgStandby];
   const client = probeClient(spec, clients);
+  const lost = new Set(spec.nodes.map((n) => n.name));
   const sql = async (endpoint: string, query: string, want: string): Promise<boolean> =>
     client !== null &&
     (await viaHaproxy(ctx, endpointPort(endpoint), query, client)).out.trim() === want;
   return [
     { label: "LB GET /", boundS: 0, probe: () => ok(ctx.outputs.lbUrl) },
-    ...ctx.appNodes.map((n) => layerServingProbe(ctx, "app", n)),
+    ...ctx.appNodes.map((n) => layerServingProbe(ctx, "app", n, lost)),
     {
       label: "HAProxy rw: a writable primary",
       boundS: 0,
