@@ -158,25 +158,6 @@ async function viaHaproxyFromApp(
   sql: string,
   from: StackNode,
 ): Promise<{ ok: boolean; out: string; error: string }> {
-  const js = [
-    `const { Client } = require(${JSON.stringify(`${APP_DIR}/node_modules/pg`)});`,
-    "let input = '';",
-    "process.stdin.on('data', (d) => (input += d));",
-    "process.stdin.on('end', async () => {",
-    "  const q = JSON.parse(input);",
-    "  const c = new Client({ ...q.connection, connectionTimeoutMillis: 5000 });",
-    "  try {",
-    "    await c.connect();",
-    "    const r = await c.query({ text: q.sql, rowMode: 'array' });",
-    "    const cell = (v) => (v === null ? '' : v === true ? 't' : v === false ? 'f' : String(v));",
-    "    for (const row of r.rows) console.log(row.map(cell).join('|'));",
-    "    await c.end();",
-    "  } catch (e) {",
-    "    console.error(e.message);",
-    "    process.exit(1);",
-    "  }",
-    "});",
-  ].join("\n");
   const input = JSON.stringify({
     sql,
     connection: {
@@ -187,12 +168,36 @@ async function viaHaproxyFromApp(
       database: ctx.db.database,
     },
   });
-  const r = await ctx.pct.run(["exec", String(from.vmid), "--", APP_NODE_BIN, "-e", js], {
+  const r = await ctx.pct.run(["exec", String(from.vmid), "--", APP_NODE_BIN, "-e", APP_SQL_JS], {
     stdin: input,
     timeoutMs: 20_000,
   });
   return { ok: r.code === 0, out: r.stdout, error: r.stderr.trim() };
 }
+
+/**
+ * The script an app node's Node.js runs for viaHaproxy: `{ sql, connection }` as JSON on stdin,
+ * the rows on stdout as psql -At prints them.
+ */
+export const APP_SQL_JS = [
+  `const { Client } = require(${JSON.stringify(`${APP_DIR}/node_modules/pg`)});`,
+  "let input = '';",
+  "process.stdin.on('data', (d) => (input += d));",
+  "process.stdin.on('end', async () => {",
+  "  const q = JSON.parse(input);",
+  "  const c = new Client({ ...q.connection, connectionTimeoutMillis: 5000 });",
+  "  try {",
+  "    await c.connect();",
+  "    const r = await c.query({ text: q.sql, rowMode: 'array' });",
+  "    const cell = (v) => (v === null ? '' : v === true ? 't' : v === false ? 'f' : String(v));",
+  "    for (const row of r.rows) console.log(row.map(cell).join('|'));",
+  "    await c.end();",
+  "  } catch (e) {",
+  "    console.error(e.message);",
+  "    process.exit(1);",
+  "  }",
+  "});",
+].join("\n");
 
 /** Rows beyond one per message_uid among the uids with a prefix (0 when each is stored once). */
 export async function duplicateRows(
