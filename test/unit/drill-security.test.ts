@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { parseConfig, planNodes } from "../../components/config";
@@ -36,6 +37,7 @@ import {
 } from "../../scripts/drill/security/secrets";
 import { handshake, parseRouteSource } from "../../scripts/drill/scenarios/s13Security";
 import { trustLbCertificates } from "../../scripts/drill/runtime/http";
+import { runLoad } from "../../scripts/drill/runtime/load";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -388,6 +390,37 @@ describe("drill scenario 13 (security): the TLS client trials on loopback", func
     } finally {
       modern.close();
       old.close();
+    }
+  });
+});
+
+describe("drill loads over https: the certificate is verified before autocannon starts", function () {
+  this.timeout(30000);
+  it("refuses an https target whose certificate the drill does not trust, runs against a trusted one", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "load-tls-"));
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        .concat(["-days", "1", "-subj", "/CN=lb", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .concat(["-keyout", path.join(dir, "key"), "-out", path.join(dir, "crt")]),
+      { stdio: "ignore" },
+    );
+    const cert = fs.readFileSync(path.join(dir, "crt"), "utf8");
+    const key = fs.readFileSync(path.join(dir, "key"), "utf8");
+    fs.rmSync(dir, { recursive: true, force: true });
+    const server = https.createServer({ cert, key }, (_req, res) => res.end("ok"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const spec = { label: "t", url, method: "GET" as const, connections: 1, amount: 3 };
+    try {
+      trustLbCertificates([]);
+      await assert.rejects(runLoad(spec), /did not verify or answer/);
+      trustLbCertificates([cert]);
+      const run = await runLoad(spec);
+      assert.strictEqual(run.summary.ok, 3);
+    } finally {
+      trustLbCertificates([]);
+      server.close();
     }
   });
 });
