@@ -28,3 +28,4 @@ export const nodes = outputs.nodes;
 export const pgBackup = outputs.pgBackup;
 export const kafkaClusterId = outputs.kafkaClusterId;
 export const grafanaAdminPassword = outputs.grafanaAdminPassword;
+export const adminPassword = outputs.adminPassword;

@@ -120,7 +120,9 @@ export function nodeFactory(
     { length: 32, special: false },
     topLevel,
   ).result;
-  const exposure = cfg.proxmox.firewall ? exposureRules(plans, exposureOptionsOf(cfg)) : undefined;
+  const exposure = cfg.proxmox.firewall
+    ? exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr]))
+    : undefined;
   return (plan, parent) => {
     const host = access.get(plan.proxmoxNode);
     if (!host) throw new Error(`${plan.name}: no proxmoxHosts entry for "${plan.proxmoxNode}"`);

@@ -1,4 +1,8 @@
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { exposureOptionsOf, exposureRules } from "./config/exposure";
+import { NFT_CONF_PATH, NFT_TABLE, renderNodeFirewall } from "./render/nftables";
+import { FIREWALL_PACKAGES } from "./render/packages";
 import { AppNodes } from "./appNodes";
 import { artifactSource } from "./artifacts";
 import { stackEndpoints, type StackEndpoints } from "./config/endpoints";
@@ -26,6 +30,7 @@ export interface DeployedStack {
   database: PgReplicatedPair;
   kafka: KafkaCluster;
   observability: ObservabilityStack;
+  firewalls: command.remote.Command[];
 }
 
 export const STACK_TYPE = "pve-ha:stack:PveHaStack";
@@ -49,6 +54,8 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
   readonly database: PgReplicatedPair;
   readonly kafka: KafkaCluster;
   readonly observability: ObservabilityStack;
+  /** nftables-configure of every node (containerFirewall); empty when off. */
+  readonly firewalls: command.remote.Command[];
 
   constructor(name: string, args: PveHaStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super(STACK_TYPE, name, {}, opts);
@@ -120,6 +127,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         upstreams: appPlans,
         appPort: cfg.app.port,
         lb: cfg.lb,
+        frontDoor: cfg.frontDoor,
         appPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
         startAfter: apps.started,
         createNode,
@@ -173,6 +181,10 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       child,
     );
 
+    this.firewalls = cfg.firewall.enabled
+      ? containerFirewalls(cfg, plans, nodes, [observability, ...(backups ? [backups] : [])], ready)
+      : [];
+
     this.endpoints = stackEndpoints(cfg, plans);
     this.nodes = nodes;
     this.lb = lb;
@@ -186,6 +198,36 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
       nodes: this.endpoints.nodes,
     });
   }
+}
+
+/**
+ * containerFirewall: each node's nftables-configure, rendered from the exposure rules with
+ * operatorCidr as the operators. It runs last on its node: after what the node serves is
+ * configured (`ready`) and after every observability and backup step, which reach across nodes.
+ */
+function containerFirewalls(
+  cfg: StackConfig,
+  plans: readonly NodePlan[],
+  nodes: readonly ProxmoxLxcNode[],
+  after: pulumi.Resource[],
+  ready: Record<string, pulumi.Resource[]>,
+): command.remote.Command[] {
+  const rules = exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr]));
+  return nodes.map((node) =>
+    node.runPayload(
+      "nftables-configure",
+      {
+        payload: "nftables-configure",
+        vars: {
+          PACKAGES: FIREWALL_PACKAGES.join(" "),
+          NFT_RULESET: renderNodeFirewall(node.plan.name, rules),
+          CONF_PATH: NFT_CONF_PATH,
+          NFT_TABLE,
+        },
+      },
+      { dependsOn: [...(ready[node.plan.name] ?? []), ...after] },
+    ),
+  );
 }
 
 function nodeNamed(nodes: readonly ProxmoxLxcNode[], name: string): ProxmoxLxcNode {
@@ -210,6 +252,8 @@ export function stackOutputs(stack: DeployedStack) {
     kafkaClusterId: stack.kafka.clusterId,
     /** Secret: the Grafana admin login. */
     grafanaAdminPassword: pulumi.secret(stack.observability.grafanaAdminPassword),
+    /** Secret: the LB's /admin password (user settings.lbAdminUser); "" without lbAdminAuth. */
+    adminPassword: pulumi.secret(stack.lb.adminPassword),
   };
 }
 

@@ -1,4 +1,6 @@
 import { PGBACKREST_STANZA } from "./backup";
+import { DEFAULT_MAX_BODY_BYTES } from "./frontDoor";
+import { exposureOptionsOf, exposureRules, type ExposureRule } from "./exposure";
 import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
@@ -33,6 +35,19 @@ export interface StackSettings {
   kafkaControllerVoters: number;
   appKafkaPublishDeadlineMs: number;
   pgDatabase: string;
+  /** Front door (README "Front door security"): lbUrl is https when plain HTTP redirects. */
+  lbTls: string;
+  lbRedirectHttp: boolean;
+  /** /admin needs basic auth as lbAdminUser (password: the secret output adminPassword). */
+  lbAdminAuth: boolean;
+  lbAdminUser: string;
+  /** nftables in every container: only operatorCidr reaches the monitor's UIs, HAProxy stats. */
+  containerFirewall: boolean;
+  operatorCidr: string;
+  /** POSTs per second and burst per client at the LBs (0: no limit); the body limit in bytes. */
+  lbPostRatePerSecond: number;
+  lbPostBurst: number;
+  lbMaxBodyBytes: number;
 }
 
 /** The backup repository (pgBackRest) as the restore drill needs it. */
@@ -50,6 +65,8 @@ export interface BackupEndpoint {
 export interface StackEndpoints {
   /** At the virtual IP with two LBs, else at the one LB's address. */
   lbUrl: string;
+  /** The TLS front door (`https://<same host>/`); "" with lbTls off. */
+  lbHttpsUrl: string;
   adminUrl: string;
   /** The address keepalived moves between the two LBs; "" with one LB. */
   lbVirtualIp: string;
@@ -72,6 +89,11 @@ export interface StackEndpoints {
   nodes: Record<string, NodeEndpoint>;
   pgBackup: BackupEndpoint;
   settings: StackSettings;
+  /**
+   * Who may reach what (config/exposure.ts, operators = operatorCidr): what the containers'
+   * nftables enforce with containerFirewall, and what the security drill walks either way.
+   */
+  exposure: ExposureRule[];
 }
 
 export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
@@ -88,6 +110,7 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     );
   }
   const lbHost = lbVirtualIp || lbs[0].ip;
+  const scheme = cfg.frontDoor.tls !== "off" && cfg.frontDoor.redirectHttp ? "https" : "http";
   const nodes: Record<string, NodeEndpoint> = {};
   for (const p of plans) {
     nodes[p.name] = {
@@ -99,8 +122,9 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     };
   }
   return {
-    lbUrl: `http://${lbHost}/`,
-    adminUrl: `http://${lbHost}/admin`,
+    lbUrl: `${scheme}://${lbHost}/`,
+    lbHttpsUrl: cfg.frontDoor.tls !== "off" ? `https://${lbHost}/` : "",
+    adminUrl: `${scheme}://${lbHost}/admin`,
     lbVirtualIp,
     lbNodes: lbs.map((p) => p.name),
     haproxyReadWrite: `${pgProxy.ip}:${PORTS.haproxyReadWrite}`,
@@ -142,6 +166,16 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       kafkaControllerVoters: cfg.kafka.controllerVoters,
       appKafkaPublishDeadlineMs: cfg.app.kafkaPublishDeadlineMs,
       pgDatabase: cfg.pg.database,
+      lbTls: cfg.frontDoor.tls,
+      lbRedirectHttp: cfg.frontDoor.redirectHttp,
+      lbAdminAuth: cfg.frontDoor.adminAuth,
+      lbAdminUser: cfg.frontDoor.adminUser,
+      containerFirewall: cfg.firewall.enabled,
+      operatorCidr: cfg.firewall.operatorCidr,
+      lbPostRatePerSecond: cfg.frontDoor.postRatePerSecond,
+      lbPostBurst: cfg.frontDoor.postBurst,
+      lbMaxBodyBytes: cfg.frontDoor.maxBodyBytes || DEFAULT_MAX_BODY_BYTES,
     },
+    exposure: exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr])),
   };
 }

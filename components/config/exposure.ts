@@ -33,6 +33,8 @@ export interface ExposureOptions {
   networkCidr: string;
   /** The node holding the pgBackRest repository; "" when backups are off. */
   backupRepoNode: string;
+  /** The LBs' TLS listener (lbTls not "off"): PORTS.https from anywhere. */
+  https?: boolean;
 }
 
 /** Any IPv4 address: the LBs' HTTP port is the stack's front door. */
@@ -40,10 +42,12 @@ export const ANYWHERE = "0.0.0.0/0";
 
 /** The options of a configuration; operators default to the stack's own network. */
 export function exposureOptionsOf(
-  cfg: Pick<StackConfig, "app" | "observability" | "network" | "backup">,
+  cfg: Pick<StackConfig, "app" | "observability" | "network" | "backup"> &
+    Partial<Pick<StackConfig, "frontDoor">>,
   operatorSources: readonly string[] = [cfg.network.cidr],
 ): ExposureOptions {
   return {
+    ...(cfg.frontDoor && cfg.frontDoor.tls !== "off" ? { https: true } : {}),
     appPort: cfg.app.port,
     grafana: cfg.observability.grafanaEnabled,
     kafkaExporter: cfg.observability.kafkaExporterEnabled,
@@ -94,6 +98,7 @@ export function exposureRules(plans: readonly NodePlan[], opts: ExposureOptions)
         return [
           ...common,
           tcp(PORTS.http, [ANYWHERE], "HTTP front door"),
+          ...(opts.https ? [tcp(PORTS.https, [ANYWHERE], "HTTPS front door")] : []),
           tcp(PORTS.nginxExporter, monitor, "nginx exporter scrape"),
           { proto: "vrrp", sources: lbs, purpose: "keepalived VRRP of the LB pair" },
         ];

@@ -197,6 +197,73 @@ export const SCALAR_SETTINGS = {
     description:
       "VRRPv3 advert interval in ms (multiple of 10); the backup takes the VIP after ~3 missed.",
   },
+  lbTls: {
+    type: "string",
+    default: "auto",
+    description:
+      "TLS on the LBs (443, also on the VIP): auto (provided if lbTlsCertificate is set, else self-signed), off, self-signed, provided.",
+  },
+  lbTlsCertificate: {
+    type: "string",
+    secret: true,
+    description:
+      "PEM certificate (chain) of the LBs; required with lbTls provided, set with --secret.",
+  },
+  lbTlsPrivateKey: {
+    type: "string",
+    secret: true,
+    description:
+      "PEM private key of lbTlsCertificate; required with lbTls provided, set with --secret.",
+  },
+  lbRedirectHttp: {
+    type: "boolean",
+    default: true,
+    description:
+      "With lbTls on: plain HTTP only answers 301 to https (and HSTS is sent); false keeps plain HTTP (the paper's tests).",
+  },
+  lbAdminAuth: {
+    type: "boolean",
+    default: true,
+    description: "HTTP basic auth on /admin at the LBs (401 without it, ~10 tries a minute).",
+  },
+  lbAdminUser: {
+    type: "string",
+    default: "admin",
+    description: "User name of the /admin basic auth.",
+  },
+  lbAdminPassword: {
+    type: "string",
+    secret: true,
+    description:
+      "Password of the /admin basic auth; unset = a generated one (secret output adminPassword).",
+  },
+  lbPostRatePerSecond: {
+    type: "integer",
+    default: 50,
+    description: "POSTs per second per client address at the LBs (429 above); 0 = no limit.",
+  },
+  lbPostBurst: {
+    type: "integer",
+    default: 100,
+    description: "POSTs a client may send at once above lbPostRatePerSecond (burst, nodelay).",
+  },
+  lbMaxBodyBytes: {
+    type: "integer",
+    default: 32768,
+    description: "Largest request body at the LBs (413 above); 0 = nginx's 1 MiB.",
+  },
+  containerFirewall: {
+    type: "boolean",
+    default: true,
+    description:
+      "nftables inside every container: input dropped except what exposure.ts allows the node.",
+  },
+  operatorCidr: {
+    type: "string",
+    default: "",
+    description:
+      "IPv4 CIDR allowed to HAProxy stats, Prometheus, Alertmanager, Grafana; empty = networkCidr.",
+  },
   appReplicas: {
     type: "integer",
     default: 2,

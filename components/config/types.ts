@@ -133,6 +133,42 @@ export interface LbSettings {
   vrrpAdvertIntervalMs: number;
 }
 
+/** lbTls: no TLS listener, a certificate each LB makes for itself, or one from the settings. */
+export type LbTlsMode = "off" | "self-signed" | "provided";
+/**
+ * The lbTls setting: a mode, or "auto" (the default), which parseConfig resolves to "provided"
+ * when lbTlsCertificate is set and to "self-signed" otherwise.
+ */
+export type LbTlsSetting = LbTlsMode | "auto";
+export const LB_TLS_SETTINGS: readonly LbTlsSetting[] = ["auto", "off", "self-signed", "provided"];
+
+/** The LBs' front-door options (README "Front door security"); all on by default. */
+export interface FrontDoorSettings {
+  /** The resolved mode (never "auto"). */
+  tls: LbTlsMode;
+  /** Secret PEM text; "" unless tls is "provided". */
+  tlsCertificate: string;
+  tlsPrivateKey: string;
+  /** Plain HTTP only redirects to https (tls on only). */
+  redirectHttp: boolean;
+  adminAuth: boolean;
+  adminUser: string;
+  /** Secret; "" = a generated password (random.RandomPassword, secret output adminPassword). */
+  adminPassword: string;
+  /** 0 = no per-client POST rate limit. */
+  postRatePerSecond: number;
+  postBurst: number;
+  /** 0 = nginx's 1 MiB body limit as before. */
+  maxBodyBytes: number;
+}
+
+/** nftables inside the containers (containerFirewall) and who counts as an operator. */
+export interface ContainerFirewallSettings {
+  enabled: boolean;
+  /** operatorCidr, or networkCidr when it is empty. */
+  operatorCidr: string;
+}
+
 export interface AppSettings {
   replicas: number;
   port: number;
@@ -209,6 +245,9 @@ export interface StackConfig {
   vmidBase: number;
   nodes: Record<string, NodeOverride>;
   lb: LbSettings;
+  /** TLS, /admin auth and POST limits at the LBs. */
+  frontDoor: FrontDoorSettings;
+  firewall: ContainerFirewallSettings;
   app: AppSettings;
   pg: PgSettings;
   backup: BackupSettings;

@@ -1,4 +1,5 @@
 import { checkBackupRepoNode, SYSTEMD_CALENDAR } from "./backup";
+import { ADMIN_USER, checkFrontDoor, parseOperatorCidr, resolveTlsMode } from "./frontDoor";
 import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
@@ -19,7 +20,9 @@ import {
   APP_LOG_LEVELS,
   ARTIFACT_NAMES,
   LB_ALGORITHMS,
+  LB_TLS_SETTINGS,
   type AppLogLevel,
+  type LbTlsSetting,
   type ArtifactName,
   type ArtifactSource,
   type LbAlgorithm,
@@ -109,6 +112,15 @@ function requireSecret(raw: RawConfig, key: string, p: Problems): string {
   p.list.push(
     `${key}: required secret is missing (set it with \`pulumi config set --secret ${key}\`)`,
   );
+  return "";
+}
+
+/** An optional secret string: "" when unset; never shown in a problem. */
+function readOptionalSecret(raw: RawConfig, key: ScalarKey, p: Problems): string {
+  const value = raw[key];
+  if (value === undefined) return "";
+  if (typeof value === "string") return value;
+  p.addText(`${key}: must be a string (value not shown: secret)`);
   return "";
 }
 
@@ -486,6 +498,31 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       vrrpRouterId: readInt(raw, "lbVrrpRouterId", 1, 255, p),
       vrrpAdvertIntervalMs: readAdvertIntervalMs(raw, p),
     },
+    frontDoor: {
+      tls: resolveTlsMode(
+        readChoice<LbTlsSetting>(raw, "lbTls", LB_TLS_SETTINGS, p),
+        typeof raw.lbTlsCertificate === "string" ? raw.lbTlsCertificate : "",
+      ),
+      tlsCertificate: readOptionalSecret(raw, "lbTlsCertificate", p),
+      tlsPrivateKey: readOptionalSecret(raw, "lbTlsPrivateKey", p),
+      redirectHttp: readBool(raw, "lbRedirectHttp", p),
+      adminAuth: readBool(raw, "lbAdminAuth", p),
+      adminUser: readMatching(
+        raw,
+        "lbAdminUser",
+        ADMIN_USER,
+        "1-64 letters, digits, '.', '_' or '-'",
+        p,
+      ),
+      adminPassword: readOptionalSecret(raw, "lbAdminPassword", p),
+      postRatePerSecond: readInt(raw, "lbPostRatePerSecond", 0, 100000, p),
+      postBurst: readInt(raw, "lbPostBurst", 0, 100000, p),
+      maxBodyBytes: readInt(raw, "lbMaxBodyBytes", 0, 1024 * 1024 * 1024, p),
+    },
+    firewall: {
+      enabled: readBool(raw, "containerFirewall", p),
+      operatorCidr: parseOperatorCidr(readString(raw, "operatorCidr", p), cidrText, p),
+    },
     app: {
       replicas: readInt(raw, "appReplicas", 1, 16, p),
       port: readInt(raw, "appPort", 1024, 65535, p),
@@ -590,6 +627,12 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
   if (["postgres", "prometheus"].includes(cfg.pg.replicationUser)) {
     p.add("pgReplicationUser", "must differ from postgres, prometheus", cfg.pg.replicationUser);
   }
+  // The redirect is on by default; with lbTls off and lbRedirectHttp left unset there is nothing to
+  // redirect to, so it is off (set explicitly, checkFrontDoor refuses the pair).
+  if (cfg.frontDoor.tls === "off" && raw.lbRedirectHttp === undefined) {
+    cfg.frontDoor.redirectHttp = false;
+  }
+  checkFrontDoor(cfg.frontDoor, p);
   // Cross-checks only make sense when each number parsed.
   if (!p.list.some((e) => /^(kafka|app)\w*: must be an integer/.test(e))) checkKafka(cfg, p);
   const names = nodeShapes(cfg).map((s) => s.name);

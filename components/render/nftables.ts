@@ -8,6 +8,8 @@
 import { ANYWHERE, type ExposureRule } from "../config/exposure";
 
 export const NFT_TABLE = "pve_ha";
+/** Debian's nftables.service loads this file at boot. */
+export const NFT_CONF_PATH = "/etc/nftables.conf";
 
 /** IANA protocol number of VRRP: numeric, so no /etc/protocols is needed to load the file. */
 const VRRP_IP_PROTOCOL = 112;

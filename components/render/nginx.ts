@@ -3,6 +3,7 @@ import { PORTS } from "../config/ports";
 import type { LbAlgorithm } from "../config/types";
 import {
   adminLocationLines,
+  deniedLocationLines,
   hstsLine,
   httpLevelLines,
   httpsPortOf,
@@ -131,6 +132,7 @@ function appServer(opts: NginxConfOptions, listen: string, head: string[], hsts:
     ...(opts.limits ? limitServerLines(opts.limits) : ["    client_max_body_size 1m;"]),
     "",
     ...(opts.adminAuth ? adminLocationLines(opts.adminAuth, proxy, opts.limits) : []),
+    ...deniedLocationLines(opts.adminAuth),
     "    location / {",
     ...proxy,
     "    }",

@@ -5,6 +5,11 @@
  */
 import { PORTS } from "../config/ports";
 
+/** Where the nginx-frontdoor step puts the LB's TLS material and the admin htpasswd. */
+export const LB_TLS_CERT_PATH = "/etc/nginx/tls/lb.crt";
+export const LB_TLS_KEY_PATH = "/etc/nginx/tls/lb.key";
+export const LB_HTPASSWD_PATH = "/etc/nginx/pve-ha-admin.htpasswd";
+
 export interface NginxTlsOptions {
   /** PEM certificate (chain) and its key on the LB; read by nginx's master process (root). */
   certPath: string;
@@ -22,14 +27,14 @@ export interface NginxAdminAuthOptions {
   /** htpasswd file (user:hash lines, e.g. `openssl passwd -apr1`); read by the worker user. */
   htpasswdPath: string;
   /**
-   * Path prefixes behind authentication; default ["/admin"] (the page and anything under it).
-   * GET /api/messages serves the same rows as JSON: add it once its clients send credentials.
+   * Path prefixes behind authentication; default ADMIN_PATHS: the admin page and the JSON API
+   * that serves the same rows (and anything under them).
    */
   paths?: string[];
 }
 
 export interface NginxLimitOptions {
-  /** Sustained POSTs per second per client address (nginx limit_req rate). */
+  /** Sustained POSTs per second per client address (nginx limit_req rate); 0: no rate limit. */
   postRatePerSecond: number;
   /** POSTs a client may send above the rate at once (burst, nodelay); further ones get 429. */
   postBurst: number;
@@ -93,8 +98,29 @@ export function httpsPortOf(tls: NginxTlsOptions): number {
   return tls.httpsPort ?? PORTS.https;
 }
 
+/** What the LBs put behind basic auth by default: every message is readable there. */
+export const ADMIN_PATHS: readonly string[] = ["/admin", "/api/messages"];
+/** The app's metrics are for Prometheus, which scrapes each app node directly: never via the LB. */
+export const LB_DENIED_PATHS: readonly string[] = ["/metrics"];
+
 export function adminPathsOf(auth: NginxAdminAuthOptions): string[] {
-  return auth.paths ?? ["/admin"];
+  return auth.paths ?? [...ADMIN_PATHS];
+}
+
+/**
+ * Locations the LB answers 404 itself: the app's metrics always, and without admin auth the
+ * message API too (the admin page stays as it is: that is the lbAdminAuth setting's choice).
+ */
+export function deniedLocationLines(adminAuth: NginxAdminAuthOptions | undefined): string[] {
+  const denied = [...LB_DENIED_PATHS];
+  if (!adminAuth) denied.push(...ADMIN_PATHS.filter((p) => p !== "/admin"));
+  return denied.flatMap((p) => [
+    `    # Not public: ${p === "/metrics" ? "Prometheus scrapes the app nodes directly" : "the stored messages"}.`,
+    `    location ${p} {`,
+    "      return 404;",
+    "    }",
+    "",
+  ]);
 }
 
 export function validateTls(tls: NginxTlsOptions, otherPorts: number[]): void {
@@ -126,8 +152,11 @@ export function validateAdminAuth(auth: NginxAdminAuthOptions): void {
 }
 
 export function validateLimits(limits: NginxLimitOptions): void {
-  checkInteger("limits.postRatePerSecond", limits.postRatePerSecond, 1, 100000);
+  checkInteger("limits.postRatePerSecond", limits.postRatePerSecond, 0, 100000);
   checkInteger("limits.postBurst", limits.postBurst, 0, 100000);
+  if (limits.postRatePerSecond === 0 && limits.postBurst !== 0) {
+    fail(`limits.postBurst must be 0 without a POST rate (got ${limits.postBurst})`);
+  }
   // 0 would switch nginx's body size check off.
   checkInteger("limits.maxBodyBytes", limits.maxBodyBytes, 1, 1024 * 1024 * 1024);
 }
@@ -138,7 +167,7 @@ export function httpLevelLines(
   limits: NginxLimitOptions | undefined,
 ): string[] {
   const lines: string[] = [];
-  if (limits) {
+  if (limits && postLimited(limits)) {
     lines.push(
       "  # Per-client POST limit: the key is the client address for POST, empty (not counted) for",
       "  # every other method, so GETs of the form page, health and admin views never count.",
@@ -156,6 +185,11 @@ export function httpLevelLines(
     );
   }
   return lines;
+}
+
+/** A POST rate limit is set (postRatePerSecond 0 only limits the body size). */
+export function postLimited(limits: NginxLimitOptions | undefined): boolean {
+  return limits !== undefined && limits.postRatePerSecond > 0;
 }
 
 /** Directives of the TLS server after its listen line. */
@@ -176,6 +210,7 @@ export function tlsServerLines(tls: NginxTlsOptions): string[] {
 
 /** Server-level limit lines of a server that proxies (inherited by every location). */
 export function limitServerLines(limits: NginxLimitOptions): string[] {
+  if (!postLimited(limits)) return [`    client_max_body_size ${limits.maxBodyBytes};`];
   return [
     `    client_max_body_size ${limits.maxBodyBytes};`,
     "    # Every POST of a client counts, on any path: the app's only POST is /messages, and a",
@@ -206,7 +241,9 @@ export function adminLocationLines(
     out.push(
       `    location ${p} {`,
       `      limit_req zone=${ADMIN_ZONE} burst=${ADMIN_BURST} nodelay;`,
-      ...(limits ? [`      limit_req zone=${POST_ZONE} burst=${limits.postBurst} nodelay;`] : []),
+      ...(limits && postLimited(limits)
+        ? [`      limit_req zone=${POST_ZONE} burst=${limits.postBurst} nodelay;`]
+        : []),
       "      limit_req_status 429;",
       `      auth_basic "${ADMIN_REALM}";`,
       `      auth_basic_user_file ${auth.htpasswdPath};`,

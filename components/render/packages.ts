@@ -24,6 +24,9 @@ export const ROLE_PACKAGES: Readonly<Record<NodeRole, readonly string[]>> = {
  */
 export const KEEPALIVED_PACKAGES: readonly string[] = ["keepalived", "curl"];
 
+/** containerFirewall: installed by the nftables-configure payload on every node. */
+export const FIREWALL_PACKAGES: readonly string[] = ["nftables"];
+
 /**
  * Backups (pgBackupEnabled): pgBackRest on both PostgreSQL nodes, installed by their
  * pgbackrest-configure step; the repository node also gets PostgreSQL 15 (without a cluster) to
@@ -43,6 +46,7 @@ export function allDebianPackages(): string[] {
   const all = new Set<string>([
     ...BASE_PACKAGES,
     ...KEEPALIVED_PACKAGES,
+    ...FIREWALL_PACKAGES,
     ...BACKUP_PACKAGES,
     ...BACKUP_REPO_PACKAGES,
   ]);

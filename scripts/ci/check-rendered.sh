@@ -7,7 +7,9 @@
 #   config also runs on loopback with no server UP: both ports must end a client at once. The LB
 #   pair's keepalived.conf (both nodes) passes `keepalived --config-test` in a network namespace
 #   of its own with an eth0, its scripts pass shellcheck, the health check answers for the
-#   loopback nginx and fails without it, and the notify script writes a valid textfile.
+#   loopback nginx and fails without it, and the notify script writes a valid textfile. The
+#   front-door payload (nginx-frontdoor: self-signed certificate, htpasswd) runs twice in a scratch
+#   dir, nftables-configure twice in a network namespace of its own: both idempotent.
 # Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
 # Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived nftables; run as root.
 set -Eeuo pipefail
@@ -137,6 +139,15 @@ fi
 
 # --- nginx -t ------------------------------------------------------------------------------
 payload_var "$payloads/lb-nginx-configure.sh" NGINX_CONF >"$work/nginx.conf"
+# TLS is on by default: the config names the certificate and key nginx-frontdoor makes on the LB;
+# a throw-away pair stands in for them here.
+if grep -q '^    ssl_certificate ' "$work/nginx.conf"; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=check -keyout "$work/lb.key" -out "$work/lb.crt" 2>/dev/null ||
+    fail "openssl: no stand-in certificate for nginx -t"
+  sed -i -E "s#^(    ssl_certificate ).*;#\1$work/lb.crt;#; s#^(    ssl_certificate_key ).*;#\1$work/lb.key;#" \
+    "$work/nginx.conf"
+fi
 nginx -t -q -c "$work/nginx.conf" || fail "nginx -t"
 pass "nginx -t: $(grep -c '^    server ' "$work/nginx.conf") upstream servers"
 
@@ -215,7 +226,8 @@ start_backend webserver1 "$sec_backend"
 sec_backend_pid=${backend_pids[-1]}
 sec_url="https://127.0.0.1:$sec_https"
 nginx -c "$secure/nginx.conf" || fail "nginx did not start with the front-door options"
-# Until the stand-in app answers through nginx (a 502 while it starts would not do).
+# Until the stand-in answers through nginx (-f: a 502 while node still starts does not count; the
+# upstream a failed try marked down comes back after lbFailTimeoutSeconds).
 for _ in $(seq 1 50); do
   curl -skf -o /dev/null "$sec_url/healthz" && break
   sleep 0.2
@@ -236,6 +248,8 @@ expect "/admin without credentials" 401 "$(secure_code "$sec_url/admin")"
 expect "/admin?page=2 with a wrong password" 401 "$(secure_code -u admin:wrong "$sec_url/admin?page=2")"
 expect "/%61dmin (escaped) without credentials" 401 "$(secure_code "$sec_url/%61dmin")"
 expect "/admin with credentials" 200 "$(secure_code -u admin:check-admin-pw "$sec_url/admin")"
+expect "/api/messages without credentials" 401 "$(secure_code "$sec_url/api/messages?limit=1")"
+expect "/metrics through the LB (never proxied)" 404 "$(secure_code "$sec_url/metrics")"
 guesses=$(for _ in $(seq 1 15); do secure_code -u admin:guess "$sec_url/admin"; echo; done |
   sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 [[ "$guesses" == *429:* ]] || fail "15 password guesses at once: no 429 ($guesses)"
@@ -310,6 +324,58 @@ for file in "${nft_files[@]}"; do
     "$(grep -c ' accept comment "' <<<"$listed")"
 done
 pass "nft -c: ${#nft_files[@]} container rulesets (policy drop); each applied twice replaces its table"
+
+# --- the front-door and firewall payloads, run twice in scratch places ---------------------------
+# nginx-frontdoor as rendered for lb (self-signed, admin auth), its paths pointed into the work dir
+# and its unit at one that does not exist (this host's nginx is never reloaded): the first run
+# makes the certificate and the htpasswd, the second keeps both; modes, SANs, the hash, and no
+# password in what it prints.
+fd="$work/frontdoor"
+mkdir -p "$fd/restart"
+fd_payload="$payloads/lb-nginx-frontdoor.sh"
+sed -e "s#^readonly CERT_PATH=.*#readonly CERT_PATH='$fd/tls/lb.crt'#" \
+  -e "s#^readonly KEY_PATH=.*#readonly KEY_PATH='$fd/tls/lb.key'#" \
+  -e "s#^readonly HTPASSWD_PATH=.*#readonly HTPASSWD_PATH='$fd/htpasswd'#" \
+  -e 's#^readonly UNIT=nginx$#readonly UNIT=pve-ha-check-no-such-unit#' "$fd_payload" >"$fd/run.sh"
+expect "nginx-frontdoor lines pointed at the work dir" 4 "$(grep -c "$fd\|no-such-unit" "$fd/run.sh")"
+admin_pw=$(payload_var "$fd_payload" ADMIN_PASSWORD)
+san_ips=$(payload_var "$fd_payload" TLS_SAN_IPS)
+for round in 1 2; do
+  PVE_HA_RESTART_DIR="$fd/restart" bash "$fd/run.sh" >"$fd/out$round" 2>"$fd/err$round" \
+    || fail "nginx-frontdoor run $round: $(cat "$fd/err$round")"
+  ! grep -qF "$admin_pw" "$fd/out$round" "$fd/err$round" || fail "nginx-frontdoor printed the password"
+  sha256sum "$fd/tls/lb.crt" "$fd/tls/lb.key" "$fd/htpasswd" >"$fd/sums$round"
+done
+grep -q "self-signed certificate made" "$fd/err1" || fail "nginx-frontdoor run 1: $(cat "$fd/err1")"
+grep -q "self-signed certificate kept" "$fd/err2" || fail "nginx-frontdoor run 2: $(cat "$fd/err2")"
+grep -q "htpasswd unchanged" "$fd/err2" || fail "nginx-frontdoor run 2: $(cat "$fd/err2")"
+cmp -s "$fd/sums1" "$fd/sums2" || fail "nginx-frontdoor run 2 changed a file"
+expect "key mode" "600 root:root" "$(stat -c '%a %U:%G' "$fd/tls/lb.key")"
+expect "certificate mode" "644 root:root" "$(stat -c '%a %U:%G' "$fd/tls/lb.crt")"
+expect "htpasswd mode" "640 root:www-data" "$(stat -c '%a %U:%G' "$fd/htpasswd")"
+sans=$(openssl x509 -in "$fd/tls/lb.crt" -noout -ext subjectAltName | tail -n +2 | tr -d ' ')
+read -r -a san_list <<<"$san_ips"
+want_sans=$(printf 'IPAddress:%s,' "${san_list[@]}")
+expect "certificate SANs" "${want_sans%,}" "$sans"
+line=$(cat "$fd/htpasswd")
+salt=$(cut -d '$' -f 3 <<<"$line")
+expect "htpasswd line" "$line" "$(payload_var "$fd_payload" ADMIN_USER):$(printf '%s\n' "$admin_pw" | openssl passwd -apr1 -salt "$salt" -stdin)"
+pass "nginx-frontdoor twice: self-signed certificate (SAN $san_ips) and htpasswd made, then kept; key 0600, htpasswd 0640 root:www-data; no password printed"
+
+# nftables-configure for monitor, in a network namespace of its own (no wait for its network), its
+# file in the work dir and nftables.service left alone: the first run loads the table, the second finds nothing to do.
+nft_payload="$payloads/monitor-nftables-configure.sh"
+sed -e "s#^readonly CONF_PATH=.*#readonly CONF_PATH='$work/nftables.conf'#" \
+  -e 's#^systemctl enable --quiet nftables.service$#: nftables.service not enabled in the check#' \
+  -e 's#^wait_network$#: the namespace has no network to wait for#' \
+  "$nft_payload" >"$work/nftables-run.sh"
+expect "nftables-configure lines changed for the check" 3 \
+  "$(grep -c "$work/nftables.conf\|not enabled in the check\|no network to wait for" "$work/nftables-run.sh")"
+# shellcheck disable=SC2016 # $1 expands in the inner bash
+nft_runs=$(unshare --net bash -c 'bash "$1" && bash "$1" && nft list table inet pve_ha >/dev/null' _ "$work/nftables-run.sh" 2>/dev/null) \
+  || fail "nftables-configure in a namespace"
+expect "nftables-configure twice" $'nftables changed\nnftables unchanged' "$nft_runs"
+pass "nftables-configure twice in a network namespace: nft -c, loaded, then unchanged"
 
 # --- haproxy -c ------------------------------------------------------------------------------
 payload_var "$payloads/pgproxy-haproxy-configure.sh" HAPROXY_CFG >"$work/haproxy.cfg"

@@ -1,7 +1,8 @@
 /**
  * Runs the program for the example stack (Pulumi.dev.yaml + placeholder secrets) under Pulumi
  * mocks and writes what it would send to the Proxmox host into <out-dir>:
- *   payloads/<step>.sh   every script run with `pct exec <vmid> -- bash -s` (exact stdin)
+ *   payloads/<step>.sh   every script run with `pct exec <vmid> -- bash -s` (exact stdin), also
+ *                        the steps only EVERY_OPTION_ON adds (nginx-frontdoor, nftables-configure)
  *   files/<step>         every file pushed with `pct push` from stdin
  *   nginx-loopback/      the LB config for a loopback run (see loopbackNginxConf)
  *   haproxy-loopback/    the PostgreSQL proxy config for a loopback run (see loopbackHaproxyCfg)
@@ -77,13 +78,31 @@ function loopbackHaproxyCfg(out: string): string {
   }).replace(/^ {2}bind :(\d+)$/gm, "  bind 127.0.0.1:$1");
 }
 
+/**
+ * The front-door options and the container firewall, all on (self-signed TLS, a generated admin
+ * password): the steps only they add are rendered too (nginx-frontdoor, nftables-configure).
+ */
+export const EVERY_OPTION_ON = {
+  lbTls: "self-signed",
+  lbRedirectHttp: "true",
+  lbAdminAuth: "true",
+  lbPostRatePerSecond: "10",
+  lbPostBurst: "20",
+  lbMaxBodyBytes: "32768",
+  containerFirewall: "true",
+};
+
 async function main(): Promise<void> {
   const out = process.argv[2];
   if (!out) throw new Error("usage: render-example.ts <out-dir>");
   const run = await runProgram(exampleRaw());
+  const names = new Set(run.resources.map((r) => r.name));
+  const optional = (await runProgram(exampleRaw(EVERY_OPTION_ON))).resources.filter(
+    (r) => !names.has(r.name),
+  );
   let payloads = 0;
   let files = 0;
-  for (const r of run.resources) {
+  for (const r of [...run.resources, ...optional]) {
     if (r.type !== "command:remote:Command") continue;
     const create = String(reveal(r.inputs.create) ?? "");
     const stdin = reveal(r.inputs.stdin);

@@ -30,8 +30,8 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
-/** Scenarios 8 (the hard-fault family, ~12 min) and 9-11 (host loss, LB pair, rolling updates) run only when asked for. */
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] as const;
+/** Scenarios 8 (the hard-fault family, ~12 min) and 9-13 (host loss, LB pair, rolling updates, backups, security) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
 const SCENARIO_NAMES: Readonly<Record<string, number>> = {
@@ -40,6 +40,7 @@ const SCENARIO_NAMES: Readonly<Record<string, number>> = {
   "lb-pair": 10,
   "rolling-update": 11,
   "backup-restore": 12,
+  security: 13,
 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
@@ -64,7 +65,10 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
                            link down of every node; 9 or host-loss: every container of one
                            Proxmox host stopped at once, host by host; 10 or lb-pair: SIGKILL
                            of nginx, pct stop and link down of the LB pair's VIP holder; 11 or
-                           rolling-update: day-2 changes through the sandbox's up under load)
+                           rolling-update: day-2 changes through the sandbox's up under load;
+                           12 or backup-restore; 13 or security: the exposure matrix from this
+                           machine, a scratch namespace and an app node, /admin auth, TLS, the
+                           POST limits with two clients, secrets in the containers)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)

@@ -11,7 +11,9 @@ import { parseEnvFile } from "./runtime/commandLine";
 import type { DrillContext } from "./runtime/context";
 import { hostRoutedPct, localPct, pctExec, type Pct } from "./runtime/pct";
 import { queryScrapeFigures } from "./runtime/prometheus";
-import { readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
+import { adminPasswordOf, readStackOutputs, REPO_ROOT } from "./runtime/stackOutputs";
+import { trustLbCertificates } from "./runtime/http";
+import { LB_TLS_CERT_PATH } from "../../components/render/nginxSecurity";
 import { lbSplit } from "./scenarios/s1LbSplit";
 import { webWrite } from "./scenarios/s2WebWrite";
 import { replicationDrill } from "./scenarios/s3Replication";
@@ -24,6 +26,7 @@ import { hostLossDrill } from "./scenarios/s9HostLoss";
 import { lbPairDrill } from "./scenarios/s10LbPair";
 import { rollingUpdateDrill } from "./scenarios/s11RollingUpdate";
 import { backupRestoreDrill } from "./scenarios/s12BackupRestore";
+import { securityDrill } from "./scenarios/s13Security";
 import { APP_ENV_FILE } from "../../components/render/app";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
@@ -58,8 +61,19 @@ async function makeContext(opts: DrillOptions): Promise<DrillContext> {
   for (const key of ["PG_USER", "PG_PASSWORD"]) {
     if (!env[key]) throw new Error(`${APP_ENV_FILE} on ${appNodes[0].name} has no ${key}`);
   }
+  if (outputs.settings.lbTls !== "off") {
+    // https to the LBs verifies their certificates: each LB's own (self-signed: one per LB).
+    const pems = await Promise.all(
+      nodesByRole(outputs, "nginx").map((lb) => pctExec(pct, lb.vmid, ["cat", LB_TLS_CERT_PATH])),
+    );
+    trustLbCertificates(pems);
+  }
+  const admin = outputs.settings.lbAdminAuth
+    ? { user: outputs.settings.lbAdminUser, password: adminPasswordOf(outputs, opts.target) }
+    : null;
   let phase = 0;
   return {
+    admin,
     opts,
     outputs,
     pct,
@@ -152,13 +166,20 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       "backup under load and restores",
       async () => void (results.restore = await backupRestoreDrill(ctx)),
     ],
+    13: [
+      "security: exposure matrix, /admin auth, TLS, POST limits, secrets",
+      async () => void (results.security = await securityDrill(ctx)),
+    ],
     10: [
       "LB pair: faults of the VIP holder",
       async () => void (results.lbPair = await lbPairDrill(ctx)),
     ],
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 12, 9].filter((id) => o.scenarios.includes(id));
+  // Scenario 13 last: its brute-force test leaves this machine rate-limited on /admin for a minute.
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 12, 9, 13].filter((id) =>
+    o.scenarios.includes(id),
+  );
   for (const id of order) {
     const [title, run] = steps[id];
     const started = Date.now();

@@ -1,3 +1,4 @@
+import { securityChecks } from "./security/result";
 import type {
   AlertingResult,
   Check,
@@ -46,6 +47,19 @@ function check(scenario: number, name: string, pass: boolean, detail: string): C
   return { scenario, name, pass, detail };
 }
 
+/** The direct load's check, none when it did not run (app port firewalled from this machine). */
+function directLoadChecks(direct: LoadSummary | null): Check[] {
+  if (!direct) return [];
+  return [
+    check(
+      1,
+      `load ${direct.label}: every request successful`,
+      failures(direct) === 0 && direct.ok === direct.requests,
+      `ok=${direct.ok}/${direct.requests}, non-2xx=${direct.non2xx}, errors=${direct.errors}`,
+    ),
+  ];
+}
+
 function failures(load: LoadSummary): number {
   return load.errors + load.non2xx;
 }
@@ -80,12 +94,7 @@ function pinnedSplitChecks(r: LbSplitResult): Check[] {
         r.appNodes.includes(nodes[0]),
       `ok=${lb.ok}/${lb.requests}, served by ${nodes.join(",") || "none"}; one client address only, so whether every node serves is not drilled`,
     ),
-    check(
-      1,
-      `load ${r.direct.label}: every request successful`,
-      failures(r.direct) === 0 && r.direct.ok === r.direct.requests,
-      `ok=${r.direct.ok}/${r.direct.requests}, non-2xx=${r.direct.non2xx}, errors=${r.direct.errors}`,
-    ),
+    ...directLoadChecks(r.direct),
   );
   return out;
 }
@@ -127,12 +136,7 @@ export function lbSplitChecks(r: LbSplitResult, t: Thresholds = DEFAULT_THRESHOL
       r.appNodes.map((n, i) => `${n}=${shares[i].toFixed(1)} %`).join(" ") +
         (strangers.length ? `; unknown X-Served-By: ${strangers.join(",")}` : ""),
     ),
-    check(
-      1,
-      `load ${r.direct.label}: every request successful`,
-      failures(r.direct) === 0 && r.direct.ok === r.direct.requests,
-      `ok=${r.direct.ok}/${r.direct.requests}, non-2xx=${r.direct.non2xx}, errors=${r.direct.errors}`,
-    ),
+    ...directLoadChecks(r.direct),
   );
   return out;
 }
@@ -863,6 +867,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.lbPair) out.push(...lbPairChecks(results.lbPair));
   if (results.rolling) out.push(...rollingChecks(results.rolling));
   if (results.restore) out.push(...restoreChecks(results.restore));
+  if (results.security) out.push(...securityChecks(results.security));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

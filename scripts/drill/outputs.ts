@@ -4,6 +4,7 @@ import type {
   StackEndpoints,
   StackSettings,
 } from "../../components/config/endpoints";
+import type { ExposureProto, ExposureRule } from "../../components/config/exposure";
 
 export interface StackNode {
   name: string;
@@ -23,6 +24,11 @@ export interface StackNode {
 export type StackOutputs = Omit<StackEndpoints, "nodes" | "grafanaUrl" | "haproxyStatsUrl"> & {
   grafanaUrl?: string;
   nodes: StackNode[];
+  /**
+   * The /admin password when the outputs were read with their secrets (the sandbox's file);
+   * absent from `pulumi stack output --json` (runtime/stackOutputs.ts asks for it alone).
+   */
+  adminPassword?: string;
 };
 
 const SETTING_NUMBERS = [
@@ -35,7 +41,47 @@ const SETTING_NUMBERS = [
   "kafkaControllerVoters",
   "appKafkaPublishDeadlineMs",
 ] as const;
-const SETTING_STRINGS = ["lbAlgorithm", "kafkaTopic", "pgDatabase"] as const;
+const SETTING_STRINGS = ["lbAlgorithm", "kafkaTopic", "pgDatabase", "lbAdminUser"] as const;
+/** The front door's switches (README "Front door security"). */
+const SETTING_BOOLEANS = ["lbRedirectHttp", "lbAdminAuth", "containerFirewall"] as const;
+const LB_TLS_MODES = ["off", "self-signed", "provided"];
+const EXPOSURE_PROTOS: readonly ExposureProto[] = ["tcp", "udp", "icmp", "vrrp"];
+const CIDR_OR_IP = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/;
+
+/** outputs.exposure: who may reach what, as the program computed it (config/exposure.ts). */
+function parseExposure(raw: unknown, problems: string[]): ExposureRule[] {
+  if (!Array.isArray(raw)) {
+    problems.push(
+      "exposure: missing (outputs of a stack older than the front door's security; deploy the current program)",
+    );
+    return [];
+  }
+  const rules: ExposureRule[] = [];
+  raw.forEach((r: unknown, i) => {
+    const ok =
+      isRecord(r) &&
+      typeof r.node === "string" &&
+      EXPOSURE_PROTOS.includes(r.proto as ExposureProto) &&
+      (r.port === undefined || (Number.isInteger(r.port) && Number(r.port) > 0)) &&
+      Array.isArray(r.sources) &&
+      r.sources.every((src) => typeof src === "string" && CIDR_OR_IP.test(src)) &&
+      typeof r.purpose === "string";
+    if (!ok) {
+      problems.push(
+        `exposure[${i}]: expected {node, proto, port?, sources, purpose} (got ${JSON.stringify(r)})`,
+      );
+      return;
+    }
+    rules.push({
+      node: r.node as string,
+      proto: r.proto as ExposureProto,
+      ...(r.port === undefined ? {} : { port: Number(r.port) }),
+      sources: (r.sources as string[]).map(String),
+      purpose: r.purpose as string,
+    });
+  });
+  return rules;
+}
 
 /** outputs.pgBackup: the backup repository the restore drill uses. */
 function parsePgBackup(raw: unknown, problems: string[]): BackupEndpoint {
@@ -94,7 +140,37 @@ function parseSettings(raw: unknown, problems: string[]): StackSettings {
     }
     out[key] = String(v);
   }
-  return out as unknown as StackSettings;
+  for (const key of ["lbPostRatePerSecond", "lbPostBurst", "lbMaxBodyBytes"] as const) {
+    const v = raw[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      problems.push(`settings.${key}: expected an integer >= 0 (got ${JSON.stringify(v)})`);
+    }
+    out[key] = Number(v);
+  }
+  const flags: Record<string, boolean> = {};
+  for (const key of SETTING_BOOLEANS) {
+    const v = raw[key];
+    if (typeof v !== "boolean") {
+      problems.push(`settings.${key}: expected true or false (got ${JSON.stringify(v)})`);
+    }
+    flags[key] = v === true;
+  }
+  if (typeof raw.lbTls !== "string" || !LB_TLS_MODES.includes(raw.lbTls)) {
+    problems.push(
+      `settings.lbTls: expected one of ${LB_TLS_MODES.join(", ")} (got ${JSON.stringify(raw.lbTls)})`,
+    );
+  }
+  if (typeof raw.operatorCidr !== "string" || !CIDR_OR_IP.test(raw.operatorCidr)) {
+    problems.push(
+      `settings.operatorCidr: expected an IPv4 CIDR (got ${JSON.stringify(raw.operatorCidr)})`,
+    );
+  }
+  return {
+    ...out,
+    ...flags,
+    lbTls: String(raw.lbTls),
+    operatorCidr: String(raw.operatorCidr),
+  } as unknown as StackSettings;
 }
 
 /** outputs.proxmoxHosts: every host's SSH access, by Proxmox node name. */
@@ -230,6 +306,11 @@ export function parseStackOutputs(text: string): StackOutputs {
     }
   }
   const settings = parseSettings(raw.settings, problems);
+  const exposure = parseExposure(raw.exposure, problems);
+  const lbHttpsUrl = raw.lbHttpsUrl;
+  if (typeof lbHttpsUrl !== "string" || (lbHttpsUrl !== "" && !/^https:\/\//.test(lbHttpsUrl))) {
+    problems.push(`lbHttpsUrl: expected an https URL or "" (got ${JSON.stringify(lbHttpsUrl)})`);
+  }
   const pgBackup = parsePgBackup(raw.pgBackup, problems);
   const lb = parseLb(raw, problems);
   const proxmoxHosts = parseHosts(raw.proxmoxHosts, problems);
@@ -253,6 +334,12 @@ export function parseStackOutputs(text: string): StackOutputs {
     proxmoxHosts,
     pgBackup,
     settings,
+    exposure,
+    lbHttpsUrl: String(lbHttpsUrl ?? ""),
+    // `pulumi stack output --json` shows a secret as "[secret]": not the password.
+    ...(typeof raw.adminPassword === "string" && raw.adminPassword !== "[secret]"
+      ? { adminPassword: raw.adminPassword }
+      : {}),
   };
 }
 
@@ -307,6 +394,7 @@ export function foreignEndpoints(outputs: StackOutputs): string[] {
   const endpoints = [
     outputs.lbUrl,
     outputs.adminUrl,
+    ...(outputs.lbHttpsUrl ? [outputs.lbHttpsUrl] : []),
     outputs.prometheusUrl,
     outputs.alertmanagerUrl,
     outputs.haproxyReadWrite,

@@ -1,4 +1,5 @@
 import type { AlertMilestones } from "./alertTimeline";
+import type { SecurityResult } from "./security/result";
 import type { QuorumStatus, TopicInfo } from "./parse/kafka";
 import type { TableDigest } from "./parse/postgres";
 import type { TargetHealth } from "./parse/prometheus";
@@ -40,7 +41,8 @@ export interface LbSplitResult {
   lbAlgorithm?: string;
   sequential: SequentialTrial[];
   viaLb: LoadSummary;
-  direct: LoadSummary;
+  /** null: not run, the app nodes take HTTP only from the LBs and the monitor (containerFirewall) */
+  direct: LoadSummary | null;
   /** container CPU of each app node (and the LB) during the via-LB load, % of one core */
   cpuPct: Record<string, number | null>;
 }
@@ -308,6 +310,8 @@ export interface DrillResults {
   lbPair?: LbPairResult;
   rolling?: RollingResult;
   restore?: RestoreResult;
+  /** scenario 13 */
+  security?: SecurityResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */

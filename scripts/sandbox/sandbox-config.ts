@@ -45,6 +45,10 @@ export function sandboxOverlay(paths: SandboxPaths): Record<string, string> {
     // refuse the module, and the containers cannot download its release. Without it, consumer lag
     // comes from the app's metrics.
     [`${NS}:kafkaExporterEnabled`]: String(fs.existsSync(artifactFiles(paths).kafkaExporter)),
+    // The paper's drills speak plain HTTP through the LB (README "Front door security"): TLS,
+    // /admin auth, the POST limits and the containers' firewalls stay on as by default, only the
+    // redirect of plain HTTP is off. The security drill (scenario 13) tests the TLS listener.
+    [`${NS}:lbRedirectHttp`]: "false",
     [`${NS}:aptSources`]: `deb [trusted=yes] file:${APT_REPO_MOUNT_POINT} ./\n`,
     [`${NS}:artifacts`]: JSON.stringify(artifacts),
     // pct runs on this machine through the shim: no SSH and no Proxmox API are used.

@@ -120,16 +120,16 @@ describe("config: the LB pair", () => {
   it("puts lbUrl and adminUrl at the virtual IP with two LBs, at the LB with one", () => {
     const two = configOf();
     const e2 = stackEndpoints(two, planNodes(two));
-    assert.strictEqual(e2.lbUrl, "http://192.168.100.254/");
-    assert.strictEqual(e2.adminUrl, "http://192.168.100.254/admin");
+    assert.strictEqual(e2.lbUrl, "https://192.168.100.254/");
+    assert.strictEqual(e2.adminUrl, "https://192.168.100.254/admin");
     assert.strictEqual(e2.lbVirtualIp, "192.168.100.254");
     assert.deepStrictEqual(e2.lbNodes, ["lb", "lb2"]);
     assert.strictEqual(e2.settings.lbReplicas, 2);
     assert.strictEqual(e2.settings.lbVrrpAdvertIntervalMs, 500);
     const one = configOf({ lbReplicas: "1" });
     const e1 = stackEndpoints(one, planNodes(one));
-    assert.strictEqual(e1.lbUrl, "http://192.168.100.10/");
-    assert.strictEqual(e1.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(e1.lbUrl, "https://192.168.100.10/");
+    assert.strictEqual(e1.adminUrl, "https://192.168.100.10/admin");
     assert.strictEqual(e1.lbVirtualIp, "");
     assert.deepStrictEqual(e1.lbNodes, ["lb"]);
     assert.strictEqual(e1.settings.lbReplicas, 1);
@@ -181,8 +181,8 @@ describe("config: endpoints", () => {
   it("lists every endpoint the drills read", () => {
     const cfg = configOf();
     const e = stackEndpoints(cfg, planNodes(cfg));
-    assert.strictEqual(e.lbUrl, "http://192.168.100.254/");
-    assert.strictEqual(e.adminUrl, "http://192.168.100.254/admin");
+    assert.strictEqual(e.lbUrl, "https://192.168.100.254/");
+    assert.strictEqual(e.adminUrl, "https://192.168.100.254/admin");
     assert.strictEqual(e.haproxyReadWrite, "192.168.100.15:5000");
     assert.strictEqual(e.haproxyReadOnly, "192.168.100.15:5001");
     assert.strictEqual(e.haproxyStatsUrl, "http://192.168.100.15:8404/stats");

@@ -25,13 +25,21 @@ describe("drill pass conditions", () => {
     const r = passingResults().lbSplit!;
     r.sequential[1].servedBy = { webserver1: 4, webserver2: 2 };
     r.viaLb.servedBy = { webserver1: 6200, webserver2: 3700, webserver3: 100 };
-    r.direct.errors = 1;
+    r.direct!.errors = 1;
     assert.deepEqual(failed(lbSplitChecks(r)), [
       "sequential trial 2: 6 requests split evenly, all successful",
       "load via the LB: each app node serves 50 % ± 10 points",
       "load direct to webserver1 (c=32): every request successful",
     ]);
     assert.match(lbSplitChecks(r)[4].detail, /unknown X-Served-By: webserver3/);
+  });
+
+  it("scenario 1 without the direct load (app port firewalled): no check for it, a row saying why", () => {
+    const r = passingResults();
+    r.lbSplit = { ...r.lbSplit!, direct: null };
+    const names = lbSplitChecks(r.lbSplit).map((c) => c.name);
+    assert.ok(!names.some((n) => n.includes("direct")), names.join("\n"));
+    assert.match(renderMarkdownReport(r, allChecks(r)), /not run: containerFirewall/);
   });
 
   it("scenario 2 fails when a message is missing, misattributed or not on the admin page", () => {

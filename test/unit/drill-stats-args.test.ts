@@ -107,8 +107,8 @@ describe("drill arguments", () => {
     );
     assert.throws(() => parseDrillArgs(["--target", "sandbox", "--out"]), /--out needs a value/);
     assert.throws(
-      () => parseScenarioList("1,13"),
-      /unknown scenario "13" \(valid: 1-12, hard-faults, host-loss, lb-pair, rolling-update, backup-restore; got 1,13\)/,
+      () => parseScenarioList("1,14"),
+      /unknown scenario "14" \(valid: 1-13, hard-faults, host-loss, lb-pair, rolling-update, backup-restore, security; got 1,14\)/,
     );
   });
 });

@@ -52,8 +52,24 @@ function inCidrText(ip: string, cidr: string): boolean {
 }
 
 describe("config: exposureRules (who may reach what)", () => {
-  const cfg = configOf();
+  // TLS off: the rules without the LBs' HTTPS port (the first test turns it on).
+  const cfg = configOf({ lbTls: "off" });
   const { plans, ip, rules } = rulesOf(cfg);
+
+  it("opens the LBs' HTTPS port to anyone only with lbTls on, and on no other node", () => {
+    assert.ok(!rules.some((r) => r.port === PORTS.https), "no 443 without TLS");
+    for (const tls of ["self-signed", "provided"]) {
+      const on = rulesOf({ ...cfg, frontDoor: { ...cfg.frontDoor, tls } } as StackConfig).rules;
+      const https = on.filter((r) => r.port === PORTS.https);
+      assert.deepStrictEqual(
+        https.map((r) => [r.node, r.proto, r.sources]),
+        [
+          ["lb", "tcp", [ANYWHERE]],
+          ["lb2", "tcp", [ANYWHERE]],
+        ],
+      );
+    }
+  });
 
   it("lets only HAProxy and the other PostgreSQL node reach PostgreSQL, HAProxy the role check", () => {
     assert.deepStrictEqual(tcpSources(rules, "pg1", PORTS.postgres), [ip("pg2"), ip("pgproxy")]);

@@ -108,12 +108,12 @@ describe("program: the LB pair (lbReplicas 2, the default)", function () {
     assert.match(conf, /^ {2}virtual_router_id 77$/m);
     assert.match(conf, /^ {2}advert_int 0\.3$/m);
     assert.match(conf, /^ {4}192\.168\.100\.200\/24 dev eth0$/m);
-    assert.strictEqual(other.outputs.lbUrl, "http://192.168.100.200/");
+    assert.strictEqual(other.outputs.lbUrl, "https://192.168.100.200/");
     assert.strictEqual(other.outputs.lbVirtualIp, "192.168.100.200");
   });
 
   it("exports the virtual IP, the LB nodes and the pair's settings", () => {
-    assert.strictEqual(run.outputs.lbUrl, "http://192.168.100.254/");
+    assert.strictEqual(run.outputs.lbUrl, "https://192.168.100.254/");
     assert.strictEqual(run.outputs.lbVirtualIp, "192.168.100.254");
     assert.deepStrictEqual(run.outputs.lbNodes, ["lb", "lb2"]);
     const settings = run.outputs.settings as Record<string, unknown>;
@@ -160,8 +160,8 @@ describe("program: one LB (lbReplicas 1, the paper)", function () {
   });
 
   it("exports lbUrl at the one LB and no virtual IP", () => {
-    assert.strictEqual(run.outputs.lbUrl, "http://192.168.100.10/");
-    assert.strictEqual(run.outputs.adminUrl, "http://192.168.100.10/admin");
+    assert.strictEqual(run.outputs.lbUrl, "https://192.168.100.10/");
+    assert.strictEqual(run.outputs.adminUrl, "https://192.168.100.10/admin");
     assert.strictEqual(run.outputs.lbVirtualIp, "");
     assert.deepStrictEqual(run.outputs.lbNodes, ["lb"]);
     assert.strictEqual((run.outputs.settings as Record<string, unknown>).lbReplicas, 1);

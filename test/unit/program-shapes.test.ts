@@ -66,6 +66,7 @@ describe("program: other shapes and index.ts", function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const index = require(path.join(REPO_ROOT, "index.ts")) as Record<string, unknown>;
     assert.deepStrictEqual(Object.keys(index).sort(), [
+      "adminPassword",
       "adminUrl",
       "alertmanagerUrl",
       "grafanaAdminPassword",

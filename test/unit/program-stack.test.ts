@@ -65,7 +65,8 @@ describe("program: the example stack under mocks", function () {
     assert.strictEqual(counts[CONTAINER], 11);
     assert.strictEqual(counts["proxmoxve:download/file:File"], 1);
     assert.strictEqual(counts["pve-ha:proxmox:LxcNode"], 11);
-    assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 5);
+    // Database roles, Grafana, the trigger key and (lbAdminAuth, on by default) the /admin password.
+    assert.strictEqual(counts["random:index/randomPassword:RandomPassword"], 6);
     assert.strictEqual(counts["random:index/randomUuid:RandomUuid"], 1);
     for (const t of [
       "pve-ha:lb:NginxBalancer",
@@ -217,8 +218,8 @@ describe("program: the example stack under mocks", function () {
 
   it("exports every endpoint", () => {
     const o = run.outputs;
-    assert.strictEqual(o.lbUrl, "http://192.168.100.254/");
-    assert.strictEqual(o.adminUrl, "http://192.168.100.254/admin");
+    assert.strictEqual(o.lbUrl, "https://192.168.100.254/");
+    assert.strictEqual(o.adminUrl, "https://192.168.100.254/admin");
     assert.strictEqual(o.lbVirtualIp, "192.168.100.254");
     assert.deepStrictEqual(o.lbNodes, ["lb", "lb2"]);
     assert.strictEqual(o.haproxyReadWrite, "192.168.100.15:5000");
@@ -241,12 +242,14 @@ describe("program: the example stack under mocks", function () {
     });
   });
 
-  it("keeps every password out of plaintext outputs; the Grafana password output is secret", () => {
+  it("keeps every password out of plaintext outputs; the password outputs are secret", () => {
     for (const [key, value] of Object.entries(run.outputs)) {
-      if (key === "grafanaAdminPassword") continue;
+      if (key === "grafanaAdminPassword" || key === "adminPassword") continue;
       assert.ok(!MOCK_PASSWORD.test(JSON.stringify(value)), `${key} leaks a password`);
     }
-    assert.deepStrictEqual([...run.secretOutputs], ["grafanaAdminPassword"]);
+    assert.deepStrictEqual([...run.secretOutputs], ["grafanaAdminPassword", "adminPassword"]);
+    // /admin auth is on by default: the generated password, in the secret output only.
+    assert.strictEqual(run.outputs.adminPassword, "mock-password-lb-admin-password");
   });
 
   it("turns logging off and marks outputs secret on every Command that carries a secret", () => {
@@ -254,6 +257,8 @@ describe("program: the example stack under mocks", function () {
       (r) => r.type === COMMAND && MOCK_PASSWORD.test(String(reveal(r.inputs.stdin) ?? "")),
     );
     assert.deepStrictEqual(carriers.map((c) => c.name).sort(), [
+      "lb-nginx-frontdoor",
+      "lb2-nginx-frontdoor",
       "pg1-pg-primary-setup",
       "pg2-pg-standby-setup",
       "webserver1-app-configure",

@@ -33,6 +33,8 @@ describe("program: triggers", function () {
     }
     const keyed = [...base].filter(([, t]) => t.includes("hmac-sha256:")).map(([n]) => n);
     assert.deepStrictEqual(keyed.sort(), [
+      "lb-nginx-frontdoor",
+      "lb2-nginx-frontdoor",
       "monitor-pgbackrest-certs",
       "pg1-pg-primary-setup",
       "pg1-pgbackrest-configure",
@@ -54,12 +56,19 @@ describe("program: triggers", function () {
     ]);
   });
 
-  it("re-runs only the keepalived configuration when a VRRP setting changes", async () => {
+  it("re-runs only the keepalived configuration (and the certificates naming the VIP) when a VRRP setting changes", async () => {
     const changes = { lbVrrpAdvertIntervalMs: "400", lbVirtualIp: "192.168.100.200" };
+    // The self-signed certificates' SAN holds the virtual IP: a new VIP needs new ones.
     assert.deepStrictEqual(changedNames(base, await triggersOf(changes)), [
       "lb-keepalived-configure",
+      "lb-nginx-frontdoor",
       "lb2-keepalived-configure",
+      "lb2-nginx-frontdoor",
     ]);
+    assert.deepStrictEqual(
+      changedNames(base, await triggersOf({ lbVrrpAdvertIntervalMs: "400" })),
+      ["lb-keepalived-configure", "lb2-keepalived-configure"],
+    );
   });
 
   it("re-runs only the PostgreSQL settings steps when a PostgreSQL setting changes", async () => {

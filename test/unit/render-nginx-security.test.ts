@@ -6,7 +6,11 @@ import {
   renderNginxConf,
   type NginxConfOptions,
 } from "../../components/render/nginx";
-import { TLS_CIPHERS } from "../../components/render/nginxSecurity";
+import {
+  ADMIN_PATHS,
+  deniedLocationLines,
+  TLS_CIPHERS,
+} from "../../components/render/nginxSecurity";
 
 const BASE: NginxConfOptions = {
   upstreams: [
@@ -43,8 +47,9 @@ function locationBlock(server: string, path: string): string {
 }
 
 describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
-  it("without the new options renders byte for byte what it rendered before them", () => {
-    // sha256 and length of renderNginxConf's output captured before the options existed.
+  it("without the new options renders byte for byte what it rendered before them, plus the denied paths", () => {
+    // sha256 and length of renderNginxConf's output captured before the options existed; since
+    // then the app's /metrics and /api/messages are answered 404 by the LB (deniedLocationLines).
     const before: Array<[NginxConfOptions, number, string]> = [
       [BASE, 2673, "28aceef0694bdeeacef51d078140b70c866973f43534e1affc4dd4ddb9692204"],
       [
@@ -73,12 +78,32 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
         "7f32e91a5dedb5115eee8a2fe470adc37767601931b384c4c190b6d303153059",
       ],
     ];
+    const denied = deniedLocationLines(undefined).join("\n") + "\n";
     for (const [opts, length, hash] of before) {
-      const conf = renderNginxConf(opts);
+      const withDenied = renderNginxConf(opts);
+      assert.strictEqual(withDenied.split(denied).length, 2, "the denied locations, once");
+      const conf = withDenied.replace(denied, "");
       assert.strictEqual(conf.length, length, opts.algorithm);
       assert.strictEqual(sha256(conf), hash, opts.algorithm);
       const explicit = { ...opts, tls: undefined, adminAuth: undefined, limits: undefined };
-      assert.strictEqual(renderNginxConf(explicit), conf, "undefined options = absent options");
+      assert.strictEqual(
+        renderNginxConf(explicit),
+        withDenied,
+        "undefined options = absent options",
+      );
+    }
+  });
+
+  it("never proxies /metrics; /api/messages behind the admin auth, else 404", () => {
+    const plain = renderNginxConf(BASE);
+    assert.match(plain, /location \/metrics \{\n {6}return 404;\n {4}\}/);
+    assert.match(plain, /location \/api\/messages \{\n {6}return 404;\n {4}\}/);
+    const auth = renderNginxConf({ ...BASE, adminAuth: AUTH });
+    assert.match(auth, /location \/metrics \{\n {6}return 404;/);
+    for (const path of ADMIN_PATHS) {
+      const block = locationBlock(serverBlock(auth, `${PORTS.http} `), path);
+      assert.ok(block.includes("auth_basic_user_file"), path);
+      assert.ok(!block.includes("return 404"), path);
     }
   });
 
@@ -190,6 +215,15 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
     assert.ok(!/limit_req/.test(locationBlock(server, "/")), "inherited from the server");
   });
 
+  it("limits with postRatePerSecond 0: only the body size, no POST zone or limit_req", () => {
+    const limits = { postRatePerSecond: 0, postBurst: 0, maxBodyBytes: 4096 };
+    const conf = renderNginxConf({ ...BASE, limits, adminAuth: AUTH });
+    assert.match(conf, /^    client_max_body_size 4096;$/m);
+    assert.ok(!conf.includes("post_per_client"), conf);
+    assert.ok(!conf.includes("$pve_ha_post_client"), conf);
+    assert.match(conf, /limit_req zone=admin_auth burst=10 nodelay;/);
+  });
+
   it("all three: the admin location keeps the POST limit, both servers when not redirecting", () => {
     const all = { tls: { ...TLS, redirectHttp: false }, adminAuth: AUTH, limits: LIMITS };
     const conf = renderNginxConf({ ...BASE, ...all });
@@ -201,7 +235,11 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
       assert.ok(server.includes("    client_max_body_size 65536;\n"), listen);
     }
     const redirecting = renderNginxConf({ ...BASE, ...all, tls: { ...TLS, redirectHttp: true } });
-    assert.strictEqual((redirecting.match(/auth_basic_user_file/g) ?? []).length, 1);
+    // One TLS server proxies: each admin path once.
+    assert.strictEqual(
+      (redirecting.match(/auth_basic_user_file/g) ?? []).length,
+      ADMIN_PATHS.length,
+    );
     assert.strictEqual((redirecting.match(/limit_req_zone/g) ?? []).length, 2);
   });
 
@@ -237,11 +275,15 @@ describe("render: nginx.conf front door (tls, adminAuth, limits)", () => {
       [{ adminAuth: { ...AUTH, paths: ["/admin", "/admin"] } }, /must not repeat a path/],
       [
         { limits: { ...LIMITS, postRatePerSecond: 0.5 } },
-        /limits\.postRatePerSecond must be an integer 1-100000 \(got 0\.5\)/,
+        /limits\.postRatePerSecond must be an integer 0-100000 \(got 0\.5\)/,
       ],
       [
         { limits: { ...LIMITS, postBurst: -1 } },
         /limits\.postBurst must be an integer 0-100000 \(got -1\)/,
+      ],
+      [
+        { limits: { ...LIMITS, postRatePerSecond: 0 } },
+        /limits\.postBurst must be 0 without a POST rate \(got 40\)/,
       ],
       [
         { limits: { ...LIMITS, maxBodyBytes: 0 } },

@@ -13,6 +13,7 @@ import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
 import { lbPairSection } from "./lbPair";
 import { restoreSection } from "./restore";
+import { securitySection } from "../security/result";
 import { rollingSection } from "./rolling";
 
 function loadRow(l: LoadSummary, nodes: readonly string[], source: string): string[] {
@@ -58,7 +59,16 @@ function table1(r: DrillResults): string[] {
     ]);
   }
   rows.push(loadRow(s.viaLb, nodes, "ours (autocannon via LB)"));
-  rows.push(loadRow(s.direct, nodes, "ours (autocannon direct, no LB)"));
+  if (s.direct) rows.push(loadRow(s.direct, nodes, "ours (autocannon direct, no LB)"));
+  else {
+    rows.push([
+      "not run: containerFirewall lets only the LBs and the monitor reach the app port",
+      ...nodes.map(() => "–"),
+      "–",
+      "–",
+      "ours (direct, no LB)",
+    ]);
+  }
   return ["## Table 1 — Nginx load balancing (scenario 1)", "", table(header, rows), ""];
 }
 
@@ -529,6 +539,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...lbPairSection(r),
     ...rollingSection(r),
     ...restoreSection(r),
+    ...securitySection(r.security, table),
     ...scrapeWholeRun(r),
     ...checksSection(checks),
   ].join("\n");

@@ -15,6 +15,8 @@ export interface DrillContext {
   pct: Pct;
   runId: string;
   db: DbSettings;
+  /** The /admin credentials (settings.lbAdminAuth), else null. */
+  admin: { user: string; password: string } | null;
   appNodes: StackNode[];
   pgPrimary: StackNode;
   pgStandby: StackNode;

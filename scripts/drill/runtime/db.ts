@@ -1,4 +1,5 @@
 import type { StackNode } from "../outputs";
+import { APP_DIR, APP_NODE_BIN } from "../../../components/render/app";
 import {
   digestSql,
   escapeLike,
@@ -123,8 +124,9 @@ export async function viaHaproxy(
   ctx: DrillContext,
   port: number,
   sql: string,
-  from: StackNode = ctx.pgStandby,
+  from: StackNode = haproxyClient(ctx),
 ): Promise<{ ok: boolean; out: string; error: string }> {
+  if (from.role === "app") return viaHaproxyFromApp(ctx, port, sql, from);
   const script = [
     `export PGPASSWORD=${shellQuote(ctx.db.password)}`,
     `export PGCONNECT_TIMEOUT=5`,
@@ -136,6 +138,66 @@ export async function viaHaproxy(
   });
   return { ok: r.code === 0, out: r.stdout, error: r.stderr.trim() };
 }
+
+/**
+ * Where SQL through HAProxy comes from: HAProxy's PostgreSQL ports take only the app nodes once
+ * the containers have their firewalls (exposure.ts), so an app node then, else the standby.
+ */
+export function haproxyClient(ctx: DrillContext): StackNode {
+  return ctx.outputs.settings.containerFirewall ? ctx.appNodes[0] : ctx.pgStandby;
+}
+
+/**
+ * An app node has no psql: the app's own PostgreSQL driver (`pg` in its bundle) runs the query
+ * and prints psql -At's format (columns joined by |, booleans t/f, NULL empty). The password
+ * comes on stdin with the query, never on a command line.
+ */
+async function viaHaproxyFromApp(
+  ctx: DrillContext,
+  port: number,
+  sql: string,
+  from: StackNode,
+): Promise<{ ok: boolean; out: string; error: string }> {
+  const input = JSON.stringify({
+    sql,
+    connection: {
+      host: ctx.pgProxy.ip,
+      port,
+      user: ctx.db.user,
+      password: ctx.db.password,
+      database: ctx.db.database,
+    },
+  });
+  const r = await ctx.pct.run(["exec", String(from.vmid), "--", APP_NODE_BIN, "-e", APP_SQL_JS], {
+    stdin: input,
+    timeoutMs: 20_000,
+  });
+  return { ok: r.code === 0, out: r.stdout, error: r.stderr.trim() };
+}
+
+/**
+ * The script an app node's Node.js runs for viaHaproxy: `{ sql, connection }` as JSON on stdin,
+ * the rows on stdout as psql -At prints them.
+ */
+export const APP_SQL_JS = [
+  `const { Client } = require(${JSON.stringify(`${APP_DIR}/node_modules/pg`)});`,
+  "let input = '';",
+  "process.stdin.on('data', (d) => (input += d));",
+  "process.stdin.on('end', async () => {",
+  "  const q = JSON.parse(input);",
+  "  const c = new Client({ ...q.connection, connectionTimeoutMillis: 5000 });",
+  "  try {",
+  "    await c.connect();",
+  "    const r = await c.query({ text: q.sql, rowMode: 'array' });",
+  "    const cell = (v) => (v === null ? '' : v === true ? 't' : v === false ? 'f' : String(v));",
+  "    for (const row of r.rows) console.log(row.map(cell).join('|'));",
+  "    await c.end();",
+  "  } catch (e) {",
+  "    console.error(e.message);",
+  "    process.exit(1);",
+  "  }",
+  "});",
+].join("\n");
 
 /** Rows beyond one per message_uid among the uids with a prefix (0 when each is stored once). */
 export async function duplicateRows(

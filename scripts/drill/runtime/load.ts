@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import autocannon from "autocannon";
 import type { LoadSummary } from "../types";
+import { http } from "./http";
 
 export interface LoadSpec {
   label: string;
@@ -61,8 +62,23 @@ export function servedByHeader(headers: IncomingHttpHeaders | undefined): string
   return undefined;
 }
 
-/** Runs one bounded autocannon load and records every response for the timeline. */
+/**
+ * Runs one bounded autocannon load and records every response for the timeline. autocannon never
+ * verifies a certificate, so an https target is first asked once with verification on (the LBs'
+ * own certificates trusted by name, runtime/http.ts): a load never starts against a server whose
+ * certificate the drill does not accept.
+ */
 export function runLoad(spec: LoadSpec, rec: LoadRecorder = newRecorder()): Promise<LoadRun> {
+  if (!spec.url.startsWith("https://")) return startLoad(spec, rec);
+  return http(spec.url, { timeoutMs: 5000 }).then((r) => {
+    if (r.status === 0) {
+      throw new Error(`load ${spec.label}: ${spec.url} did not verify or answer: ${r.text}`);
+    }
+    return startLoad(spec, rec);
+  });
+}
+
+function startLoad(spec: LoadSpec, rec: LoadRecorder): Promise<LoadRun> {
   if (!spec.amount && !spec.durationS)
     throw new Error(`load ${spec.label}: needs amount or durationS`);
   const t0 = spec.t0 ?? Date.now();

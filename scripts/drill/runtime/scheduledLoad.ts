@@ -1,4 +1,6 @@
 import * as http from "node:http";
+import * as https from "node:https";
+import { drillCa } from "./http";
 import type { LoadSummary } from "../types";
 import { percentile } from "../stats";
 import { failureKind, type LoadRecorder, type LoadRun, type LoadSpec } from "./load";
@@ -18,7 +20,12 @@ export function runScheduledLoad(spec: LoadSpec, rec: LoadRecorder): Promise<Loa
   }
   const t0 = spec.t0 ?? Date.now();
   const started = Date.now();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  // https (lbRedirectHttp): the LBs' certificates are trusted by name, verification stays on.
+  const tls = spec.url.startsWith("https://");
+  const agent = tls
+    ? new https.Agent({ keepAlive: true, maxSockets: spec.connections, ca: drillCa() })
+    : new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const request = tls ? https.request : http.request;
   const timeoutMs = (spec.timeoutS ?? 10) * 1000;
   const latencies: number[] = [];
   const servedBy: Record<string, number> = {};
@@ -35,7 +42,7 @@ export function runScheduledLoad(spec: LoadSpec, rec: LoadRecorder): Promise<Loa
       const post = spec.post?.(seq);
       if (post) rec.sent.push(post.uid);
       const body = post ? JSON.stringify({ body: post.body }) : undefined;
-      const req = http.request(
+      const req = request(
         spec.url,
         {
           method: spec.method,

@@ -5,6 +5,27 @@ import type { DrillTarget } from "../args";
 import { parseStackOutputs, type StackOutputs } from "../outputs";
 import { sandboxPaths } from "../../sandbox/paths";
 
+/**
+ * The /admin password: from the outputs when they carry secrets (the sandbox's file), else asked
+ * of Pulumi alone (`pulumi stack output --show-secrets adminPassword`, never written anywhere).
+ */
+export function adminPasswordOf(outputs: StackOutputs, target: DrillTarget): string {
+  if (outputs.adminPassword) return outputs.adminPassword;
+  if (target === "sandbox") {
+    throw new Error("the sandbox outputs have no adminPassword (run `npm run sandbox -- up`)");
+  }
+  const r = spawnSync("pulumi", ["stack", "output", "--show-secrets", "adminPassword"], {
+    encoding: "utf8",
+  });
+  const password = r.stdout?.trim() ?? "";
+  if (r.error || r.status !== 0 || password === "") {
+    throw new Error(
+      `pulumi stack output --show-secrets adminPassword failed: ${r.error?.message ?? r.stderr.trim()}`,
+    );
+  }
+  return password;
+}
+
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /**

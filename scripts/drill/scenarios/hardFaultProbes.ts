@@ -1,7 +1,8 @@
+import { appNodeGet } from "../runtime/nodeHttp";
 import { FAULT_BOUNDS } from "../bounds";
 import type { FaultLayer, HardFaultSpec } from "../hardFaults/plan";
 import { presentVoters } from "../hardFaults/shell";
-import { appPort, endpointPort, kafkaVoters, type StackNode } from "../outputs";
+import { endpointPort, kafkaVoters, type StackNode } from "../outputs";
 import type { AfterHeal } from "../types";
 import type { DrillContext } from "../runtime/context";
 import { digest, replication, viaHaproxy } from "../runtime/db";
@@ -49,6 +50,8 @@ export function layerServingProbe(
   ctx: DrillContext,
   layer: FaultLayer,
   node: StackNode,
+  /** nodes that are down (a lost host's): not used as the client of an app node's own port */
+  down: ReadonlySet<string> = new Set(),
 ): ServingProbe {
   const b = FAULT_BOUNDS;
   const ok = async (url: string): Promise<boolean> =>
@@ -64,7 +67,7 @@ export function layerServingProbe(
       return {
         label: `${node.name} /readyz 200`,
         boundS: b.maxServingAfterHealS,
-        probe: () => ok(`http://${node.ip}:${appPort(ctx.outputs)}/readyz`),
+        probe: async () => (await appNodeGet(ctx, node, "/readyz", 2000, down)).status === 200,
       };
     case "pg-primary":
     case "haproxy":

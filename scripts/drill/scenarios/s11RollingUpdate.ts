@@ -1,3 +1,4 @@
+import { appNodeGet } from "../runtime/nodeHttp";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -6,7 +7,7 @@ import { APP_ENV_FILE, APP_READY } from "../../../components/render/app";
 import { artifactFiles } from "../../sandbox/sandbox-config";
 import { sandboxPaths } from "../../sandbox/paths";
 import { ROLLING_BOUNDS } from "../bounds";
-import { appPort, kafkaBrokers, kafkaNodes, type StackNode } from "../outputs";
+import { kafkaBrokers, kafkaNodes, type StackNode } from "../outputs";
 import {
   longestAllOutMs,
   outOrder,
@@ -20,7 +21,7 @@ import type { DrillContext } from "../runtime/context";
 import { parseEnvFile } from "../runtime/commandLine";
 import { inRecovery, psql } from "../runtime/db";
 import { unitState } from "../runtime/hardFault";
-import { http, sleep } from "../runtime/http";
+import { sleep } from "../runtime/http";
 import { pctExec } from "../runtime/pct";
 import { REPO_ROOT } from "../runtime/stackOutputs";
 import { runFault } from "./faultRun";
@@ -84,7 +85,7 @@ function layerOf(ctx: DrillContext, restarts: RollingChange["restarts"]): Layer 
       nodes: ctx.appNodes,
       unit: APP_UNIT,
       serving: (n) =>
-        http(`http://${n.ip}:${appPort(ctx.outputs)}${APP_READY.path}`, { timeoutMs: 1000 })
+        appNodeGet(ctx, n, APP_READY.path, 1000)
           .then((r) => r.status === 200)
           .catch(() => false),
     };

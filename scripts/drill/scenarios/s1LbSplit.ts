@@ -36,6 +36,19 @@ export async function lbSplit(ctx: DrillContext): Promise<LbSplitResult> {
     `  via LB: ${viaLb.summary.ok}/${viaLb.summary.requests} ok, p99 ${viaLb.summary.p99Ms} ms`,
   );
   const first = ctx.appNodes[0];
+  if (ctx.outputs.settings.containerFirewall) {
+    ctx.log(
+      "  direct: not run (containerFirewall: the app port only takes the LBs and the monitor)",
+    );
+    return {
+      appNodes,
+      lbAlgorithm: ctx.outputs.settings.lbAlgorithm,
+      sequential,
+      viaLb: viaLb.summary,
+      direct: null,
+      cpuPct,
+    };
+  }
   const direct = await runLoad({
     label: `direct to ${first.name} (c=${ctx.opts.concurrency})`,
     url: `http://${first.ip}:${appPort(ctx.outputs)}/`,

@@ -3,7 +3,7 @@ import type { WebWriteMessage, WebWriteResult } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
 import { storedMessages, type StoredMessage } from "../runtime/db";
-import { http, waitFor } from "../runtime/http";
+import { basicAuth, http, waitFor } from "../runtime/http";
 import { lbMessagesUrl } from "./faultRun";
 
 const MESSAGES = 6;
@@ -41,7 +41,9 @@ export async function webWrite(ctx: DrillContext): Promise<WebWriteResult> {
   const adminRows = new Map<string, AdminRow>();
   const adminServedBy = new Set<string>();
   for (let i = 0; i < ctx.appNodes.length; i++) {
-    const page = await http(`${ctx.outputs.adminUrl}`);
+    const page = await http(`${ctx.outputs.adminUrl}`, {
+      headers: ctx.admin ? basicAuth(ctx.admin.user, ctx.admin.password) : {},
+    });
     if (page.status !== 200) continue;
     adminServedBy.add(pageServedBy(page.text) ?? page.servedBy);
     for (const row of parseAdminRows(page.text)) adminRows.set(row.uid, row);

@@ -1,4 +1,5 @@
-import { appPort, kafkaBrokers, type StackNode } from "../outputs";
+import { kafkaBrokers, type StackNode } from "../outputs";
+import { appNodeGet } from "../runtime/nodeHttp";
 import { parseMetricsText, sumMetric } from "../parse/metrics";
 import type { FaultRun, KafkaResult } from "../types";
 import { uidSeries } from "../uid";
@@ -16,7 +17,7 @@ export const DUPLICATES_METRIC = "app_duplicates_skipped_total";
 async function duplicatesSkipped(ctx: DrillContext): Promise<number | null> {
   let total = 0;
   for (const node of ctx.appNodes) {
-    const r = await http(`http://${node.ip}:${appPort(ctx.outputs)}/metrics`);
+    const r = await appNodeGet(ctx, node, "/metrics");
     if (r.status !== 200) return null;
     const v = sumMetric(parseMetricsText(r.text), DUPLICATES_METRIC);
     if (v === null) return null;

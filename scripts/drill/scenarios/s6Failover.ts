@@ -1,4 +1,5 @@
-import { appPort, endpointPort, nodeNamed } from "../outputs";
+import { appNodeGet } from "../runtime/nodeHttp";
+import { endpointPort, nodeNamed } from "../outputs";
 import type { FailoverResult, PgFailoverFacts } from "../types";
 import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
@@ -40,10 +41,7 @@ async function webFailover(
     durationS: d,
     afterRestore: async () => {
       await waitFor(
-        async () =>
-          (await http(`http://${web1.ip}:${appPort(ctx.outputs)}/readyz`)).status === 200
-            ? true
-            : undefined,
+        async () => ((await appNodeGet(ctx, web1, "/readyz")).status === 200 ? true : undefined),
         90_000,
         1000,
       );

@@ -42,13 +42,18 @@ function hostAction(ctx: DrillContext, spec: HostLossSpec): FaultAction {
 function lossProbes(ctx: DrillContext, spec: HostLossSpec): ServingProbe[] {
   const ok = async (url: string): Promise<boolean> =>
     (await http(url, { timeoutMs: 2000 })).status === 200;
-  const client = probeClient(spec, [ctx.pgPrimary, ctx.pgStandby]);
+  // HAProxy's PostgreSQL ports take only the app nodes behind the containers' firewalls.
+  const clients = ctx.outputs.settings.containerFirewall
+    ? ctx.appNodes
+    : [ctx.pgPrimary, ctx.pgStandby];
+  const client = probeClient(spec, clients);
+  const lost = new Set(spec.nodes.map((n) => n.name));
   const sql = async (endpoint: string, query: string, want: string): Promise<boolean> =>
     client !== null &&
     (await viaHaproxy(ctx, endpointPort(endpoint), query, client)).out.trim() === want;
   return [
     { label: "LB GET /", boundS: 0, probe: () => ok(ctx.outputs.lbUrl) },
-    ...ctx.appNodes.map((n) => layerServingProbe(ctx, "app", n)),
+    ...ctx.appNodes.map((n) => layerServingProbe(ctx, "app", n, lost)),
     {
       label: "HAProxy rw: a writable primary",
       boundS: 0,
