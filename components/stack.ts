@@ -1,7 +1,12 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { exposureOptionsOf, exposureRules } from "./config/exposure";
-import { NFT_CONF_PATH, NFT_TABLE, renderNodeFirewall } from "./render/nftables";
+import {
+  NFT_CONF_PATH,
+  NFT_CONNTRACK_SYSCTL_PATH,
+  NFT_TABLE,
+  renderNodeFirewall,
+} from "./render/nftables";
 import { FIREWALL_PACKAGES } from "./render/packages";
 import { AppNodes } from "./appNodes";
 import { artifactSource } from "./artifacts";
@@ -222,6 +227,7 @@ function containerFirewalls(
           PACKAGES: FIREWALL_PACKAGES.join(" "),
           NFT_RULESET: renderNodeFirewall(node.plan.name, rules),
           CONF_PATH: NFT_CONF_PATH,
+          SYSCTL_PATH: NFT_CONNTRACK_SYSCTL_PATH,
           NFT_TABLE,
         },
       },

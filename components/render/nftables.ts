@@ -10,6 +10,8 @@ import { ANYWHERE, type ExposureRule } from "../config/exposure";
 export const NFT_TABLE = "pve_ha";
 /** Debian's nftables.service loads this file at boot. */
 export const NFT_CONF_PATH = "/etc/nftables.conf";
+/** sysctl file of nftables-configure: liberal TCP conntrack (see the payload). */
+export const NFT_CONNTRACK_SYSCTL_PATH = "/etc/sysctl.d/60-pve-ha-conntrack.conf";
 
 /** IANA protocol number of VRRP: numeric, so no /etc/protocols is needed to load the file. */
 const VRRP_IP_PROTOCOL = 112;

@@ -366,11 +366,12 @@ pass "nginx-frontdoor twice: self-signed certificate (SAN $san_ips) and htpasswd
 # file in the work dir and nftables.service left alone: the first run loads the table, the second finds nothing to do.
 nft_payload="$payloads/monitor-nftables-configure.sh"
 sed -e "s#^readonly CONF_PATH=.*#readonly CONF_PATH='$work/nftables.conf'#" \
+  -e "s#^readonly SYSCTL_PATH=.*#readonly SYSCTL_PATH='$work/conntrack.conf'#" \
   -e 's#^systemctl enable --quiet nftables.service$#: nftables.service not enabled in the check#' \
   -e 's#^wait_network$#: the namespace has no network to wait for#' \
   "$nft_payload" >"$work/nftables-run.sh"
-expect "nftables-configure lines changed for the check" 3 \
-  "$(grep -c "$work/nftables.conf\|not enabled in the check\|no network to wait for" "$work/nftables-run.sh")"
+expect "nftables-configure lines changed for the check" 4 \
+  "$(grep -c "$work/nftables.conf\|$work/conntrack.conf\|not enabled in the check\|no network to wait for" "$work/nftables-run.sh")"
 # shellcheck disable=SC2016 # $1 expands in the inner bash
 nft_runs=$(unshare --net bash -c 'bash "$1" && bash "$1" && nft list table inet pve_ha >/dev/null' _ "$work/nftables-run.sh" 2>/dev/null) \
   || fail "nftables-configure in a namespace"
