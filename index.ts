@@ -29,3 +29,5 @@ export const pgBackup = outputs.pgBackup;
 export const kafkaClusterId = outputs.kafkaClusterId;
 export const grafanaAdminPassword = outputs.grafanaAdminPassword;
 export const adminPassword = outputs.adminPassword;
+export const lbHttpsUrl = outputs.lbHttpsUrl;
+export const exposure = outputs.exposure;
