@@ -94,10 +94,13 @@ export class KafkaPublisher implements Publisher {
     return this.config.kafka.requestTimeoutMs + this.config.kafka.connectTimeoutMs;
   }
 
+  private newClient(options: StringProducerOptions): StringProducer {
+    return this.opts.createClient ? this.opts.createClient(options) : new Producer(options);
+  }
+
   private createProducer(bootstrap: string[]): StringProducer {
     const { kafka } = this.config;
-    const create = this.opts.createClient ?? ((o: StringProducerOptions) => new Producer(o));
-    const producer = create({
+    const producer = this.newClient({
       clientId: kafka.clientId,
       bootstrapBrokers: bootstrap,
       idempotent: false,
@@ -162,14 +165,13 @@ export class KafkaPublisher implements Publisher {
    * would hang, so the attempt leaves as soon as the new leader is known.
    */
   private async beforeAttempt(attempt: number, signal: AbortSignal): Promise<void> {
-    if (attempt > 1 || this.brokerOrder.hasSuspects()) this.askHealthyBrokersFirst();
     const started = Date.now();
     const until = started + this.config.kafka.leaderWaitMs;
     // The first read of an attempt without suspects comes from the client's metadata cache.
     for (let forceUpdate = attempt > 1; ; forceUpdate = true) {
       // Probe the leaders known so far before asking: the read may wait on a silent broker.
       for (const b of this.leaders) if (this.brokerOrder.isSuspect(b)) this.probeSuspect(b);
-      if (forceUpdate) this.askHealthyBrokersFirst();
+      if (forceUpdate || this.brokerOrder.hasSuspects()) this.askHealthyBrokersFirst();
       const leaders = await this.readLeaders(forceUpdate);
       for (const b of leaders) if (this.brokerOrder.isSuspect(b)) this.probeSuspect(b);
       const suspectLeader = leaders.some((b) => b === "" || this.brokerOrder.isSuspect(b));
@@ -190,8 +192,7 @@ export class KafkaPublisher implements Publisher {
   private probeSuspect(broker: string): void {
     if (this.probes.has(broker)) return;
     const { kafka } = this.config;
-    const create = this.opts.createClient ?? ((o: StringProducerOptions) => new Producer(o));
-    const client = create({
+    const client = this.newClient({
       clientId: `${kafka.clientId}-probe`,
       bootstrapBrokers: [broker],
       serializers: stringSerializers,

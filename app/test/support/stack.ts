@@ -49,14 +49,7 @@ export const PAPER_KAFKA_TUNING = {
 export const CONTRACT_APP_KAFKA_ENV: Record<string, string> = {
   KAFKA_CONNECT_TIMEOUT_MS: String(S.appKafkaConnectTimeoutMs.default),
   KAFKA_REQUEST_TIMEOUT_MS: String(S.appKafkaRequestTimeoutMs.default),
-  KAFKA_LEADER_WAIT_MS: String(
-    leaderMoveBoundMs({
-      controllerQuorumFetchTimeoutMs: S.kafkaQuorumFetchTimeoutMs.default,
-      controllerQuorumElectionTimeoutMs: S.kafkaQuorumElectionTimeoutMs.default,
-      brokerSessionTimeoutMs: S.kafkaBrokerSessionTimeoutMs.default,
-      brokerHeartbeatIntervalMs: S.kafkaBrokerHeartbeatIntervalMs.default,
-    }),
-  ),
+  KAFKA_LEADER_WAIT_MS: String(leaderMoveBoundMs(PAPER_KAFKA_TUNING)),
 };
 export const PAPER_KAFKA_LAYOUT = [
   { host: "127.0.0.11", roles: ["broker", "controller"] as ("broker" | "controller")[] },
