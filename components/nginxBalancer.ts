@@ -24,6 +24,13 @@ import {
   type NginxConfOptions,
 } from "./render/nginx";
 import { KEEPALIVED_PACKAGES } from "./render/packages";
+import {
+  UPSTREAM_WATCH_SCRIPT_PATH,
+  UPSTREAM_WATCH_UNIT,
+  UPSTREAM_WATCH_UNIT_PATH,
+  renderUpstreamWatchScript,
+  renderUpstreamWatchUnit,
+} from "./render/upstreamWatch";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
 
 export interface NginxBalancerArgs {
@@ -91,6 +98,8 @@ export class NginxBalancer extends pulumi.ComponentResource {
   readonly installs: command.remote.Command[];
   /** nginx-configure of each node, in node order. */
   readonly configures: command.remote.Command[];
+  /** upstream-watch-configure of each node (the active check); empty with lbProbeIntervalMs 0. */
+  readonly upstreamWatch: command.remote.Command[];
   /** keepalived-configure of each node; empty with one LB. */
   readonly keepalived: command.remote.Command[];
   /** nginx-frontdoor of each node (TLS files, htpasswd); empty when neither is on. */
@@ -166,6 +175,33 @@ export class NginxBalancer extends pulumi.ComponentResource {
         },
       ),
     );
+    const probe = args.lb.probe;
+    this.upstreamWatch =
+      probe.intervalMs === 0
+        ? []
+        : this.nodes.map((node, i) =>
+            node.runPayload(
+              "upstream-watch-configure",
+              {
+                payload: "upstream-watch-configure",
+                vars: {
+                  SCRIPT: renderUpstreamWatchScript({
+                    upstreams: args.upstreams.map((u) => ({
+                      name: u.name,
+                      host: u.ip,
+                      port: args.appPort,
+                    })),
+                    ...probe,
+                  }),
+                  SCRIPT_PATH: UPSTREAM_WATCH_SCRIPT_PATH,
+                  UNIT: UPSTREAM_WATCH_UNIT,
+                  UNIT_TEXT: renderUpstreamWatchUnit(),
+                  UNIT_PATH: UPSTREAM_WATCH_UNIT_PATH,
+                },
+              },
+              { dependsOn: [this.configures[i]] },
+            ),
+          );
     this.keepalived = [];
     if (pair) {
       this.nodes.forEach((node, i) => {
@@ -182,7 +218,11 @@ export class NginxBalancer extends pulumi.ComponentResource {
     this.ready = Object.fromEntries(
       this.nodes.map((node, i) => [
         node.plan.name,
-        [this.configures[i], ...(pair ? [this.keepalived[i]] : [])],
+        [
+          this.configures[i],
+          ...(this.upstreamWatch[i] ? [this.upstreamWatch[i]] : []),
+          ...(pair ? [this.keepalived[i]] : []),
+        ],
       ]),
     );
     const scheme = fd && fd.tls !== "off" && fd.redirectHttp ? "https" : "http";

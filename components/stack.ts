@@ -5,6 +5,7 @@ import {
   NFT_CONF_PATH,
   NFT_CONNTRACK_SYSCTL_PATH,
   NFT_TABLE,
+  firewallPeers,
   renderNodeFirewall,
 } from "./render/nftables";
 import { FIREWALL_PACKAGES } from "./render/packages";
@@ -225,7 +226,11 @@ function containerFirewalls(
         payload: "nftables-configure",
         vars: {
           PACKAGES: FIREWALL_PACKAGES.join(" "),
-          NFT_RULESET: renderNodeFirewall(node.plan.name, rules),
+          NFT_RULESET: renderNodeFirewall(
+            node.plan.name,
+            rules,
+            firewallPeers(plans, node.plan.name),
+          ),
           CONF_PATH: NFT_CONF_PATH,
           SYSCTL_PATH: NFT_CONNTRACK_SYSCTL_PATH,
           NFT_TABLE,

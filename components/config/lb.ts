@@ -22,6 +22,9 @@ const KEY = "lbVirtualIp";
  */
 export const VRRP_ADVERT_INTERVAL_MS = { min: 100, max: 10000, step: 10 } as const;
 
+/** lbProbeIntervalMs and lbProbeTimeoutMs: below 50 ms a busy LB would call live nodes silent. */
+export const LB_PROBE_MS = { min: 50, max: 10000 } as const;
+
 /** How a node's address is named in a problem: the override that set it, or derived. */
 function ipSource(plan: NodePlan, overrides: Record<string, NodeOverride>): string {
   return overrides[plan.name]?.ip !== undefined ? `nodes.${plan.name}.ip` : "derived";

@@ -174,6 +174,22 @@ export const SCALAR_SETTINGS = {
     default: 500,
     description: "Nginx proxy_connect_timeout to an app node, in milliseconds.",
   },
+  lbProbeIntervalMs: {
+    type: "integer",
+    default: 200,
+    description:
+      "Ms between the LBs' TCP probes of each app node; a node silent for lbProbeFailures probes has its LB connections ended (nginx retries elsewhere at once). 0 = off.",
+  },
+  lbProbeTimeoutMs: {
+    type: "integer",
+    default: 250,
+    description: "Ms one LB probe of an app node waits for the TCP handshake.",
+  },
+  lbProbeFailures: {
+    type: "integer",
+    default: 2,
+    description: "LB probes in a row without an answer before an app node counts as silent.",
+  },
   lbReplicas: {
     type: "integer",
     default: 2,

@@ -116,11 +116,20 @@ export interface NetworkSettings {
 export type LbReplicas = 1 | 2;
 export const LB_REPLICAS: readonly LbReplicas[] = [1, 2];
 
+/** lbProbeIntervalMs, lbProbeTimeoutMs, lbProbeFailures; intervalMs 0 = no active check. */
+export interface LbProbeSettings {
+  intervalMs: number;
+  timeoutMs: number;
+  failures: number;
+}
+
 export interface LbSettings {
   algorithm: LbAlgorithm;
   maxFails: number;
   failTimeoutSeconds: number;
   connectTimeoutMs: number;
+  /** The LBs' active check of the app nodes (render/upstreamWatch.ts). */
+  probe: LbProbeSettings;
   replicas: LbReplicas;
   /**
    * The virtual IP of the LB pair: lbVirtualIp, else the highest host address of the network that

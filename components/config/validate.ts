@@ -1,6 +1,6 @@
 import { checkBackupRepoNode, SYSTEMD_CALENDAR } from "./backup";
 import { ADMIN_USER, checkFrontDoor, parseOperatorCidr, resolveTlsMode } from "./frontDoor";
-import { resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
+import { LB_PROBE_MS, resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
 import { parseHosts, placementProblems } from "./hosts";
@@ -26,6 +26,7 @@ import {
   type ArtifactName,
   type ArtifactSource,
   type LbAlgorithm,
+  type LbProbeSettings,
   type LbReplicas,
   type NodeOverride,
   type StackConfig,
@@ -312,6 +313,19 @@ function readLbReplicas(raw: RawConfig, p: Problems): LbReplicas {
   return readInt(raw, "lbReplicas", 1, 2, p) === 1 ? 1 : 2;
 }
 
+/** lbProbe*: the LBs' active check of the app nodes; intervalMs 0 turns it off. */
+function readLbProbe(raw: RawConfig, p: Problems): LbProbeSettings {
+  const intervalMs = readInt(raw, "lbProbeIntervalMs", 0, LB_PROBE_MS.max, p);
+  if (intervalMs > 0 && intervalMs < LB_PROBE_MS.min) {
+    p.add("lbProbeIntervalMs", `must be 0 (off) or at least ${LB_PROBE_MS.min}`, intervalMs);
+  }
+  return {
+    intervalMs,
+    timeoutMs: readInt(raw, "lbProbeTimeoutMs", LB_PROBE_MS.min, LB_PROBE_MS.max, p),
+    failures: readInt(raw, "lbProbeFailures", 1, 20, p),
+  };
+}
+
 function readAdvertIntervalMs(raw: RawConfig, p: Problems): number {
   const { min, max, step } = VRRP_ADVERT_INTERVAL_MS;
   const ms = readInt(raw, "lbVrrpAdvertIntervalMs", min, max, p);
@@ -492,6 +506,7 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       maxFails: readInt(raw, "lbMaxFails", 0, 100, p),
       failTimeoutSeconds: readInt(raw, "lbFailTimeoutSeconds", 1, 3600, p),
       connectTimeoutMs: readInt(raw, "lbConnectTimeoutMs", 50, 60000, p),
+      probe: readLbProbe(raw, p),
       replicas: readLbReplicas(raw, p),
       // Resolved (given and checked, or derived) with the node plan in checkPlan.
       virtualIp: readString(raw, "lbVirtualIp", p),

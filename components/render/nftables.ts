@@ -66,10 +66,8 @@ export function nftComment(purpose: string): string {
 }
 
 function saddrMatch(sources: readonly string[]): string {
-  const normalized = normalizeSources(sources);
-  if (normalized.includes(ANYWHERE)) return "";
-  const set = normalized.length === 1 ? normalized[0] : `{ ${normalized.join(", ")} }`;
-  return `ip saddr ${set} `;
+  if (normalizeSources(sources).includes(ANYWHERE)) return "";
+  return `ip saddr ${saddrSet(sources)} `;
 }
 
 function protoMatch(rule: ExposureRule): string {
@@ -102,8 +100,33 @@ function compareRules(a: ExposureRule, b: ExposureRule): number {
   );
 }
 
-/** The complete ruleset file of one container, from its own rules only. */
-export function renderNodeFirewall(nodeName: string, rules: readonly ExposureRule[]): string {
+/**
+ * The rule for flows that were open before the first load (the firewall is the node's last
+ * step): conntrack meets them mid-stream, and when the first packet it sees comes from the far
+ * end (a reply to a request sent just before the load, e.g. a Kafka follower's long-poll fetch)
+ * that packet is `ct state new` on a port no rule opens. Dropped, it is never acknowledged, the
+ * node never answers, and the connection stalls until a client timeout (30 s in the sandbox: the
+ * follower left the ISR). A non-SYN packet cannot open a connection, so accepting it from the
+ * stack's own nodes opens no new path; a SYN still needs an accept rule.
+ */
+export function renderMidStreamRule(peers: readonly string[]): string {
+  return `ip saddr ${saddrSet(peers)} tcp flags & (fin | syn | rst | ack) == ack ct state new accept ${nftComment("flows open before the firewall, met mid-stream")}`;
+}
+
+function saddrSet(sources: readonly string[]): string {
+  const normalized = normalizeSources(sources);
+  return normalized.length === 1 ? normalized[0] : `{ ${normalized.join(", ")} }`;
+}
+
+/**
+ * The complete ruleset file of one container, from its own rules only. `peers`: the addresses of
+ * the stack's other nodes (see renderMidStreamRule); none, no such rule.
+ */
+export function renderNodeFirewall(
+  nodeName: string,
+  rules: readonly ExposureRule[],
+  peers: readonly string[] = [],
+): string {
   const accepts = rules
     .filter((r) => r.node === nodeName && r.sources.length > 0)
     .sort(compareRules)
@@ -113,6 +136,7 @@ export function renderNodeFirewall(nodeName: string, rules: readonly ExposureRul
     "ct state established,related accept",
     "ct state invalid drop",
     "iif lo accept",
+    ...(peers.length > 0 ? [renderMidStreamRule(peers)] : []),
     ...accepts,
   ];
   return [
@@ -133,10 +157,20 @@ export function renderNodeFirewall(nodeName: string, rules: readonly ExposureRul
   ].join("\n");
 }
 
+/** The addresses of every node of `plans` but `self`: its peers for renderMidStreamRule. */
+export function firewallPeers(
+  plans: readonly { name: string; ip: string }[],
+  self: string,
+): string[] {
+  return plans.filter((p) => p.name !== self).map((p) => p.ip);
+}
+
 /** Every node's ruleset file, keyed by plan name. */
 export function renderAllNodeFirewalls(
-  plans: readonly { name: string }[],
+  plans: readonly { name: string; ip: string }[],
   rules: readonly ExposureRule[],
 ): Record<string, string> {
-  return Object.fromEntries(plans.map((p) => [p.name, renderNodeFirewall(p.name, rules)]));
+  return Object.fromEntries(
+    plans.map((p) => [p.name, renderNodeFirewall(p.name, rules, firewallPeers(plans, p.name))]),
+  );
 }

@@ -307,6 +307,12 @@ done
 grep -q ' 0$' "$textfile" || fail "vrrp-state: no state written"
 pass "keepalived --config-test: ${#lb_pair[@]} LB configs (VRRPv3, unicast peers) + shellcheck of their scripts + the state textfile"
 
+# --- the LB's upstream watch, run for real in a namespace of its own ----------------------------
+payload_var "$payloads/lb-upstream-watch-configure.sh" SCRIPT >"$work/upstream-watch"
+shellcheck -s bash "$work/upstream-watch" || fail "shellcheck upstream watch"
+watch_result=$(bash scripts/ci/check-upstream-watch.sh "$work/upstream-watch") || fail "upstream watch"
+pass "$watch_result"
+
 # --- nft -c: each container's own firewall (nftables, from the exposure rules) -----------------
 # Every node's ruleset passes `nft -c`; then, in a network namespace of its own (this host's
 # firewall untouched), it is applied twice: the second run must replace the table, not add to it.

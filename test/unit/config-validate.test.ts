@@ -255,6 +255,19 @@ const BAD_CONFIGS: { what: string; changes: RawConfig; errors: string[] }[] = [
     errors: ["lbVrrpAdvertIntervalMs: must be between 100 and 10000 (got 50)"],
   },
   {
+    what: "an LB probe interval between off and the least",
+    changes: { lbProbeIntervalMs: "20" },
+    errors: ["lbProbeIntervalMs: must be 0 (off) or at least 50 (got 20)"],
+  },
+  {
+    what: "an LB probe timeout and failure count out of range",
+    changes: { lbProbeTimeoutMs: "10", lbProbeFailures: "0" },
+    errors: [
+      "lbProbeTimeoutMs: must be between 50 and 10000 (got 10)",
+      "lbProbeFailures: must be between 1 and 20 (got 0)",
+    ],
+  },
+  {
     what: "a VRRP advert interval keepalived would round",
     changes: { lbVrrpAdvertIntervalMs: "505" },
     errors: [

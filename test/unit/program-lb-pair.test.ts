@@ -57,6 +57,28 @@ describe("program: the LB pair (lbReplicas 2, the default)", function () {
     assert.match(conf("lb"), /location = \/lb-health \{/);
   });
 
+  it("runs the active check of the app nodes on each LB after its nginx, before it serves", () => {
+    for (const n of ["lb", "lb2"]) {
+      const watch = run.byName(`${n}-upstream-watch-configure`);
+      assert.ok(waitsFor(run, watch, run.byName(`${n}-nginx-configure`).resource), n);
+      const script = payloadVar(stdin(run, `${n}-upstream-watch-configure`), "SCRIPT");
+      assert.match(script, /^readonly HOSTS=\(192\.168\.100\.\d+ 192\.168\.100\.\d+\)$/m);
+      assert.match(script, /^readonly INTERVAL_S=0\.200$/m);
+      assert.match(script, /^readonly TIMEOUT_S=0\.250$/m);
+      assert.match(script, /^readonly FAILURES=2$/m);
+      // the LB counts as serving (exporters, firewall, status) only after the watch runs
+      assert.ok(waitsFor(run, run.byName(`${n}-obs-node-exporter`), watch.resource), n);
+    }
+  });
+
+  it("has no active check with lbProbeIntervalMs 0", async () => {
+    const off = await runProgram(exampleRaw({ lbProbeIntervalMs: "0" }));
+    assert.deepStrictEqual(
+      names(off, COMMAND).filter((n) => n.includes("upstream-watch")),
+      [],
+    );
+  });
+
   it("configures keepalived on both after their nginx, lb's first", () => {
     assert.deepStrictEqual(
       names(run, COMMAND).filter((n) => n.includes("keepalived")),

@@ -10,7 +10,9 @@ import { parseConfig, planNodes } from "../../components/config";
 import {
   NFT_TABLE,
   normalizeSources,
+  firewallPeers,
   renderAllNodeFirewalls,
+  renderMidStreamRule,
   renderNodeFirewall,
 } from "../../components/render/nftables";
 import { exampleRaw } from "./program-harness";
@@ -100,7 +102,7 @@ describe("render: nftables per container (from the exposure rules)", () => {
     for (const name of plans.map((p) => p.name).filter((n) => n !== "lb" && n !== "lb2")) {
       assert.ok(!/ip protocol/.test(files[name]), `${name} accepts VRRP`);
       const fromAnywhere = inputChain(files[name])
-        .slice(4)
+        .slice(5)
         .filter((l) => saddrOf(l) === "any");
       assert.deepStrictEqual(fromAnywhere, [], `${name} accepts from anywhere`);
     }
@@ -109,8 +111,11 @@ describe("render: nftables per container (from the exposure rules)", () => {
   it("has one accept line per rule of the node and none of another node's", () => {
     for (const plan of plans) {
       const own = rules.filter((r) => r.node === plan.name);
-      assert.strictEqual(inputChain(files[plan.name]).length, 4 + own.length, plan.name);
-      assert.strictEqual(renderNodeFirewall(plan.name, own), files[plan.name]);
+      assert.strictEqual(inputChain(files[plan.name]).length, 5 + own.length, plan.name);
+      assert.strictEqual(
+        renderNodeFirewall(plan.name, own, firewallPeers(plans, plan.name)),
+        files[plan.name],
+      );
     }
   });
 
@@ -147,6 +152,25 @@ describe("render: nftables per container (from the exposure rules)", () => {
     );
     const long = renderNodeFirewall("n", [{ ...rule, purpose: "x".repeat(300) }]);
     assert.match(long, / comment "x{128}"\n/);
+  });
+
+  it("lets the stack's other nodes continue flows met mid-stream, never open one", () => {
+    for (const plan of plans) {
+      const line = inputChain(files[plan.name])[4];
+      assert.strictEqual(line, renderMidStreamRule(firewallPeers(plans, plan.name)));
+      const peers = saddrOf(line);
+      assert.ok(peers !== "any");
+      assert.deepStrictEqual(
+        [...peers].sort(),
+        plans
+          .filter((p) => p.name !== plan.name)
+          .map((p) => p.ip)
+          .sort(),
+      );
+      // A packet with SYN (or FIN, RST) never matches: only a bare ACK of a flow in progress.
+      assert.match(line, / tcp flags & \(fin \| syn \| rst \| ack\) == ack ct state new accept /);
+    }
+    assert.ok(!/ct state new/.test(renderNodeFirewall("lonely", rules)));
   });
 
   it("accepts nothing but established traffic and loopback on a node without rules", () => {

@@ -16,7 +16,7 @@ import { uidSeries } from "../uid";
 import type { DrillContext } from "../runtime/context";
 import { countWithPrefix, duplicateRows, uidsWithPrefix } from "../runtime/db";
 import { sleep } from "../runtime/http";
-import { newRecorder, runLoad, type LoadSpec } from "../runtime/load";
+import { newRecorder, type LoadSpec } from "../runtime/load";
 import { runScheduledLoad } from "../runtime/scheduledLoad";
 import { setNodeRunning } from "../runtime/nodes";
 import { pctExec } from "../runtime/pct";
@@ -48,8 +48,6 @@ export interface FaultPlan {
   whileDown?: () => Promise<void>;
   /** called after the restart; resolves when the node is back in service */
   afterRestore?: () => Promise<void>;
-  /** an open-loop load (runtime/scheduledLoad.ts) instead of autocannon's closed loop */
-  scheduledLoad?: boolean;
 }
 
 /**
@@ -170,7 +168,11 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     }
   })();
 
-  const load = (plan.scheduledLoad ? runScheduledLoad : runLoad)(
+  // Open loop, one request every 1/rate s: autocannon sends each second's requests as one burst,
+  // so a gap between acknowledgements measured on it held up to a second of the client's own
+  // idle time; and while an address refuses, a closed loop counts its reconnects as thousands of
+  // failed requests.
+  const load = runScheduledLoad(
     lbWriteLoad(ctx, {
       label: plan.name,
       durationS: plan.durationS,

@@ -237,7 +237,6 @@ async function runTrial(
       afterRestore: async () => {
         await pairBack(ctx, pair);
       },
-      scheduledLoad: true,
     });
     sampling = false;
     await sampler;

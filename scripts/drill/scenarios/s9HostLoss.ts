@@ -145,9 +145,6 @@ async function runHostLoss(ctx: DrillContext, spec: HostLossSpec): Promise<HostL
       stopAtS: w.leadS,
       restoreAtS: w.leadS + w.downS,
       durationS: w.leadS + w.downS + w.tailS,
-      // Open loop: a lost LB holding the VIP refuses connections until the VIP moves, and a
-      // closed-loop client would count its own reconnects as thousands of failed requests.
-      scheduledLoad: true,
       whileDown: async () => {
         const probes = lossProbes(ctx, spec);
         const [serving, writable] = await Promise.all([
