@@ -378,6 +378,50 @@ export const SCALAR_SETTINGS = {
     default: 60,
     description: "archive_timeout: bounds how long a commit waits to reach the WAL archive.",
   },
+  pgFailover: {
+    type: "string",
+    default: "manual",
+    description:
+      "PostgreSQL failover: manual (promote by hand) or auto (Patroni + etcd; not wired into the program yet).",
+  },
+  pgSynchronous: {
+    type: "boolean",
+    default: false,
+    description:
+      "pgFailover auto: Patroni synchronous_mode (a commit waits for the replica; strict off).",
+  },
+  patroniTtlSeconds: {
+    type: "integer",
+    default: 7,
+    description:
+      "pgFailover auto: Patroni ttl, the most a lost primary keeps the leader lock (loop_wait + 2 x retry_timeout <= ttl).",
+  },
+  patroniLoopWaitSeconds: {
+    type: "integer",
+    default: 1,
+    description: "pgFailover auto: Patroni loop_wait, seconds between two HA cycles.",
+  },
+  patroniRetryTimeoutSeconds: {
+    type: "integer",
+    default: 3,
+    description:
+      "pgFailover auto: Patroni retry_timeout; an etcd or PostgreSQL outage shorter than this demotes no primary.",
+  },
+  haproxyCheckIntervalMs: {
+    type: "integer",
+    default: 500,
+    description: "pgFailover auto: ms between HAProxy's checks of Patroni's /primary and /replica.",
+  },
+  haproxyCheckFall: {
+    type: "integer",
+    default: 2,
+    description: "pgFailover auto: failed HAProxy checks in a row before a PG node is DOWN.",
+  },
+  haproxyCheckRise: {
+    type: "integer",
+    default: 1,
+    description: "pgFailover auto: passed HAProxy checks in a row before a PG node is UP.",
+  },
   kafkaBrokers: { type: "integer", default: 2, description: "Number of Kafka brokers (paper: 2)." },
   kafkaControllerVoters: {
     type: "integer",

@@ -1,4 +1,5 @@
 /** Typed stack configuration: what `loadConfig` returns after `validateConfig` found no problem. */
+import type { HaproxyCheckTimings, PatroniTimings, PgFailoverMode } from "./pgFailover";
 
 export type NodeRole =
   "nginx" | "app" | "pg-primary" | "pg-standby" | "haproxy" | "kafka" | "monitor";
@@ -202,6 +203,18 @@ export interface PgSettings {
   sharedBuffersMb: number;
   /** pgParameters: extra PostgreSQL parameters, name -> value ({} by default). */
   parameters: Record<string, string>;
+  failover: PgFailoverSettings;
+}
+
+/**
+ * pgFailover and the Patroni/HAProxy timings (config/pgFailover.ts: the arithmetic). Read and
+ * checked, not used by the program yet.
+ */
+export interface PgFailoverSettings {
+  mode: PgFailoverMode;
+  synchronous: boolean;
+  patroni: PatroniTimings;
+  haproxyCheck: HaproxyCheckTimings;
 }
 
 /** pgBackRest: full + incremental backups and the WAL archive on a repository node. */

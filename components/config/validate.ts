@@ -4,6 +4,13 @@ import { LB_PROBE_MS, resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
 import { parseHosts, placementProblems } from "./hosts";
+import {
+  HAPROXY_CHECK_LIMITS,
+  PATRONI_LIMITS,
+  PG_FAILOVER_MODES,
+  patroniTimingRuleProblem,
+  type PgFailoverMode,
+} from "./pgFailover";
 import { parsePgParameters } from "./pgParameters";
 import { Problems } from "./problems";
 import { parseSshPublicKeys } from "./sshKeys";
@@ -29,6 +36,7 @@ import {
   type LbProbeSettings,
   type LbReplicas,
   type NodeOverride,
+  type PgFailoverSettings,
   type StackConfig,
 } from "./types";
 
@@ -326,6 +334,31 @@ function readLbProbe(raw: RawConfig, p: Problems): LbProbeSettings {
   };
 }
 
+/** pgFailover, pgSynchronous, patroni*, haproxyCheck*: ranges, then Patroni's cross-key rule. */
+function readPgFailover(raw: RawConfig, p: Problems): PgFailoverSettings {
+  const { ttlSeconds: ttl, loopWaitSeconds: loop, retryTimeoutSeconds: retry } = PATRONI_LIMITS;
+  const { intervalMs, fall, rise } = HAPROXY_CHECK_LIMITS;
+  const patroni = {
+    ttlSeconds: readInt(raw, "patroniTtlSeconds", ttl.min, ttl.max, p),
+    loopWaitSeconds: readInt(raw, "patroniLoopWaitSeconds", loop.min, loop.max, p),
+    retryTimeoutSeconds: readInt(raw, "patroniRetryTimeoutSeconds", retry.min, retry.max, p),
+  };
+  const rule = patroniTimingRuleProblem(patroni);
+  if (rule !== undefined) {
+    p.addText(`patroniTtlSeconds, patroniLoopWaitSeconds, patroniRetryTimeoutSeconds: ${rule}`);
+  }
+  return {
+    mode: readChoice<PgFailoverMode>(raw, "pgFailover", PG_FAILOVER_MODES, p),
+    synchronous: readBool(raw, "pgSynchronous", p),
+    patroni,
+    haproxyCheck: {
+      intervalMs: readInt(raw, "haproxyCheckIntervalMs", intervalMs.min, intervalMs.max, p),
+      fall: readInt(raw, "haproxyCheckFall", fall.min, fall.max, p),
+      rise: readInt(raw, "haproxyCheckRise", rise.min, rise.max, p),
+    },
+  };
+}
+
 function readAdvertIntervalMs(raw: RawConfig, p: Problems): number {
   const { min, max, step } = VRRP_ADVERT_INTERVAL_MS;
   const ms = readInt(raw, "lbVrrpAdvertIntervalMs", min, max, p);
@@ -569,6 +602,7 @@ export function parseConfig(raw: RawConfig): { config?: StackConfig; errors: str
       maxSlotWalKeepSize: readMatching(raw, "pgMaxSlotWalKeepSize", PG_SIZE, "a size like 1GB", p),
       sharedBuffersMb: readInt(raw, "pgSharedBuffersMb", 16, 65536, p),
       parameters: parsePgParameters(readObject(raw, "pgParameters", p), p),
+      failover: readPgFailover(raw, p),
     },
     backup: {
       enabled: readBool(raw, "pgBackupEnabled", p),

@@ -1,0 +1,77 @@
+/**
+ * Automatic PostgreSQL failover (pgFailover auto: Patroni 3.0.2 + etcd 3.4, Debian 12): the
+ * timings and the arithmetic behind their defaults. Groundwork: the program does not read them
+ * yet (pgFailover stays "manual").
+ *
+ * Target: writes through HAProxy resume within 10 s after the primary's node fails.
+ *
+ * - Hard loss (SIGKILL of Patroni and PostgreSQL, container stop or crash, network partition):
+ *   the primary renews its etcd lease every loop_wait, so the leader key expires at most `ttl`
+ *   after the fault. The member key shares that lease and expires with it, so the replica asks
+ *   no silent REST API before the race: its watch on the key fires, it takes the lock and
+ *   promotes (pg_ctl promote, about 1 s). HAProxy marks it UP after `rise` checks, at most
+ *   rise x inter later. Defaults: 7 + 1 + 1 x 0.5 = 8.5 s worst case.
+ * - Graceful stop (systemctl stop, container shutdown): Patroni stops PostgreSQL and deletes the
+ *   leader key; the replica promotes at once: about 1-2 s + 0.5 s.
+ * - SIGKILL of the postmaster alone: Patroni (still the lock holder) starts it again in place at
+ *   its next cycle (<= loop_wait) and crash recovery runs: no failover, no lost commit.
+ * - A partitioned primary stops being a primary before the replica may take over: it demotes
+ *   when a lease renewal has failed for retry_timeout, i.e. within loop_wait + 2 x retry_timeout
+ *   <= ttl (Patroni's rule), and HAProxy's on-marked-down ends the sessions it still had.
+ *
+ * retry_timeout 3 s outlasts an etcd leader election (election timeout 1 s, randomised up to
+ * 2 s, see etcd.ts), so losing the etcd leader never demotes a healthy primary; loop_wait 1 s
+ * then leaves ttl >= 1 + 2 x 3 = 7. Patroni's docs from 3.2 on name 20 s as the smallest ttl
+ * (3.0.2 enforces none): an upgrade past Debian 12's 3.0.2 must revisit these numbers.
+ */
+
+export type PgFailoverMode = "manual" | "auto";
+export const PG_FAILOVER_MODES: readonly PgFailoverMode[] = ["manual", "auto"];
+
+export interface PatroniTimings {
+  ttlSeconds: number;
+  loopWaitSeconds: number;
+  retryTimeoutSeconds: number;
+}
+
+export interface HaproxyCheckTimings {
+  intervalMs: number;
+  fall: number;
+  rise: number;
+}
+
+export const PATRONI_TIMINGS_DEFAULT: PatroniTimings = {
+  ttlSeconds: 7,
+  loopWaitSeconds: 1,
+  retryTimeoutSeconds: 3,
+};
+
+export const HAPROXY_CHECK_DEFAULT: HaproxyCheckTimings = { intervalMs: 500, fall: 2, rise: 1 };
+
+/** Bounds of the settings (validate.ts) and of the renderers' own checks. */
+export const PATRONI_LIMITS = {
+  ttlSeconds: { min: 5, max: 300 },
+  loopWaitSeconds: { min: 1, max: 60 },
+  retryTimeoutSeconds: { min: 1, max: 120 },
+} as const;
+
+export const HAPROXY_CHECK_LIMITS = {
+  intervalMs: { min: 100, max: 60000 },
+  fall: { min: 1, max: 20 },
+  rise: { min: 1, max: 20 },
+} as const;
+
+/** Seconds a promotion takes once the replica holds the lock (pg_ctl promote, measured ~1 s). */
+export const PROMOTE_SECONDS = 1;
+
+/** Patroni's rule; undefined when the timings keep it, else why not. */
+export function patroniTimingRuleProblem(t: PatroniTimings): string | undefined {
+  const needed = t.loopWaitSeconds + 2 * t.retryTimeoutSeconds;
+  if (needed <= t.ttlSeconds) return undefined;
+  return `loop_wait + 2 x retry_timeout must be <= ttl (${t.loopWaitSeconds} + 2 x ${t.retryTimeoutSeconds} = ${needed} > ${t.ttlSeconds})`;
+}
+
+/** Worst case from a hard loss of the primary until HAProxy sends writes to the new one, in ms. */
+export function writeResumeBoundMs(p: PatroniTimings, h: HaproxyCheckTimings): number {
+  return (p.ttlSeconds + PROMOTE_SECONDS) * 1000 + h.rise * h.intervalMs;
+}
