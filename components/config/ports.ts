@@ -13,6 +13,14 @@ export const PORTS = {
   haproxyStats: 8404,
   postgres: 5432,
   pgRoleCheck: 8008,
+  /**
+   * Patroni's REST API (pgFailover auto): HAProxy's /primary and /replica checks. The same port
+   * as the role check it replaces; a node runs one or the other.
+   */
+  patroniRestApi: 8008,
+  /** etcd (pgFailover auto): clients (Patroni) and the members' peer traffic. */
+  etcdClient: 2379,
+  etcdPeer: 2380,
   /** pgBackRest's TLS server (repository host and PostgreSQL nodes). */
   pgbackrestTls: 8432,
   /** The scratch PostgreSQL a restore drill starts on the backup repository node. */

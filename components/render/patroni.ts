@@ -1,0 +1,243 @@
+/**
+ * Patroni 3.0.2 (Debian 12's `patroni` package) on a PostgreSQL node (pgFailover auto): the
+ * YAML of one node and the drop-in of its unit. Groundwork: not wired into PgReplicatedPair yet.
+ *
+ * Debian's package ships two units: `patroni.service` (one instance, /etc/patroni/config.yml,
+ * enabled on install, Restart=on-failure) and the template `patroni@.service` (one per cluster,
+ * `patroni@15-main` reads /etc/patroni/15-main.yml, Restart=no). The stack uses the template,
+ * named like Debian's postgresql@15-main, with the stack's restart policy as a drop-in: a crashed
+ * Patroni comes back after 1 s (KillMode=process leaves PostgreSQL running meanwhile) and finds
+ * its lock still held. Both units run as postgres; /etc/patroni/config.yml is never written, so
+ * patroni.service stays idle (ConditionPathExists).
+ *
+ * The PostgreSQL parameters are the lines renderPostgresConf writes today (one source), put in
+ * bootstrap.dcs: cluster-wide, as Patroni wants max_connections & co. Left to Patroni:
+ * listen_addresses and port (postgresql.listen), synchronous_standby_names (synchronous_mode).
+ * pg_hba is renderPgHba's plus the rewind role; the rendered text holds the three passwords and
+ * is a secret.
+ */
+import { stringify } from "yaml";
+import { PORTS } from "../config/ports";
+import {
+  PATRONI_LIMITS,
+  patroniTimingRuleProblem,
+  type PatroniTimings,
+} from "../config/pgFailover";
+import {
+  PG_CONF_DIR,
+  PG_DATA_DIR,
+  PG_MAJOR,
+  renderPgHba,
+  renderPostgresConf,
+  type PgHbaOptions,
+  type PostgresConfOptions,
+} from "./postgres";
+import { renderRestartDropIn } from "./restartPolicy";
+
+export const PATRONI_UNIT = `patroni@${PG_MAJOR}-main.service`;
+export const PATRONI_CONFIG_PATH = `/etc/patroni/${PG_MAJOR}-main.yml`;
+export const PATRONI_DROP_IN_PATH = `/etc/systemd/system/${PATRONI_UNIT}.d/restart.conf`;
+export const PG_BIN_DIR = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
+export const PATRONI_PGPASS_PATH = `/var/lib/postgresql/${PG_MAJOR}-main.pgpass`;
+export const PATRONI_NAMESPACE = "/service/";
+export const PATRONI_REWIND_USER = "rewind";
+/** Patroni's own default: a replica more than 1 MiB behind takes no part in the race. */
+export const MAXIMUM_LAG_ON_FAILOVER_BYTES = 1048576;
+
+/** Set by Patroni itself, so left out of the parameters taken from renderPostgresConf. */
+const PATRONI_OWNED = new Set(["listen_addresses", "port", "synchronous_standby_names"]);
+
+export interface PatroniNode {
+  name: string;
+  ip: string;
+}
+
+export interface PatroniTags {
+  nofailover?: boolean;
+  noloadbalance?: boolean;
+  clonefrom?: boolean;
+  nosync?: boolean;
+}
+
+export interface PatroniConfigOptions {
+  /** The cluster's name in etcd (same on both nodes). */
+  scope: string;
+  self: PatroniNode;
+  /** The etcd members' client endpoints, ip:port. */
+  etcdHosts: string[];
+  timings: PatroniTimings;
+  /** synchronous_mode: a commit waits for the replica while one streams (strict stays off). */
+  synchronous: boolean;
+  /** The settings PostgreSQL has today (renderPostgresConf); port is the node's PostgreSQL port. */
+  postgres: PostgresConfOptions;
+  /** Who may connect (renderPgHba); replicationUser is Patroni's replication role too. */
+  hba: PgHbaOptions;
+  /** Secrets. */
+  passwords: { superuser: string; replication: string; rewind: string };
+  tags?: PatroniTags;
+  /** Overrides for the real-tool check outside a container. */
+  restApiPort?: number;
+  dataDir?: string;
+  configDir?: string;
+  binDir?: string;
+  pgpassPath?: string;
+  socketDir?: string;
+}
+
+function fail(message: string): never {
+  throw new Error(`patroni: ${message}`);
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const PATH = /^\/[A-Za-z0-9_./-]+$/;
+
+function checkHostPort(what: string, value: string): void {
+  const m = /^(.+):(\d{1,5})$/.exec(value);
+  if (!m || !IPV4.test(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    fail(`${what} must be ipv4:port (got "${value}")`);
+  }
+}
+
+function checkTimings(t: PatroniTimings): void {
+  for (const key of ["ttlSeconds", "loopWaitSeconds", "retryTimeoutSeconds"] as const) {
+    const { min, max } = PATRONI_LIMITS[key];
+    if (!Number.isInteger(t[key]) || t[key] < min || t[key] > max) {
+      fail(`${key} must be an integer from ${min} to ${max} (got ${t[key]})`);
+    }
+  }
+  const rule = patroniTimingRuleProblem(t);
+  if (rule !== undefined) fail(rule);
+}
+
+function checkOptions(o: PatroniConfigOptions): void {
+  if (!NAME.test(o.scope)) fail(`scope is invalid (got "${o.scope}")`);
+  if (!NAME.test(o.self.name)) fail(`node name is invalid (got "${o.self.name}")`);
+  if (!IPV4.test(o.self.ip)) fail(`node ${o.self.name} address is invalid (got "${o.self.ip}")`);
+  if (o.etcdHosts.length < 3 || o.etcdHosts.length % 2 === 0) {
+    fail(`etcdHosts must be an odd number of members, at least 3 (got ${o.etcdHosts.length})`);
+  }
+  for (const h of o.etcdHosts) checkHostPort("etcd host", h);
+  if (new Set(o.etcdHosts).size !== o.etcdHosts.length) {
+    fail(`etcdHosts must differ (got ${o.etcdHosts.join(", ")})`);
+  }
+  checkTimings(o.timings);
+  for (const [who, password] of Object.entries(o.passwords)) {
+    // The value itself is a secret and never shown.
+    if (password.length === 0) fail(`the ${who} password must not be empty`);
+  }
+  const users = ["postgres", o.hba.replicationUser, PATRONI_REWIND_USER, o.hba.appUser];
+  if (new Set(users).size !== users.length) {
+    fail(`the roles must differ (got ${users.join(", ")})`);
+  }
+  const port = o.restApiPort ?? PORTS.patroniRestApi;
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || port === o.postgres.port) {
+    fail(`restApiPort must be a free port number (got ${port})`);
+  }
+  for (const p of [o.dataDir, o.configDir, o.binDir, o.pgpassPath, o.socketDir]) {
+    if (p !== undefined && !PATH.test(p)) fail(`path must be absolute (got "${p}")`);
+  }
+}
+
+/** A postgresql.conf value as written by renderPostgresConf: quotes removed, escapes undone. */
+function confValue(raw: string): string {
+  const quoted = /^'(.*)'$/.exec(raw);
+  if (!quoted) return raw;
+  return quoted[1].replace(/''/g, "'").replace(/\\\\/g, "\\");
+}
+
+/** The `name = value` lines of renderPostgresConf, minus what Patroni sets itself. */
+export function patroniParameters(postgres: PostgresConfOptions): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const line of renderPostgresConf(postgres).split("\n")) {
+    const set = /^([a-z_][a-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (set && !PATRONI_OWNED.has(set[1])) parameters[set[1]] = confValue(set[2].trim());
+  }
+  return parameters;
+}
+
+/** renderPgHba's entries plus the rewind role from each PostgreSQL node (pg_rewind needs it). */
+export function patroniPgHba(hba: PgHbaOptions): string[] {
+  const entries = renderPgHba(hba)
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  const rewind = hba.replicationClients.map(
+    (ip) =>
+      `host    postgres        ${PATRONI_REWIND_USER.padEnd(15)} ${`${ip}/32`.padEnd(23)} scram-sha-256`,
+  );
+  return [...entries, ...rewind];
+}
+
+/** /etc/patroni/15-main.yml of one node. Secret: it holds the passwords. */
+export function renderPatroniConfig(o: PatroniConfigOptions): string {
+  checkOptions(o);
+  const restApi = `${o.self.ip}:${o.restApiPort ?? PORTS.patroniRestApi}`;
+  const pgHba = patroniPgHba(o.hba);
+  const config = {
+    scope: o.scope,
+    namespace: PATRONI_NAMESPACE,
+    name: o.self.name,
+    restapi: { listen: restApi, connect_address: restApi },
+    etcd3: { hosts: o.etcdHosts },
+    bootstrap: {
+      dcs: {
+        ttl: o.timings.ttlSeconds,
+        loop_wait: o.timings.loopWaitSeconds,
+        retry_timeout: o.timings.retryTimeoutSeconds,
+        maximum_lag_on_failover: MAXIMUM_LAG_ON_FAILOVER_BYTES,
+        check_timeline: true,
+        synchronous_mode: o.synchronous,
+        synchronous_mode_strict: false,
+        postgresql: {
+          use_pg_rewind: true,
+          use_slots: true,
+          parameters: patroniParameters(o.postgres),
+        },
+      },
+      initdb: [{ encoding: "UTF8" }, { locale: "C.UTF-8" }, "data-checksums"],
+      // Patroni 3.0.2's --validate-config requires it; postgresql.pg_hba below wins.
+      pg_hba: pgHba,
+    },
+    postgresql: {
+      listen: `*:${o.postgres.port}`,
+      connect_address: `${o.self.ip}:${o.postgres.port}`,
+      use_unix_socket: true,
+      data_dir: o.dataDir ?? PG_DATA_DIR,
+      config_dir: o.configDir ?? PG_CONF_DIR,
+      bin_dir: o.binDir ?? PG_BIN_DIR,
+      pgpass: o.pgpassPath ?? PATRONI_PGPASS_PATH,
+      authentication: {
+        superuser: { username: "postgres", password: o.passwords.superuser },
+        replication: { username: o.hba.replicationUser, password: o.passwords.replication },
+        rewind: { username: PATRONI_REWIND_USER, password: o.passwords.rewind },
+      },
+      parameters: { unix_socket_directories: o.socketDir ?? "/var/run/postgresql" },
+      pg_hba: pgHba,
+    },
+    // Containers have no /dev/watchdog: see the header of this file.
+    watchdog: { mode: "off" },
+    tags: {
+      nofailover: o.tags?.nofailover ?? false,
+      noloadbalance: o.tags?.noloadbalance ?? false,
+      clonefrom: o.tags?.clonefrom ?? false,
+      nosync: o.tags?.nosync ?? false,
+    },
+  };
+  // PyYAML reads YAML 1.1 (an unquoted on/off is a boolean): every string is quoted.
+  const body = stringify(config, {
+    defaultStringType: "QUOTE_DOUBLE",
+    defaultKeyType: "PLAIN",
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+  });
+  return `# Patroni of ${o.self.name}, cluster ${o.scope}. Rendered by pve-ha-stack (render/patroni.ts).
+# watchdog off: an LXC container has no /dev/watchdog. Without it a Patroni that hangs while its
+# PostgreSQL keeps running cannot be fenced; HAProxy only sends writes to the node whose REST API
+# answers /primary 200, which only the holder of the leader lock does.
+${body}`;
+}
+
+/** The drop-in of PATRONI_UNIT: the stack's restart policy instead of Debian's Restart=no. */
+export function renderPatroniDropIn(): string {
+  return renderRestartDropIn();
+}

@@ -1,0 +1,96 @@
+/**
+ * Renders what check-patroni.sh runs for real, with the example stack's settings and loopback
+ * addresses (inside a network namespace of the check's own), into <out-dir>:
+ *   etcd-<name>.env   /etc/default/etcd of each of the 3 members (127.0.0.11-13)
+ *   patroni.yml       one Patroni node (127.0.0.21), data under <out-dir>/pg
+ *   haproxy.cfg       the PostgreSQL proxy with Patroni's checks (render/haproxy.ts)
+ * Usage: ts-node scripts/ci/render-patroni.ts <out-dir>
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseConfig } from "../../components/config";
+import { etcdClientHosts, renderEtcdEnv, type EtcdMember } from "../../components/render/etcd";
+import { renderHaproxyCfg } from "../../components/render/haproxy";
+import { renderPatroniConfig } from "../../components/render/patroni";
+import { exampleRaw } from "../../test/unit/program-harness";
+
+/** Below the kernel's ephemeral range, like the other loopback checks. */
+export const LOOPBACK_PATRONI = {
+  etcdClient: 12379,
+  etcdPeer: 12380,
+  pg: 15433,
+  restApi: 18009,
+  node: { name: "pg1", ip: "127.0.0.21" },
+  haproxy: { readWrite: 15010, readOnly: 15011, stats: 18405 },
+};
+
+const MEMBERS: EtcdMember[] = [
+  { name: "etcd1", ip: "127.0.0.11" },
+  { name: "etcd2", ip: "127.0.0.12" },
+  { name: "etcd3", ip: "127.0.0.13" },
+];
+
+function main(out: string): void {
+  const { config, errors } = parseConfig(exampleRaw());
+  if (!config) throw new Error(errors.join("\n"));
+  const L = LOOPBACK_PATRONI;
+  fs.mkdirSync(out, { recursive: true });
+  for (const self of MEMBERS) {
+    const env = renderEtcdEnv({
+      self,
+      members: MEMBERS,
+      clusterToken: "pve-ha-check",
+      dataDir: path.join(out, "etcd", self.name),
+      clientPort: L.etcdClient,
+      peerPort: L.etcdPeer,
+      listenLoopback: false,
+    });
+    fs.writeFileSync(path.join(out, `etcd-${self.name}.env`), env);
+  }
+  const patroni = renderPatroniConfig({
+    scope: "pve-ha-check",
+    self: L.node,
+    etcdHosts: etcdClientHosts(MEMBERS, L.etcdClient),
+    timings: config.pg.failover.patroni,
+    synchronous: config.pg.failover.synchronous,
+    postgres: {
+      port: L.pg,
+      sharedBuffersMb: 32,
+      maxSlotWalKeepSize: config.pg.maxSlotWalKeepSize,
+      parameters: config.pg.parameters,
+    },
+    hba: {
+      database: config.pg.database,
+      appUser: config.pg.appUser,
+      replicationUser: config.pg.replicationUser,
+      replicationClients: [L.node.ip],
+      appClients: ["127.0.0.1"],
+    },
+    passwords: { superuser: "check-super", replication: "check-repl", rewind: "check-rewind" },
+    restApiPort: L.restApi,
+    dataDir: path.join(out, "pg", "data"),
+    configDir: path.join(out, "pg", "data"),
+    pgpassPath: path.join(out, "pg", "pgpass"),
+    socketDir: path.join(out, "pg"),
+  });
+  fs.writeFileSync(path.join(out, "patroni.yml"), patroni, { mode: 0o600 });
+  const haproxy = renderHaproxyCfg({
+    primary: { name: "pg1", host: L.node.ip },
+    standby: { name: "pg2", host: "127.0.0.22" },
+    pgPort: L.pg,
+    roleCheckPort: L.restApi,
+    readWritePort: L.haproxy.readWrite,
+    readOnlyPort: L.haproxy.readOnly,
+    statsPort: L.haproxy.stats,
+    statsSocket: path.join(out, "haproxy.sock"),
+    user: "root",
+    patroniChecks: config.pg.failover.haproxyCheck,
+  });
+  fs.writeFileSync(path.join(out, "haproxy.cfg"), haproxy);
+}
+
+main(process.argv[2] ?? fail("usage: render-patroni.ts <out-dir>"));
+
+function fail(message: string): never {
+  throw new Error(message);
+}
