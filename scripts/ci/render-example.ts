@@ -13,7 +13,7 @@ import * as path from "path";
 import { parseConfig } from "../../components/config";
 import { renderHaproxyCfg } from "../../components/render/haproxy";
 import { nginxReadTimeoutSeconds, renderNginxConf } from "../../components/render/nginx";
-import { exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
+import { EVERY_OPTION_ON, exampleRaw, reveal, runProgram } from "../../test/unit/program-harness";
 
 /** Ports of the loopback LB check (check-rendered.sh starts the two app stand-ins on them). */
 /**
@@ -77,20 +77,6 @@ function loopbackHaproxyCfg(out: string): string {
     user: "root",
   }).replace(/^ {2}bind :(\d+)$/gm, "  bind 127.0.0.1:$1");
 }
-
-/**
- * The front-door options and the container firewall, all on (self-signed TLS, a generated admin
- * password): the steps only they add are rendered too (nginx-frontdoor, nftables-configure).
- */
-export const EVERY_OPTION_ON = {
-  lbTls: "self-signed",
-  lbRedirectHttp: "true",
-  lbAdminAuth: "true",
-  lbPostRatePerSecond: "10",
-  lbPostBurst: "20",
-  lbMaxBodyBytes: "32768",
-  containerFirewall: "true",
-};
 
 async function main(): Promise<void> {
   const out = process.argv[2];

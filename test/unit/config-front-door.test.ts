@@ -1,34 +1,9 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { parseConfig, validateConfig, type RawConfig } from "../../components/config";
 import { exampleRaw } from "./program-harness";
+import { selfSignedPem } from "./self-signed";
 
-function pem(kind: "rsa" | "ec"): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-door-config-"));
-  try {
-    const keyArgs =
-      kind === "rsa" ? ["rsa:2048"] : ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", ...keyArgs, "-nodes", "-days", "1", "-subj", "/CN=t"].concat([
-        "-keyout",
-        path.join(dir, "key"),
-        "-out",
-        path.join(dir, "crt"),
-      ]),
-      { stdio: "ignore" },
-    );
-    return {
-      cert: fs.readFileSync(path.join(dir, "crt"), "utf8"),
-      key: fs.readFileSync(path.join(dir, "key"), "utf8"),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const pem = (kind: "rsa" | "ec") => selfSignedPem(kind);
 
 const errorsOf = (changes: RawConfig) => validateConfig(exampleRaw(changes));
 

@@ -5,13 +5,11 @@
  * output or trigger (preview included). The option tests start from every option off (OFF).
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { selfSignedPem } from "./self-signed";
 import type { RawConfig } from "../../components/config";
 import {
+  EVERY_OPTION_ON,
   exampleRaw,
   reveal,
   runProgram,
@@ -39,40 +37,6 @@ const NODES = [
 ];
 const ADMIN_PASSWORD = "set-admin-password-4711";
 const GENERATED_PASSWORD = "mock-password-lb-admin-password";
-
-/** A self-signed EC certificate and key made with openssl for the provided-TLS runs. */
-function makeCertificate(): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-door-"));
-  try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=lb.test",
-        "-keyout",
-        path.join(dir, "key"),
-        "-out",
-        path.join(dir, "crt"),
-      ],
-      { stdio: "ignore" },
-    );
-    return {
-      cert: fs.readFileSync(path.join(dir, "crt"), "utf8"),
-      key: fs.readFileSync(path.join(dir, "key"), "utf8"),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The inputs as JSON with every secret-wrapped part replaced: what is shown in clear. */
 function plainText(value: unknown): string {
@@ -126,7 +90,7 @@ describe("program: front door security and container firewalls", function () {
   let tls: { cert: string; key: string };
   before(async () => {
     base = await runProgram(exampleRaw(OFF));
-    tls = makeCertificate();
+    tls = selfSignedPem("ec", "lb.test");
   });
 
   it("every option off: no front-door or firewall step, plain http, only the app's internals denied", async () => {
@@ -356,15 +320,10 @@ describe("program: front door security and container firewalls", function () {
     const everything = (extra: RawConfig): RawConfig =>
       exampleRaw({
         ...OFF,
+        ...EVERY_OPTION_ON,
         lbTls: "provided",
         lbTlsCertificate: tls.cert,
         lbTlsPrivateKey: tls.key,
-        lbRedirectHttp: "true",
-        lbAdminAuth: "true",
-        lbPostRatePerSecond: "10",
-        lbPostBurst: "20",
-        lbMaxBodyBytes: "32768",
-        containerFirewall: "true",
         ...extra,
       });
 

@@ -55,6 +55,20 @@ export function exampleRaw(overrides: RawConfig = {}): RawConfig {
 }
 
 /** A mock input that the program marked secret arrives wrapped; this tells and unwraps it. */
+/**
+ * The front-door options and the container firewall, all on (self-signed TLS, a generated admin
+ * password): the steps only they add are rendered too (nginx-frontdoor, nftables-configure).
+ */
+export const EVERY_OPTION_ON = {
+  lbTls: "self-signed",
+  lbRedirectHttp: "true",
+  lbAdminAuth: "true",
+  lbPostRatePerSecond: "10",
+  lbPostBurst: "20",
+  lbMaxBodyBytes: "32768",
+  containerFirewall: "true",
+};
+
 export function secretInput(value: unknown): { secret: boolean; value: unknown } {
   if (typeof value === "object" && value !== null) {
     const record = value as Record<string, unknown>;
