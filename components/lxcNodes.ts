@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { exposureOptionsOf, exposureRules } from "./config/exposure";
+import type { PgFailoverMode } from "./config/pgFailover";
 import type { NodePlan, ProxmoxHost, StackConfig } from "./config/types";
 import { commandTrigger } from "./render/hash";
 import { debianPackages } from "./render/packages";
@@ -13,17 +14,19 @@ import { ProxmoxLxcNode, type HostAccess } from "./proxmoxLxcNode";
 export type NodeFactory = (plan: NodePlan, parent?: pulumi.Resource) => ProxmoxLxcNode;
 
 /**
- * The "install" step of a node: the Debian packages of its role. `createClusterConf` is the
- * createcluster.conf the PostgreSQL nodes need before their package is installed.
+ * The "install" step of a node: the Debian packages of its role (with pgFailover auto's where
+ * the role has some). `createClusterConf` is the createcluster.conf the PostgreSQL nodes need
+ * before their package is installed.
  */
 export function installRolePackages(
   node: ProxmoxLxcNode,
   createClusterConf = "",
+  pgFailover: PgFailoverMode = "manual",
 ): command.remote.Command {
   return node.runPayload("install", {
     payload: "install-packages",
     vars: {
-      PACKAGES: debianPackages(node.plan.role).join(" "),
+      PACKAGES: debianPackages(node.plan.role, pgFailover).join(" "),
       CREATECLUSTER_CONF: createClusterConf,
     },
   });

@@ -1,6 +1,8 @@
 import { PGBACKREST_STANZA } from "./backup";
 import { DEFAULT_MAX_BODY_BYTES } from "./frontDoor";
 import { exposureOptionsOf, exposureRules, type ExposureRule } from "./exposure";
+import { etcdEndpoints, failoverPlan, PATRONI_SCOPE } from "./failoverPlan";
+import { writeResumeBoundMs, type PgFailoverMode } from "./pgFailover";
 import { lbNodes, singleNodes } from "./plan";
 import { PORTS } from "./ports";
 import type { NodePlan, NodeRole, StackConfig } from "./types";
@@ -61,6 +63,25 @@ export interface BackupEndpoint {
   archiveTimeoutSeconds: number;
 }
 
+/**
+ * How PostgreSQL fails over (pgFailover), as the failover drills need it. Manual: the lists are
+ * empty and the bound is 0 (a person promotes the standby).
+ */
+export interface PgFailoverEndpoint {
+  mode: PgFailoverMode;
+  /** Patroni's cluster name (patronictl -c /etc/patroni/15-main.yml list shows it); "" manual. */
+  patroniScope: string;
+  /** Patroni's REST API by node (GET /primary, /replica, /cluster, /metrics). */
+  patroniRestApis: Record<string, string>;
+  /** The etcd members' names and client endpoints (ip:port), in the same order. */
+  etcdMembers: string[];
+  etcdEndpoints: string[];
+  /** synchronous_mode: a commit waits for the replica while one streams. */
+  synchronous: boolean;
+  /** Worst case from a hard loss of the primary until writes through HAProxy resume, in ms. */
+  writeResumeBoundMs: number;
+}
+
 /** The stack outputs the drills and the sandbox read (all plain: no secret in here). */
 export interface StackEndpoints {
   /** At the virtual IP with two LBs, else at the one LB's address. */
@@ -88,6 +109,7 @@ export interface StackEndpoints {
   proxmoxHosts: Record<string, HostEndpoint>;
   nodes: Record<string, NodeEndpoint>;
   pgBackup: BackupEndpoint;
+  pgFailover: PgFailoverEndpoint;
   settings: StackSettings;
   /**
    * Who may reach what (config/exposure.ts, operators = operatorCidr): what the containers'
@@ -98,6 +120,36 @@ export interface StackEndpoints {
 
 export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
   return plans.filter((p) => p.role === "kafka" && p.kafkaRoles?.includes("broker"));
+}
+
+export function pgFailoverEndpoint(
+  cfg: Pick<StackConfig, "pg">,
+  plans: readonly NodePlan[],
+): PgFailoverEndpoint {
+  const { mode, synchronous, patroni, haproxyCheck } = cfg.pg.failover;
+  if (mode === "manual") {
+    return {
+      mode,
+      patroniScope: "",
+      patroniRestApis: {},
+      etcdMembers: [],
+      etcdEndpoints: [],
+      synchronous: false,
+      writeResumeBoundMs: 0,
+    };
+  }
+  const plan = failoverPlan(plans);
+  return {
+    mode,
+    patroniScope: PATRONI_SCOPE,
+    patroniRestApis: Object.fromEntries(
+      plan.patroniNodes.map((p) => [p.name, `${p.ip}:${PORTS.patroniRestApi}`]),
+    ),
+    etcdMembers: plan.etcdMembers.map((p) => p.name),
+    etcdEndpoints: etcdEndpoints(plans),
+    synchronous,
+    writeResumeBoundMs: writeResumeBoundMs(patroni, haproxyCheck),
+  };
 }
 
 export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): StackEndpoints {
@@ -154,6 +206,7 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
       restoreScratchPort: PORTS.pgRestoreScratch,
       archiveTimeoutSeconds: cfg.backup.archiveTimeoutSeconds,
     },
+    pgFailover: pgFailoverEndpoint(cfg, plans),
     settings: {
       appPort: cfg.app.port,
       lbAlgorithm: cfg.lb.algorithm,

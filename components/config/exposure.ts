@@ -5,6 +5,8 @@
  * reaching itself never crosses its network interface: it is left out of the sources, and a rule
  * left with no source is dropped.
  */
+import { failoverPlan } from "./failoverPlan";
+import type { PgFailoverMode } from "./pgFailover";
 import type { NodePlan, StackConfig } from "./types";
 import { PORTS } from "./ports";
 
@@ -35,6 +37,8 @@ export interface ExposureOptions {
   backupRepoNode: string;
   /** The LBs' TLS listener (lbTls not "off"): PORTS.https from anywhere. */
   https?: boolean;
+  /** "auto": etcd and Patroni's REST API instead of the role-check agent (absent: manual). */
+  pgFailover?: PgFailoverMode;
 }
 
 /** Any IPv4 address: the LBs' HTTP port is the stack's front door. */
@@ -43,7 +47,7 @@ export const ANYWHERE = "0.0.0.0/0";
 /** The options of a configuration; operators default to the stack's own network. */
 export function exposureOptionsOf(
   cfg: Pick<StackConfig, "app" | "observability" | "network" | "backup"> &
-    Partial<Pick<StackConfig, "frontDoor">>,
+    Partial<Pick<StackConfig, "frontDoor" | "pg">>,
   operatorSources: readonly string[] = [cfg.network.cidr],
 ): ExposureOptions {
   return {
@@ -54,6 +58,7 @@ export function exposureOptionsOf(
     operatorSources,
     networkCidr: cfg.network.cidr,
     backupRepoNode: cfg.backup.enabled ? cfg.backup.repoNode : "",
+    ...(cfg.pg?.failover.mode === "auto" ? { pgFailover: "auto" as const } : {}),
   };
 }
 
@@ -80,6 +85,36 @@ export function exposureRules(plans: readonly NodePlan[], opts: ExposureOptions)
     if (node.name === opts.backupRepoNode) return tls(ips(pgs), "pgBackRest WAL archive-push");
     if (pgs.includes(node)) return tls(backupRepo, "pgBackRest backups from the repository");
     return [];
+  };
+
+  /**
+   * pgFailover auto: etcd clients are the members' Patroni (and etcdctl on a member), peers the
+   * members; Patroni's REST API on 8008 (where manual mode has its role check) answers HAProxy's
+   * checks, the other PostgreSQL node's Patroni (it asks before a promotion) and the scrape.
+   */
+  const failoverRules = (node: NodePlan): Omit<ExposureRule, "node">[] => {
+    if (opts.pgFailover !== "auto") return [];
+    const { etcdMembers, patroniNodes } = failoverPlan(plans);
+    const tcp = (port: number, sources: string[], purpose: string) => [
+      { proto: "tcp" as const, port, sources, purpose },
+    ];
+    const rules: Omit<ExposureRule, "node">[] = [];
+    if (patroniNodes.includes(node)) {
+      rules.push(
+        ...tcp(
+          PORTS.patroniRestApi,
+          [...haproxy, ...ips(patroniNodes), ...monitor],
+          "Patroni REST API: HAProxy checks, the other Patroni, /metrics scrape",
+        ),
+      );
+    }
+    if (etcdMembers.includes(node)) {
+      rules.push(
+        ...tcp(PORTS.etcdClient, ips([...etcdMembers, ...patroniNodes]), "etcd clients (Patroni)"),
+        ...tcp(PORTS.etcdPeer, ips(etcdMembers), "etcd peers"),
+      );
+    }
+    return rules;
   };
 
   const rulesOf = (node: NodePlan): Omit<ExposureRule, "node">[] => {
@@ -120,7 +155,9 @@ export function exposureRules(plans: readonly NodePlan[], opts: ExposureOptions)
         return [
           ...common,
           tcp(PORTS.postgres, [...haproxy, ...ips(pgs)], "PostgreSQL from HAProxy, replication"),
-          tcp(PORTS.pgRoleCheck, haproxy, "role check for HAProxy"),
+          ...(opts.pgFailover === "auto"
+            ? []
+            : [tcp(PORTS.pgRoleCheck, haproxy, "role check for HAProxy")]),
           tcp(PORTS.postgresExporter, monitor, "postgres_exporter scrape"),
         ];
       case "kafka": {
@@ -145,7 +182,7 @@ export function exposureRules(plans: readonly NodePlan[], opts: ExposureOptions)
   };
 
   return plans.flatMap((node) =>
-    [...rulesOf(node), ...backupRules(node)]
+    [...rulesOf(node), ...failoverRules(node), ...backupRules(node)]
       .map((rule) => ({
         node: node.name,
         ...rule,

@@ -3,6 +3,7 @@ import { ADMIN_USER, checkFrontDoor, parseOperatorCidr, resolveTlsMode } from ".
 import { LB_PROBE_MS, resolveVirtualIp, VRRP_ADVERT_INTERVAL_MS } from "./lb";
 import { hostCount, inCidr, isIpv4, parseCidr } from "./net";
 import { nodeShapes, planNodes } from "./plan";
+import { etcdPlacementProblems } from "./failoverPlan";
 import { parseHosts, placementProblems } from "./hosts";
 import {
   HAPROXY_CHECK_LIMITS,
@@ -306,6 +307,11 @@ function checkPlan(cfg: StackConfig, p: Problems): void {
   const hostNames = cfg.hosts.map((h) => h.name);
   for (const problem of placementProblems(plans, hostNames, cfg.placement.allowUnsafe)) {
     p.addText(problem);
+  }
+  if (cfg.pg.failover.mode === "auto") {
+    for (const problem of etcdPlacementProblems(plans, hostNames, cfg.placement.allowUnsafe)) {
+      p.addText(problem);
+    }
   }
   cfg.lb.virtualIp = resolveVirtualIp(cfg.lb.virtualIp, cidr, cfg.network, plans, cfg.nodes, p);
   checkBackupRepoNode(

@@ -2,6 +2,7 @@
  * Debian 12 packages each node role installs. Payloads install exactly these lists, and the
  * sandbox builds its offline apt repository from allDebianPackages().
  */
+import type { PgFailoverMode } from "../config/pgFailover";
 import type { NodeRole } from "../config/types";
 
 /** Every container. */
@@ -35,13 +36,39 @@ export const FIREWALL_PACKAGES: readonly string[] = ["nftables"];
 export const BACKUP_PACKAGES: readonly string[] = ["pgbackrest"];
 export const BACKUP_REPO_PACKAGES: readonly string[] = ["pgbackrest", "postgresql-15"];
 
-export function debianPackages(role: NodeRole): string[] {
-  const rolePackages = ROLE_PACKAGES[role];
-  if (!rolePackages) throw new Error(`unknown node role (got "${String(role)}")`);
-  return [...BASE_PACKAGES, ...rolePackages];
+/**
+ * pgFailover auto (config/failoverPlan.ts): etcd 3.4 on the three members (both PostgreSQL nodes
+ * and the witness pgproxy), Patroni 3.0.2 with its etcd client on the PostgreSQL nodes. Added to
+ * those roles' install step in auto mode only; etcd-configure and patroni-configure install them
+ * too when missing.
+ */
+export const ETCD_PACKAGES: readonly string[] = ["etcd-server", "etcd-client"];
+export const PATRONI_PACKAGES: readonly string[] = ["patroni", "python3-etcd"];
+
+/** What pgFailover auto adds to a role's packages. */
+export function failoverPackages(role: NodeRole): string[] {
+  switch (role) {
+    case "pg-primary":
+    case "pg-standby":
+      return [...PATRONI_PACKAGES, ...ETCD_PACKAGES];
+    case "haproxy":
+      return [...ETCD_PACKAGES];
+    default:
+      return [];
+  }
 }
 
-/** The union over every role and the LB pair's packages, sorted and without duplicates. */
+export function debianPackages(role: NodeRole, pgFailover: PgFailoverMode = "manual"): string[] {
+  const rolePackages = ROLE_PACKAGES[role];
+  if (!rolePackages) throw new Error(`unknown node role (got "${String(role)}")`);
+  const failover = pgFailover === "auto" ? failoverPackages(role) : [];
+  return [...BASE_PACKAGES, ...rolePackages, ...failover];
+}
+
+/**
+ * The union over every role, the LB pair's, the backups' and pgFailover auto's packages, sorted
+ * and without duplicates: the sandbox's offline repository serves either failover mode.
+ */
 export function allDebianPackages(): string[] {
   const all = new Set<string>([
     ...BASE_PACKAGES,
@@ -49,6 +76,8 @@ export function allDebianPackages(): string[] {
     ...FIREWALL_PACKAGES,
     ...BACKUP_PACKAGES,
     ...BACKUP_REPO_PACKAGES,
+    ...ETCD_PACKAGES,
+    ...PATRONI_PACKAGES,
   ]);
   for (const list of Object.values(ROLE_PACKAGES)) for (const pkg of list) all.add(pkg);
   return [...all].sort();

@@ -1,6 +1,7 @@
 import type {
   BackupEndpoint,
   HostEndpoint,
+  PgFailoverEndpoint,
   StackEndpoints,
   StackSettings,
 } from "../../components/config/endpoints";
@@ -114,6 +115,60 @@ function parsePgBackup(raw: unknown, problems: string[]): BackupEndpoint {
     stanza: String(stanza),
     restoreScratchPort: Number(restoreScratchPort),
     archiveTimeoutSeconds: Number(archiveTimeoutSeconds),
+  };
+}
+
+const MANUAL_FAILOVER: PgFailoverEndpoint = {
+  mode: "manual",
+  patroniScope: "",
+  patroniRestApis: {},
+  etcdMembers: [],
+  etcdEndpoints: [],
+  synchronous: false,
+  writeResumeBoundMs: 0,
+};
+const HOST_PORT = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/;
+
+/** outputs.pgFailover; absent on stacks deployed before the setting, which fail over by hand. */
+function parsePgFailover(raw: unknown, problems: string[]): PgFailoverEndpoint {
+  if (raw === undefined) return MANUAL_FAILOVER;
+  if (!isRecord(raw) || (raw.mode !== "manual" && raw.mode !== "auto")) {
+    problems.push(`pgFailover: expected {mode: manual|auto, ...} (got ${JSON.stringify(raw)})`);
+    return MANUAL_FAILOVER;
+  }
+  if (raw.mode === "manual") return MANUAL_FAILOVER;
+  const { patroniScope, patroniRestApis, etcdMembers, etcdEndpoints, synchronous } = raw;
+  const bound = raw.writeResumeBoundMs;
+  const apis = isRecord(patroniRestApis) ? Object.entries(patroniRestApis) : [];
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
+  const members = strings(etcdMembers);
+  const endpoints = strings(etcdEndpoints);
+  const ok =
+    typeof patroniScope === "string" &&
+    patroniScope !== "" &&
+    apis.length === 2 &&
+    apis.every(([, a]) => typeof a === "string" && HOST_PORT.test(a)) &&
+    members.length === 3 &&
+    endpoints.length === 3 &&
+    endpoints.every((e) => HOST_PORT.test(e)) &&
+    typeof synchronous === "boolean" &&
+    typeof bound === "number" &&
+    Number.isInteger(bound) &&
+    bound > 0;
+  if (!ok) {
+    problems.push(
+      `pgFailover: expected {patroniScope, patroniRestApis (2), etcdMembers (3), etcdEndpoints (3), synchronous, writeResumeBoundMs} for mode auto (got ${JSON.stringify(raw)})`,
+    );
+    return MANUAL_FAILOVER;
+  }
+  return {
+    mode: "auto",
+    patroniScope: String(patroniScope),
+    patroniRestApis: Object.fromEntries(apis.map(([k, v]) => [k, String(v)])),
+    etcdMembers: members,
+    etcdEndpoints: endpoints,
+    synchronous: synchronous === true,
+    writeResumeBoundMs: Number(bound),
   };
 }
 
@@ -312,6 +367,7 @@ export function parseStackOutputs(text: string): StackOutputs {
     problems.push(`lbHttpsUrl: expected an https URL or "" (got ${JSON.stringify(lbHttpsUrl)})`);
   }
   const pgBackup = parsePgBackup(raw.pgBackup, problems);
+  const pgFailover = parsePgFailover(raw.pgFailover, problems);
   const lb = parseLb(raw, problems);
   const proxmoxHosts = parseHosts(raw.proxmoxHosts, problems);
   if (Object.keys(proxmoxHosts).length > 0) {
@@ -333,6 +389,7 @@ export function parseStackOutputs(text: string): StackOutputs {
     nodes,
     proxmoxHosts,
     pgBackup,
+    pgFailover,
     settings,
     exposure,
     lbHttpsUrl: String(lbHttpsUrl ?? ""),

@@ -98,4 +98,28 @@ describe("drill stack outputs", () => {
       "198.51.100.7:9092",
     ]);
   });
+
+  it("reads pgFailover: manual when a stack predates it, auto with Patroni's and etcd's endpoints", () => {
+    const old = parseStackOutputs(JSON.stringify(exampleOutputs()));
+    assert.equal(old.pgFailover.mode, "manual");
+    assert.deepEqual(old.pgFailover.etcdMembers, []);
+    const auto = {
+      mode: "auto",
+      patroniScope: "pve-ha",
+      patroniRestApis: { pg1: "10.213.47.13:8008", pg2: "10.213.47.14:8008" },
+      etcdMembers: ["pg1", "pg2", "pgproxy"],
+      etcdEndpoints: ["10.213.47.13:2379", "10.213.47.14:2379", "10.213.47.15:2379"],
+      synchronous: true,
+      writeResumeBoundMs: 8500,
+    };
+    const o = parseStackOutputs(JSON.stringify({ ...exampleOutputs(), pgFailover: auto }));
+    assert.deepEqual(o.pgFailover, auto);
+    assert.throws(
+      () =>
+        parseStackOutputs(
+          JSON.stringify({ ...exampleOutputs(), pgFailover: { ...auto, etcdMembers: ["pg1"] } }),
+        ),
+      /pgFailover: expected \{patroniScope, patroniRestApis \(2\), etcdMembers \(3\)/,
+    );
+  });
 });
