@@ -2,8 +2,10 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PORTS } from "./config/ports";
+import type { PgFailoverMode } from "./config/pgFailover";
 import type { NodePlan, PgSettings } from "./config/types";
 import { installRolePackages, type NodeFactory } from "./lxcNodes";
+import { wirePatroniPair } from "./patroniPair";
 import { renderHaproxyCfg } from "./render/haproxy";
 import { sha256Hex } from "./render/hash";
 import {
@@ -14,6 +16,7 @@ import {
   renderPostgresConf,
   renderPrimarySetupSql,
   renderRoleCheckScript,
+  type PgHbaOptions,
   type PostgresConfOptions,
 } from "./render/postgres";
 import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";
@@ -26,9 +29,24 @@ export interface PgReplicatedPairArgs {
   /** App nodes: allowed to use the app database (besides the proxy). */
   appClients: NodePlan[];
   pg: PgSettings;
+  /** Every node of the stack (pgFailover auto: the etcd members are found in it). */
+  plans: NodePlan[];
   /** WAL archiving to the backup repository, when backups are on. */
   archive?: PostgresConfOptions["archive"];
   createNode: NodeFactory;
+}
+
+/** What each failover mode's wiring hands back to the constructor. */
+interface PairSteps {
+  primary: ProxmoxLxcNode;
+  standby: ProxmoxLxcNode;
+  proxy: ProxmoxLxcNode;
+  primaryReady: command.remote.Command;
+  standbyReady: command.remote.Command;
+  settingsApplied: command.remote.Command[];
+  failoverSteps: command.remote.Command[];
+  /** What HAProxy's configure step waits for. */
+  proxyAfter: pulumi.Resource[];
 }
 
 /** The payload that makes a configured PostgreSQL node a primary or a standby. */
@@ -92,23 +110,33 @@ function applySettings(nodes: PgNodeSteps[], pgConf: string): command.remote.Com
 }
 
 /**
- * PostgreSQL 15 primary + streaming standby (asynchronous, physical slot) behind HAProxy, which
- * sends read-write connections only to the node whose role check answers "primary".
+ * PostgreSQL 15 primary + streaming standby behind HAProxy, which sends read-write connections
+ * only to the primary. pgFailover manual: asynchronous replication over a physical slot, a
+ * role-check agent answers HAProxy, a person promotes the standby. pgFailover auto: Patroni +
+ * etcd elect the primary and promote the replica by themselves; HAProxy asks Patroni.
  */
 export class PgReplicatedPair extends pulumi.ComponentResource {
+  readonly failover: PgFailoverMode;
+  /** pg1 (manual: the primary; auto: a Patroni node, not necessarily the leader). */
   readonly primary: ProxmoxLxcNode;
+  /** pg2 (manual: the standby; auto: a Patroni node). */
   readonly standby: ProxmoxLxcNode;
   readonly proxy: ProxmoxLxcNode;
   readonly superuserPassword: pulumi.Output<string>;
   readonly replicationPassword: pulumi.Output<string>;
   readonly appPassword: pulumi.Output<string>;
-  /** Roles, app database and slot exist on the primary. */
+  /**
+   * Roles, app database (and, manual, the slot) exist on the primary: manual, pg1's setup; auto,
+   * pg1's pg-app-setup, which ends once the leader, whichever it is, has them.
+   */
   readonly primaryReady: command.remote.Command;
   readonly standbyReady: command.remote.Command;
+  /** pgFailover auto: etcd-configure of the 3 members, then patroni-configure of pg1 and pg2. */
+  readonly failoverSteps: command.remote.Command[];
   readonly proxyReady: command.remote.Command;
   /**
    * The rolling settings apply, in order: `<node>-pg-settings-replica` of each PG node, then
-   * `<node>-pg-settings-primary` of each (see applySettings).
+   * `<node>-pg-settings-primary` of each (see applySettings); none with pgFailover auto.
    */
   readonly settingsApplied: command.remote.Command[];
   readonly readWrite: string;
@@ -117,24 +145,71 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
   constructor(name: string, args: PgReplicatedPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-ha:database:PgReplicatedPair", name, {}, opts);
     const { pg } = args;
+    this.failover = pg.failover.mode;
     this.superuserPassword = password("pg-superuser-password", this).result;
     this.replicationPassword = password("pg-replication-password", this).result;
     this.appPassword = password("pg-app-password", this).result;
 
-    const pgConf = renderPostgresConf({
+    const postgres: PostgresConfOptions = {
       port: PORTS.postgres,
       sharedBuffersMb: pg.sharedBuffersMb,
       maxSlotWalKeepSize: pg.maxSlotWalKeepSize,
       archive: args.archive,
       parameters: pg.parameters,
-    });
-    const hba = renderPgHba({
+    };
+    const hba: PgHbaOptions = {
       database: pg.database,
       appUser: pg.appUser,
       replicationUser: pg.replicationUser,
       replicationClients: [args.primary.ip, args.standby.ip],
       appClients: [...args.appClients.map((p) => p.ip), args.proxy.ip],
-    });
+    };
+    const pair =
+      this.failover === "auto"
+        ? this.patroniPair(args, postgres, hba)
+        : this.manualPair(args, postgres, hba);
+    this.primary = pair.primary;
+    this.standby = pair.standby;
+    this.proxy = pair.proxy;
+    this.primaryReady = pair.primaryReady;
+    this.standbyReady = pair.standbyReady;
+    this.settingsApplied = pair.settingsApplied;
+    this.failoverSteps = pair.failoverSteps;
+
+    this.proxyReady = this.proxy.runPayload(
+      "haproxy-configure",
+      {
+        payload: "haproxy-configure",
+        vars: {
+          HAPROXY_CFG: renderHaproxyCfg({
+            primary: { name: args.primary.name, host: args.primary.ip },
+            standby: { name: args.standby.name, host: args.standby.ip },
+            pgPort: PORTS.postgres,
+            roleCheckPort: this.failover === "auto" ? PORTS.patroniRestApi : PORTS.pgRoleCheck,
+            readWritePort: PORTS.haproxyReadWrite,
+            readOnlyPort: PORTS.haproxyReadOnly,
+            statsPort: PORTS.haproxyStats,
+            ...(this.failover === "auto" ? { patroniChecks: pg.failover.haproxyCheck } : {}),
+          }),
+        },
+      },
+      { dependsOn: pair.proxyAfter },
+    );
+
+    this.readWrite = `${args.proxy.ip}:${PORTS.haproxyReadWrite}`;
+    this.readOnly = `${args.proxy.ip}:${PORTS.haproxyReadOnly}`;
+    this.registerOutputs({ readWrite: this.readWrite, readOnly: this.readOnly });
+  }
+
+  /** pgFailover manual: pg-configure, then the primary's and the standby's setup payloads. */
+  private manualPair(
+    args: PgReplicatedPairArgs,
+    postgres: PostgresConfOptions,
+    hbaOptions: PgHbaOptions,
+  ): PairSteps {
+    const { pg } = args;
+    const pgConf = renderPostgresConf(postgres);
+    const hba = renderPgHba(hbaOptions);
     const configureVars = {
       PG_CONF: pgConf,
       PG_HBA: hba,
@@ -175,8 +250,6 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
         APP_PASSWORD: this.appPassword,
       },
     });
-    this.primary = primary.node;
-    this.primaryReady = primary.ready;
 
     const standby = setUp(args.standby, {
       payload: "pg-standby-setup",
@@ -189,35 +262,61 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
         SLOT: pg.replicationSlot,
       },
       // The base backup needs the primary's replication role and slot.
-      after: [this.primaryReady],
+      after: [primary.ready],
     });
-    this.standby = standby.node;
-    this.standbyReady = standby.ready;
-    this.settingsApplied = applySettings([primary, standby], pgConf);
+    const settingsApplied = applySettings([primary, standby], pgConf);
 
-    this.proxy = args.createNode(args.proxy, this);
-    const proxyInstall = installRolePackages(this.proxy);
-    this.proxyReady = this.proxy.runPayload(
-      "haproxy-configure",
-      {
-        payload: "haproxy-configure",
-        vars: {
-          HAPROXY_CFG: renderHaproxyCfg({
-            primary: { name: args.primary.name, host: args.primary.ip },
-            standby: { name: args.standby.name, host: args.standby.ip },
-            pgPort: PORTS.postgres,
-            roleCheckPort: PORTS.pgRoleCheck,
-            readWritePort: PORTS.haproxyReadWrite,
-            readOnlyPort: PORTS.haproxyReadOnly,
-            statsPort: PORTS.haproxyStats,
-          }),
-        },
+    const proxy = args.createNode(args.proxy, this);
+    const proxyInstall = installRolePackages(proxy);
+    return {
+      primary: primary.node,
+      standby: standby.node,
+      proxy,
+      primaryReady: primary.ready,
+      standbyReady: standby.ready,
+      settingsApplied,
+      failoverSteps: [],
+      proxyAfter: [proxyInstall],
+    };
+  }
+
+  /**
+   * pgFailover auto (patroniPair.ts): etcd on pg1, pg2 and pgproxy, Patroni on pg1 and pg2, the
+   * app database on the leader; HAProxy after both Patroni. No rolling settings apply: Patroni
+   * owns PostgreSQL's restarts (docs/DESIGN.md).
+   */
+  private patroniPair(
+    args: PgReplicatedPairArgs,
+    postgres: PostgresConfOptions,
+    hba: PgHbaOptions,
+  ): PairSteps {
+    const proxy = args.createNode(args.proxy, this);
+    const proxyInstall = installRolePackages(proxy, "", "auto");
+    const steps = wirePatroniPair({
+      pgPlans: [args.primary, args.standby],
+      witness: { node: proxy, install: proxyInstall },
+      plans: args.plans,
+      pg: args.pg,
+      postgres,
+      hba,
+      passwords: {
+        superuser: this.superuserPassword,
+        replication: this.replicationPassword,
+        rewind: password("pg-rewind-password", this).result,
+        app: this.appPassword,
       },
-      { dependsOn: [proxyInstall] },
-    );
-
-    this.readWrite = `${args.proxy.ip}:${PORTS.haproxyReadWrite}`;
-    this.readOnly = `${args.proxy.ip}:${PORTS.haproxyReadOnly}`;
-    this.registerOutputs({ readWrite: this.readWrite, readOnly: this.readOnly });
+      createNode: args.createNode,
+      parent: this,
+    });
+    return {
+      primary: steps.nodes[0],
+      standby: steps.nodes[1],
+      proxy,
+      primaryReady: steps.appSetup[0],
+      standbyReady: steps.appSetup[1],
+      settingsApplied: [],
+      failoverSteps: [...steps.etcd, ...steps.patroni],
+      proxyAfter: [proxyInstall, ...steps.patroni],
+    };
   }
 }

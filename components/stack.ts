@@ -84,6 +84,7 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         proxy: single.pgProxy,
         appClients: appPlans,
         pg: cfg.pg,
+        plans,
         archive: cfg.backup.enabled
           ? { command: archiveCommand(), timeoutSeconds: cfg.backup.archiveTimeoutSeconds }
           : undefined,

@@ -20,7 +20,11 @@ import { PORTS } from "../config/ports";
 
 export const ETCD_ENV_PATH = "/etc/default/etcd";
 export const ETCD_UNIT = "etcd.service";
-export const ETCD_DATA_DIR = "/var/lib/etcd/default";
+/**
+ * Not Debian's /var/lib/etcd/default: the package's postinst starts a single-member etcd there on
+ * install, and a member finding data ignores ETCD_INITIAL_CLUSTER, so it would stay that cluster.
+ */
+export const ETCD_DATA_DIR = "/var/lib/etcd/pve-ha";
 
 export const ETCD_TIMINGS_MS = { heartbeat: 100, election: 1000 } as const;
 

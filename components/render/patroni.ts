@@ -237,6 +237,16 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
 ${body}`;
 }
 
+/**
+ * createcluster.conf of a Patroni node, written before postgresql-15 is installed: no main cluster
+ * from Debian, so Patroni bootstraps one (initdb with checksums) or clones the leader into 15/main.
+ */
+export function renderPatroniCreateClusterConf(): string {
+  return `# Rendered by pve-ha-stack: Patroni creates 15/main (pgFailover auto), Debian does not.
+create_main_cluster = false
+`;
+}
+
 /** The drop-in of PATRONI_UNIT: the stack's restart policy instead of Debian's Restart=no. */
 export function renderPatroniDropIn(): string {
   return renderRestartDropIn();

@@ -239,7 +239,8 @@ export interface PrimarySqlOptions {
   database: string;
   appUser: string;
   replicationUser: string;
-  slot: string;
+  /** The standby's physical slot; absent with pgFailover auto (Patroni keeps its own slots). */
+  slot?: string;
 }
 
 /**
@@ -251,8 +252,14 @@ export function renderPrimarySetupSql(opts: PrimarySqlOptions): string {
   requireIdent("database", opts.database);
   requireIdent("appUser", opts.appUser);
   requireIdent("replicationUser", opts.replicationUser);
-  requireIdent("slot", opts.slot);
+  if (opts.slot !== undefined) requireIdent("slot", opts.slot);
   const { database, appUser, replicationUser, slot } = opts;
+  const slotSql =
+    slot === undefined
+      ? ""
+      : `SELECT pg_create_physical_replication_slot('${slot}')
+  WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '${slot}');
+`;
   return `SET client_min_messages = warning;
 SELECT format('CREATE ROLE %I LOGIN REPLICATION', '${replicationUser}')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${replicationUser}') \\gexec
@@ -264,9 +271,7 @@ ALTER ROLE ${appUser} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'
 SELECT format('CREATE DATABASE %I OWNER %I', '${database}', '${appUser}')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec
 ALTER DATABASE ${database} OWNER TO ${appUser};
-SELECT pg_create_physical_replication_slot('${slot}')
-  WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '${slot}');
-`;
+${slotSql}`;
 }
 
 /**

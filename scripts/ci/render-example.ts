@@ -3,6 +3,8 @@
  * mocks and writes what it would send to the Proxmox host into <out-dir>:
  *   payloads/<step>.sh   every script run with `pct exec <vmid> -- bash -s` (exact stdin), also
  *                        the steps only EVERY_OPTION_ON adds (nginx-frontdoor, nftables-configure)
+ *                        and those only pgFailover auto adds (etcd-configure, patroni-configure,
+ *                        pg-app-setup)
  *   files/<step>         every file pushed with `pct push` from stdin
  *   nginx-loopback/      the LB config for a loopback run (see loopbackNginxConf)
  *   haproxy-loopback/    the PostgreSQL proxy config for a loopback run (see loopbackHaproxyCfg)
@@ -83,9 +85,14 @@ async function main(): Promise<void> {
   if (!out) throw new Error("usage: render-example.ts <out-dir>");
   const run = await runProgram(exampleRaw());
   const names = new Set(run.resources.map((r) => r.name));
-  const optional = (await runProgram(exampleRaw(EVERY_OPTION_ON))).resources.filter(
-    (r) => !names.has(r.name),
-  );
+  const optional = [];
+  for (const changes of [EVERY_OPTION_ON, { pgFailover: "auto" }]) {
+    const extra = (await runProgram(exampleRaw(changes))).resources.filter(
+      (r) => !names.has(r.name),
+    );
+    extra.forEach((r) => names.add(r.name));
+    optional.push(...extra);
+  }
   let payloads = 0;
   let files = 0;
   for (const r of [...run.resources, ...optional]) {

@@ -38,7 +38,7 @@ describe("render: etcd member (pgFailover auto)", () => {
     assert.strictEqual(env.ETCD_ADVERTISE_CLIENT_URLS, "http://10.0.0.22:2379");
     assert.strictEqual(env.ETCD_INITIAL_CLUSTER_STATE, "new");
     assert.strictEqual(env.ETCD_INITIAL_CLUSTER_TOKEN, "pve-ha-1");
-    assert.strictEqual(env.ETCD_DATA_DIR, "/var/lib/etcd/default");
+    assert.strictEqual(env.ETCD_DATA_DIR, "/var/lib/etcd/pve-ha");
     assert.strictEqual(env.ETCD_ENABLE_V2, "false");
   });
 
