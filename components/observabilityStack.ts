@@ -24,7 +24,8 @@ export const OBSERVABILITY_STACK_TYPE = "pve-ha:observability:Stack";
 export interface ObservabilityStackArgs {
   /** Every node of the stack (exactly one with the role "monitor"). */
   nodes: ProxmoxLxcNode[];
-  config: Pick<StackConfig, "observability" | "artifacts" | "app" | "backup">;
+  config: Pick<StackConfig, "observability" | "artifacts" | "app" | "backup"> &
+    Partial<Pick<StackConfig, "pg">>;
   /**
    * What must run before a node's exporter starts, by node name: nginx serving stub_status on
    * the LB, PostgreSQL on the PG nodes, the brokers (for kafka_exporter), the app on app nodes.
@@ -69,6 +70,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       alertmanagerWebhookUrl: args.alertmanagerWebhookUrl,
       kafkaExporter,
       backupMaxAgeHours: args.config.backup.enabled ? args.config.backup.maxAgeHours : undefined,
+      patroni: args.config.pg?.failover.mode === "auto",
     });
     const ready = (node: string): pulumi.Resource[] => args.ready?.[node] ?? [];
     const run = (node: ProxmoxLxcNode, payload: string, dependsOn: pulumi.Resource[]) =>

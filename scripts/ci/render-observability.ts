@@ -113,17 +113,21 @@ function main(): void {
   const plans = planNodes(config);
   const obs = config.observability;
   const backupMaxAgeHours = config.backup.enabled ? config.backup.maxAgeHours : undefined;
-  const layout = observedLayout(plans, backupMaxAgeHours);
-  // The other LB layout, and backups the other way round: every rule is tested in one of them.
+  const patroni = config.pg.failover.mode === "auto";
+  const layout = observedLayout(plans, backupMaxAgeHours, patroni);
+  // The other LB layout, and backups and Patroni the other way round: every rule is tested in one
+  // of them.
   const otherLayout: ObservedLayout = {
     lbPair: !layout.lbPair,
     ...(backupMaxAgeHours === undefined ? { backupMaxAgeHours: 3 } : {}),
+    ...(layout.patroni ? {} : { patroni: true }),
   };
 
   const promOptions = prometheusOptionsFor(obs.scrapeIntervalSeconds, {
     grafana: obs.grafanaEnabled,
     kafkaExporter: true,
     appPort: config.app.port,
+    ...(patroni ? { patroni } : {}),
   });
   write(out, "prometheus/prometheus.yml", renderPrometheusConfig(plans, promOptions));
   // The same config with the rule files relative to it, for promtool and a local Prometheus.

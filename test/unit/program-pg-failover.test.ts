@@ -224,6 +224,11 @@ describe("program: pgFailover auto under mocks", function () {
     assert.match(nft, /tcp dport 2380/);
   });
 
+  it("scrapes Patroni from the monitor and renders its alerts", () => {
+    assert.match(payloadVar(run, "monitor-obs-prometheus", "PROMETHEUS_YML"), /job_name: patroni/);
+    assert.match(payloadVar(run, "monitor-obs-prometheus", "RULES_YML"), /alert: PatroniFailover/);
+  });
+
   it("previews with the passwords unknown: no secret unknown trigger", async () => {
     const preview = await runProgram(exampleRaw({ ...AUTO, ...EVERY_OPTION_ON }), {
       preview: true,

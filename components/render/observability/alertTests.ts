@@ -45,6 +45,77 @@ const target = (job: string, node: string, role: string, vmid: number, port: num
   vmid: String(vmid),
 });
 
+/** pgFailover auto's alerts: Patroni on pg1 (the leader) and pg2, cluster "pve-ha". */
+function patroniCases(pg1Exporter: Labels, pg2Exporter: Labels): AlertCase[] {
+  const scope = { scope: "pve-ha" };
+  const pg1 = { ...target("patroni", "pg1", "pg-primary", 103, 8008), ...scope };
+  const pg2 = { ...target("patroni", "pg2", "pg-standby", 104, 8008), ...scope };
+  const s = (metric: string, labels: Labels, values: string): Series => ({
+    series: seriesName(metric, labels),
+    values,
+  });
+  return [
+    {
+      alert: "PatroniNoLeader",
+      series: [s("patroni_primary", pg1, healthyThen(1, 0)), s("patroni_primary", pg2, "0x20")],
+      firing: [{}],
+    },
+    {
+      // both Patroni down: their series go stale
+      alert: "PatroniNoLeader",
+      series: [s("patroni_primary", pg1, "1x5 stale"), s("patroni_primary", pg2, "0x5 stale")],
+      firing: [{}],
+    },
+    {
+      // a failover: pg2 holds the lock from the next scrape on
+      alert: "PatroniNoLeader",
+      series: [
+        s("patroni_primary", pg1, "1x5 stale"),
+        s("patroni_primary", pg2, healthyThen(0, 1)),
+      ],
+      firing: [],
+    },
+    {
+      alert: "PatroniFailover",
+      series: [
+        s("patroni_postgres_timeline", pg1, "1x5 stale"),
+        s("patroni_postgres_timeline", pg2, healthyThen(1, 2)),
+      ],
+      firing: [scope],
+    },
+    {
+      // a restart in place: timeline 0 while PostgreSQL is down, then the same timeline
+      alert: "PatroniFailover",
+      series: [
+        s("patroni_postgres_timeline", pg1, "1x5 0 1x14"),
+        s("patroni_postgres_timeline", pg2, "1x20"),
+      ],
+      firing: [],
+    },
+    {
+      alert: "PatroniReplicaNotStreaming",
+      series: [
+        s("patroni_replica", pg2, "1x20"),
+        s("patroni_replica", pg1, "0x20"),
+        s("pg_replica_wal_receiver_streaming", pg2Exporter, healthyThen(1, 0)),
+        s("pg_replica_wal_receiver_streaming", pg1Exporter, "0x20"),
+      ],
+      firing: [pg2],
+    },
+    {
+      alert: "PatroniNoReplica",
+      series: [s("patroni_primary", pg1, "1x20"), s("patroni_replica", pg2, "1x5 stale")],
+      firing: [scope],
+    },
+    {
+      // the replica restarts: Patroni reports it as no replica for one scrape
+      alert: "PatroniNoReplica",
+      series: [s("patroni_primary", pg1, "1x20"), s("patroni_replica", pg2, "1x5 0 1x14")],
+      firing: [],
+    },
+  ];
+}
+
 function cases(t: AlertThresholds): AlertCase[] {
   const lb = target("node", "lb", "nginx", 100, 9100);
   const monitorNode = target("node", "monitor", "monitor", 109, 9100);
@@ -313,6 +384,7 @@ function cases(t: AlertThresholds): AlertCase[] {
       ],
       firing: [],
     },
+    ...patroniCases(pg1, pg2),
     {
       alert: "NodeMemoryLow",
       series: [

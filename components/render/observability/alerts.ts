@@ -124,6 +124,62 @@ function backupRules(maxAgeHours: number): AlertRule[] {
 }
 
 /**
+ * pgFailover auto: Patroni 3.0.2's /metrics (job "patroni", one target per PostgreSQL node, label
+ * scope). A failover takes at most ttl + 1 s (8 s by default): "no leader" needs two evaluations
+ * in a row, so one scrape during a failover pages nobody. The timeline goes up with every
+ * promotion; comparing with 10 minutes ago keeps the failover alert up that long, whatever the
+ * nodes did meanwhile (a restarting node reports timeline 0, a gap in the max of both is rare).
+ */
+const PATRONI_RULES: AlertRule[] = [
+  {
+    alert: "PatroniNoLeader",
+    expr: "sum(patroni_primary) < 1 or absent(patroni_primary)",
+    for: "10s",
+    severity: "critical",
+    summary: "No PostgreSQL node holds Patroni's leader lock",
+    description:
+      "No Patroni reports itself primary, or none answers its /metrics: HAProxy sends writes " +
+      "nowhere. Patroni elects a leader within ttl of a loss; longer means etcd has no quorum " +
+      "or no replica may take over (patronictl -c /etc/patroni/15-main.yml list).",
+  },
+  {
+    alert: "PatroniFailover",
+    expr:
+      "max by (scope) (patroni_postgres_timeline) > " +
+      "max by (scope) (patroni_postgres_timeline offset 10m)",
+    for: "0s",
+    severity: "warning",
+    summary: "Patroni promoted a new primary in cluster {{ $labels.scope }}",
+    description:
+      "The PostgreSQL timeline of {{ $labels.scope }} went up in the last 10 minutes: a " +
+      "failover or switchover. journalctl -u patroni@15-main on both nodes says why the old " +
+      "leader lost the lock.",
+  },
+  {
+    alert: "PatroniReplicaNotStreaming",
+    expr: "patroni_replica == 1 and on(node) pg_replica_wal_receiver_streaming == 0",
+    for: "1m",
+    severity: "critical",
+    summary: "Patroni replica {{ $labels.node }} is not streaming WAL",
+    description:
+      "Patroni runs {{ $labels.node }} as a replica but its WAL receiver is not streaming: it " +
+      "falls behind, and past maximum_lag_on_failover it may not take over.",
+  },
+  {
+    alert: "PatroniNoReplica",
+    expr:
+      "sum by (scope) (patroni_primary) >= 1 unless on(scope) " +
+      "sum by (scope) (patroni_replica) >= 1",
+    for: "1m",
+    severity: "critical",
+    summary: "Patroni cluster {{ $labels.scope }} has no replica",
+    description:
+      "The leader of {{ $labels.scope }} runs without a replica (down, or not cloned yet): " +
+      "losing it now loses the database until a person restores it.",
+  },
+];
+
+/**
  * The stack's alert rules for its layout (the LB pair's only with one); label templates use only
  * $labels so tests can expand them.
  */
@@ -263,6 +319,7 @@ export function alertRules(t: AlertThresholds, layout: ObservedLayout): AlertRul
     },
     ...(layout.lbPair ? LB_PAIR_RULES : []),
     ...(layout.backupMaxAgeHours === undefined ? [] : backupRules(layout.backupMaxAgeHours)),
+    ...(layout.patroni ? PATRONI_RULES : []),
   ];
 }
 

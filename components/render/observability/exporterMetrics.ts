@@ -7,7 +7,7 @@ import { VRRP_FAULT_METRIC, VRRP_MASTER_METRIC } from "./vrrpTextfile";
  * were read from the running Debian 12 exporters / HAProxy 2.6 / Kafka 4 with JMX agent 1.0.1;
  * app names come from the app's own registry (app/src/metrics.ts); kafka_exporter's are those of
  * its documentation; node's pve_ha_vrrp_* come from the LB pair's keepalived textfile
- * (vrrpTextfile.ts). A dashboard or alert that uses any other name fails the tests.
+ * (vrrpTextfile.ts); patroni's from Patroni 3.0.2's REST API source (Debian 12's patroni, api.py). A dashboard or alert that uses any other name fails the tests.
  */
 export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
   node: [
@@ -48,6 +48,19 @@ export const EXPORTER_METRICS: Record<ScrapeJobName, readonly string[]> = {
     "pg_stat_database_blks_read",
     "pg_database_size_bytes",
     "pg_locks_count",
+  ],
+  patroni: [
+    "patroni_primary",
+    "patroni_replica",
+    "patroni_postgres_running",
+    "patroni_postgres_timeline",
+    "patroni_cluster_unlocked",
+    "patroni_sync_standby",
+    "patroni_xlog_location",
+    "patroni_xlog_received_location",
+    "patroni_xlog_replayed_location",
+    "patroni_pending_restart",
+    "patroni_dcs_last_seen",
   ],
   nginx: [
     "nginx_up",

@@ -35,14 +35,21 @@ export interface ObservedLayout {
   lbPair: boolean;
   /** pgBackupMaxAgeHours when pgBackRest backups run (their alerts), else absent. */
   backupMaxAgeHours?: number;
+  /** pgFailover auto: Patroni runs the PostgreSQL nodes (its alerts), else absent. */
+  patroni?: boolean;
 }
 
 /** One LB node and no keepalived: what a caller that passes no layout gets. */
 export const SINGLE_LB_LAYOUT: ObservedLayout = { lbPair: false };
 
-export function observedLayout(plans: NodePlan[], backupMaxAgeHours?: number): ObservedLayout {
+export function observedLayout(
+  plans: NodePlan[],
+  backupMaxAgeHours?: number,
+  patroni = false,
+): ObservedLayout {
   return {
     lbPair: plans.filter((p) => p.role === "nginx").length > 1,
     ...(backupMaxAgeHours === undefined ? {} : { backupMaxAgeHours }),
+    ...(patroni ? { patroni } : {}),
   };
 }

@@ -48,6 +48,8 @@ export interface ObservabilityInput {
   alertmanagerWebhookUrl?: string;
   /** pgBackupMaxAgeHours when backups are on: the backup alerts are rendered. */
   backupMaxAgeHours?: number;
+  /** pgFailover auto: Patroni is scraped and its alerts are rendered. */
+  patroni?: boolean;
 }
 
 /**
@@ -88,10 +90,14 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
           grafana: settings.grafanaEnabled,
           kafkaExporter: input.kafkaExporter,
           appPort: input.appPort,
+          ...(input.patroni ? { patroni: true } : {}),
         }),
       ),
       RULES_YML: renderAlertRules(
-        alertRules(DEFAULT_ALERT_THRESHOLDS, observedLayout(plans, input.backupMaxAgeHours)),
+        alertRules(
+          DEFAULT_ALERT_THRESHOLDS,
+          observedLayout(plans, input.backupMaxAgeHours, input.patroni),
+        ),
       ),
       PROMETHEUS_DEFAULTS: renderPrometheusDefaults(settings.prometheusRetention),
       CONFIG_PATH: PROMETHEUS_CONFIG_PATH,

@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   kafkaExporter: boolean;
   /** The app nodes' HTTP port (the appPort setting). */
   appPort: number;
+  /** pgFailover auto: scrape Patroni on the PostgreSQL nodes. */
+  patroni?: boolean;
   ruleFiles?: string[];
 }
 
@@ -35,7 +37,7 @@ export const DEFAULT_PROMETHEUS_OPTIONS: PrometheusOptions = {
 /** Options from the stack's scrape interval: timeout 10 s, or the interval when shorter. */
 export function prometheusOptionsFor(
   scrapeIntervalSeconds: number,
-  installed: Pick<PrometheusOptions, "grafana" | "kafkaExporter" | "appPort">,
+  installed: Pick<PrometheusOptions, "grafana" | "kafkaExporter" | "appPort" | "patroni">,
 ): PrometheusOptions {
   if (!Number.isInteger(scrapeIntervalSeconds) || scrapeIntervalSeconds < 1) {
     throw new Error(

@@ -1,3 +1,4 @@
+import { PORTS } from "../../config/ports";
 import { METRICS_PORTS } from "./ports";
 
 /** Service kinds a node runs, as far as monitoring cares (mapped from the stack's NodePlan). */
@@ -20,6 +21,7 @@ export type ScrapeJobName =
   | "app"
   | "haproxy"
   | "postgres"
+  | "patroni"
   | "kafka-jmx"
   | "kafka"
   | "prometheus"
@@ -44,6 +46,8 @@ export interface ScrapePlanOptions {
   kafkaExporter: boolean;
   /** The app nodes' HTTP port (the appPort setting). */
   appPort: number;
+  /** pgFailover auto: Patroni's /metrics on its REST API on each PostgreSQL node. */
+  patroni?: boolean;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -123,6 +127,13 @@ export function planScrapeJobs(nodes: ObservedNode[], opts: ScrapePlanOptions): 
       name: "postgres",
       metricsPath: "/metrics",
       targets: having(nodes, "postgres").map((n) => target(n, P.postgresExporter)),
+    },
+    {
+      name: "patroni",
+      metricsPath: "/metrics",
+      targets: opts.patroni
+        ? having(nodes, "postgres").map((n) => target(n, PORTS.patroniRestApi))
+        : [],
     },
     {
       name: "kafka-jmx",
