@@ -4,8 +4,9 @@
 # services untouched): a 3-member etcd cluster from the rendered env files on 127.0.0.11-13, all
 # members healthy; `patroni --validate-config` on the rendered patroni.yml; one Patroni node
 # bootstrapping PostgreSQL 15 against that etcd, /primary 200 and data checksums on; HAProxy with
-# the rendered config marking it UP in pg_primary. Stops all it started, by PID.
-# Not wired into check-rendered.sh yet (pgFailover auto is not in the program).
+# the rendered config marking it UP in pg_primary; pg-app-setup's SQL (twice: idempotent) on the
+# leader Patroni bootstrapped, with the roles Patroni created; /metrics names the alerts use.
+# Stops all it started, by PID. Not in check-rendered.sh (whose payloads it does not run).
 # Usage: check-patroni.sh [out-dir of scripts/ci/render-patroni.ts; rendered into a temp dir if
 # absent]. Needs root, unshare, setpriv, curl, etcd + etcdctl (etcd-server, etcd-client),
 # patroni, postgresql-15, haproxy; installs nothing.
@@ -25,7 +26,7 @@ if [[ -z "$out" ]]; then
   trap 'rm -rf "$out"' EXIT
   npx ts-node scripts/ci/render-patroni.ts "$out" >&2
 fi
-for f in etcd-etcd1.env etcd-etcd2.env etcd-etcd3.env patroni.yml haproxy.cfg; do
+for f in etcd-etcd1.env etcd-etcd2.env etcd-etcd3.env patroni.yml haproxy.cfg app-setup.sql app-database; do
   [[ -f "$out/$f" ]] || {
     echo "check-patroni: no $out/$f (render with scripts/ci/render-patroni.ts)" >&2
     exit 1
@@ -34,7 +35,7 @@ done
 # Patroni and PostgreSQL run as postgres: the data directory is theirs.
 chmod 0755 "$out"
 mkdir -p "$out/pg"
-chown postgres:postgres "$out/pg" "$out/patroni.yml"
+chown postgres:postgres "$out/pg" "$out/patroni.yml" "$out/app-setup.sql"
 
 # shellcheck disable=SC2016 # expanded by the inner bash
 timeout 300 unshare --net bash -c '
@@ -106,6 +107,27 @@ port=$(sed -n "s/^  listen: \"\*:\([0-9]*\)\"$/\1/p" "$out/patroni.yml")
 checksums=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c "SHOW data_checksums")
 [[ "$checksums" == on ]] || fail "data_checksums is $checksums"
 echo "check-patroni: PostgreSQL: data_checksums on"
+
+# pg-app-setup on the leader: Patroni made the superuser, replication and rewind roles.
+for _ in 1 2; do
+  as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -v ON_ERROR_STOP=1 \
+    -v superuser_password=check-super -v replication_password=check-repl \
+    -v app_password=check-app -f "$out/app-setup.sql" || fail "the app setup SQL failed"
+done
+database=$(cat "$out/app-database")
+owner=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c \
+  "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '"'"'$database'"'"'")
+[[ -n "$owner" ]] || fail "no database $database after the app setup SQL"
+slots=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c "SELECT count(*) FROM pg_replication_slots")
+[[ "$slots" == 0 ]] || fail "the app setup SQL made a replication slot (Patroni keeps its own)"
+echo "check-patroni: app setup SQL ran twice on the leader: database $database owned by $owner, no slot"
+
+metrics=$(curl -s "http://$rest/metrics")
+for name in patroni_primary patroni_replica patroni_postgres_timeline patroni_cluster_unlocked; do
+  grep -q "^$name{scope=" <<<"$metrics" || fail "/metrics has no $name"
+done
+grep -q "^patroni_primary{scope=\"[^\"]*\"} 1$" <<<"$metrics" || fail "/metrics: patroni_primary is not 1 on the leader"
+echo "check-patroni: /metrics: patroni_primary 1, the alerts'"'"' metric names present"
 
 haproxy -f "$out/haproxy.cfg" -db >"$out/haproxy.log" 2>&1 &
 pids=($! "${pids[@]}")

@@ -4,6 +4,8 @@
  *   etcd-<name>.env   /etc/default/etcd of each of the 3 members (127.0.0.11-13)
  *   patroni.yml       one Patroni node (127.0.0.21), data under <out-dir>/pg
  *   haproxy.cfg       the PostgreSQL proxy with Patroni's checks (render/haproxy.ts)
+ *   app-setup.sql     what pg-app-setup runs on the leader (renderPrimarySetupSql, no slot)
+ *   app-database      the app database's name
  * Usage: ts-node scripts/ci/render-patroni.ts <out-dir>
  */
 import * as fs from "fs";
@@ -12,6 +14,7 @@ import { parseConfig } from "../../components/config";
 import { etcdClientHosts, renderEtcdEnv, type EtcdMember } from "../../components/render/etcd";
 import { renderHaproxyCfg } from "../../components/render/haproxy";
 import { renderPatroniConfig } from "../../components/render/patroni";
+import { renderPrimarySetupSql } from "../../components/render/postgres";
 import { exampleRaw } from "../../test/unit/program-harness";
 
 /** Below the kernel's ephemeral range, like the other loopback checks. */
@@ -87,6 +90,13 @@ function main(out: string): void {
     patroniChecks: config.pg.failover.haproxyCheck,
   });
   fs.writeFileSync(path.join(out, "haproxy.cfg"), haproxy);
+  const sql = renderPrimarySetupSql({
+    database: config.pg.database,
+    appUser: config.pg.appUser,
+    replicationUser: config.pg.replicationUser,
+  });
+  fs.writeFileSync(path.join(out, "app-setup.sql"), sql);
+  fs.writeFileSync(path.join(out, "app-database"), config.pg.database);
 }
 
 main(process.argv[2] ?? fail("usage: render-patroni.ts <out-dir>"));
