@@ -1,7 +1,7 @@
 /**
  * Automatic PostgreSQL failover (pgFailover auto: Patroni 3.0.2 + etcd 3.4, Debian 12): the
- * timings and the arithmetic behind their defaults. Groundwork: the program does not read them
- * yet (pgFailover stays "manual").
+ * timings and the arithmetic behind their defaults. The default mode stays "manual" until the
+ * sandbox's drills have measured auto (config/failoverPlan.ts: who runs what).
  *
  * Target: writes through HAProxy resume within 10 s after the primary's node fails.
  *

@@ -382,7 +382,7 @@ export const SCALAR_SETTINGS = {
     type: "string",
     default: "manual",
     description:
-      "PostgreSQL failover: manual (promote by hand) or auto (Patroni + etcd; not wired into the program yet).",
+      "PostgreSQL failover: manual (promote by hand) or auto (Patroni + etcd elect and promote; not yet exercised in the sandbox).",
   },
   pgSynchronous: {
     type: "boolean",

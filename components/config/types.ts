@@ -207,8 +207,8 @@ export interface PgSettings {
 }
 
 /**
- * pgFailover and the Patroni/HAProxy timings (config/pgFailover.ts: the arithmetic). Read and
- * checked, not used by the program yet.
+ * pgFailover and the Patroni/HAProxy timings (config/pgFailover.ts: the arithmetic; auto is wired
+ * by PgReplicatedPair through patroniPair.ts).
  */
 export interface PgFailoverSettings {
   mode: PgFailoverMode;

@@ -14,7 +14,7 @@
  * timeout: Patroni's ttl must stay above it (checked here).
  *
  * Plain HTTP on the cluster network, as PostgreSQL's replication is; the container firewall
- * (exposure.ts) limits 2379/2380 to the members and the Patroni nodes when wired in.
+ * (exposure.ts) limits 2379/2380 to the members and the Patroni nodes.
  */
 import { PORTS } from "../config/ports";
 

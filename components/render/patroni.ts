@@ -1,6 +1,6 @@
 /**
  * Patroni 3.0.2 (Debian 12's `patroni` package) on a PostgreSQL node (pgFailover auto): the
- * YAML of one node and the drop-in of its unit. Groundwork: not wired into PgReplicatedPair yet.
+ * YAML of one node and the drop-in of its unit (written by patroni-configure, patroniPair.ts).
  *
  * Debian's package ships two units: `patroni.service` (one instance, /etc/patroni/config.yml,
  * enabled on install, Restart=on-failure) and the template `patroni@.service` (one per cluster,

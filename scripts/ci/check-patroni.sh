@@ -6,7 +6,8 @@
 # bootstrapping PostgreSQL 15 against that etcd, /primary 200 and data checksums on; HAProxy with
 # the rendered config marking it UP in pg_primary; pg-app-setup's SQL (twice: idempotent) on the
 # leader Patroni bootstrapped, with the roles Patroni created; /metrics names the alerts use.
-# Stops all it started, by PID. Not in check-rendered.sh (whose payloads it does not run).
+# Stops all it started, by PID. Runs on its own (check-rendered.sh only shellchecks pgFailover
+# auto's payloads: its hosts need not have etcd and Patroni).
 # Usage: check-patroni.sh [out-dir of scripts/ci/render-patroni.ts; rendered into a temp dir if
 # absent]. Needs root, unshare, setpriv, curl, etcd + etcdctl (etcd-server, etcd-client),
 # patroni, postgresql-15, haproxy; installs nothing.
