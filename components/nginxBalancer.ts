@@ -23,6 +23,7 @@ import {
   renderNginxConf,
   type NginxConfOptions,
 } from "./render/nginx";
+import { LB_HTPASSWD_PATH, LB_TLS_CERT_PATH, LB_TLS_KEY_PATH } from "./render/nginxSecurity";
 import { KEEPALIVED_PACKAGES } from "./render/packages";
 import {
   UPSTREAM_WATCH_SCRIPT_PATH,
@@ -50,7 +51,6 @@ export interface NginxBalancerArgs {
 
 const HEALTH_URL = `http://127.0.0.1:${PORTS.nginxStubStatus}${NGINX_HEALTH_PATH}`;
 
-import { LB_HTPASSWD_PATH, LB_TLS_CERT_PATH, LB_TLS_KEY_PATH } from "./render/nginxSecurity";
 export { LB_HTPASSWD_PATH, LB_TLS_CERT_PATH, LB_TLS_KEY_PATH };
 
 /** The renderer's front-door options of the settings; each off option stays absent. */
@@ -118,8 +118,10 @@ export class NginxBalancer extends pulumi.ComponentResource {
         `lb: lbReplicas is ${args.lb.replicas} but ${args.plans.length} LB nodes are planned`,
       );
     }
+    // The app nodes as nginx balances them and as the upstream watch probes them.
+    const upstreams = args.upstreams.map((u) => ({ name: u.name, host: u.ip, port: args.appPort }));
     const nginxConf = renderNginxConf({
-      upstreams: args.upstreams.map((u) => ({ name: u.name, host: u.ip, port: args.appPort })),
+      upstreams,
       algorithm: args.lb.algorithm,
       maxFails: args.lb.maxFails,
       failTimeoutSeconds: args.lb.failTimeoutSeconds,
@@ -185,14 +187,7 @@ export class NginxBalancer extends pulumi.ComponentResource {
               {
                 payload: "upstream-watch-configure",
                 vars: {
-                  SCRIPT: renderUpstreamWatchScript({
-                    upstreams: args.upstreams.map((u) => ({
-                      name: u.name,
-                      host: u.ip,
-                      port: args.appPort,
-                    })),
-                    ...probe,
-                  }),
+                  SCRIPT: renderUpstreamWatchScript({ upstreams, ...probe }),
                   SCRIPT_PATH: UPSTREAM_WATCH_SCRIPT_PATH,
                   UNIT: UPSTREAM_WATCH_UNIT,
                   UNIT_TEXT: renderUpstreamWatchUnit(),

@@ -14,6 +14,7 @@
  * answer at all, which is what the passive check misses; a slow or crashed app is nginx's part
  * (timeouts, refused connections).
  */
+import { isIpv4 } from "../config/net";
 import { renderRestartLines, renderStartLimitLines } from "./restartPolicy";
 
 export const UPSTREAM_WATCH_UNIT = "pve-ha-upstream-watch.service";
@@ -48,7 +49,7 @@ function validate(opts: UpstreamWatchOptions): void {
   if (opts.upstreams.length === 0) fail("upstreams must not be empty");
   for (const u of opts.upstreams) {
     if (!/^[A-Za-z0-9_-]+$/.test(u.name)) fail(`upstream name is invalid (got "${u.name}")`);
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(u.host)) {
+    if (!isIpv4(u.host)) {
       fail(`upstream ${u.name} host must be an IPv4 address (got "${u.host}")`);
     }
     if (!Number.isInteger(u.port) || u.port < 1 || u.port > 65535) {

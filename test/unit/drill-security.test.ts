@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { selfSignedPem } from "./self-signed";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -38,9 +39,6 @@ import {
 import { handshake, parseRouteSource } from "../../scripts/drill/scenarios/s13Security";
 import { trustLbCertificates } from "../../scripts/drill/runtime/http";
 import { runLoad } from "../../scripts/drill/runtime/load";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tls from "node:tls";
 import { table } from "../../scripts/drill/report/format";
 import { exampleRaw } from "./program-harness";
@@ -330,20 +328,7 @@ describe("drill scenario 13 (security): the TLS client trials on loopback", func
   let cert = "";
   let key = "";
   before(() => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "security-tls-"));
-    try {
-      execFileSync(
-        "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-          .concat(["-days", "1", "-subj", "/CN=lb", "-addext", "subjectAltName=IP:127.0.0.1"])
-          .concat(["-keyout", path.join(dir, "key"), "-out", path.join(dir, "crt")]),
-        { stdio: "ignore" },
-      );
-      cert = fs.readFileSync(path.join(dir, "crt"), "utf8");
-      key = fs.readFileSync(path.join(dir, "key"), "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    ({ cert, key } = selfSignedPem("ec", "lb", "127.0.0.1"));
   });
   after(() => trustLbCertificates([]));
 
@@ -397,17 +382,7 @@ describe("drill scenario 13 (security): the TLS client trials on loopback", func
 describe("drill loads over https: the certificate is verified before autocannon starts", function () {
   this.timeout(30000);
   it("refuses an https target whose certificate the drill does not trust, runs against a trusted one", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "load-tls-"));
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        .concat(["-days", "1", "-subj", "/CN=lb", "-addext", "subjectAltName=IP:127.0.0.1"])
-        .concat(["-keyout", path.join(dir, "key"), "-out", path.join(dir, "crt")]),
-      { stdio: "ignore" },
-    );
-    const cert = fs.readFileSync(path.join(dir, "crt"), "utf8");
-    const key = fs.readFileSync(path.join(dir, "key"), "utf8");
-    fs.rmSync(dir, { recursive: true, force: true });
+    const { cert, key } = selfSignedPem("ec", "lb", "127.0.0.1");
     const server = https.createServer({ cert, key }, (_req, res) => res.end("ok"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
