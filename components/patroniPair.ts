@@ -17,9 +17,11 @@ import { installRolePackages, type NodeFactory } from "./lxcNodes";
 import { ETCD_DATA_DIR, etcdClientHosts, renderEtcdEnv } from "./render/etcd";
 import { ETCD_PACKAGES, PATRONI_PACKAGES } from "./render/packages";
 import {
+  PATRONI_BASE_CONF_NAME,
   PATRONI_CONFIG_PATH,
   PATRONI_DROP_IN_PATH,
   PATRONI_UNIT,
+  renderPatroniBaseConf,
   renderPatroniConfig,
   renderPatroniCreateClusterConf,
   renderPatroniDropIn,
@@ -131,6 +133,8 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
           PACKAGES: PATRONI_PACKAGES.join(" "),
           PATRONI_YML: yml,
           DROP_IN: renderPatroniDropIn(),
+          BASE_CONF: renderPatroniBaseConf(),
+          BASE_CONF_NAME: PATRONI_BASE_CONF_NAME,
           CONFIG_PATH: PATRONI_CONFIG_PATH,
           DROP_IN_PATH: PATRONI_DROP_IN_PATH,
           UNIT: PATRONI_UNIT,

@@ -43,6 +43,12 @@ export const PATRONI_NAMESPACE = "/service/";
 export const PATRONI_REWIND_USER = "rewind";
 /** Patroni's own default: a replica more than 1 MiB behind takes no part in the race. */
 export const MAXIMUM_LAG_ON_FAILOVER_BYTES = 1048576;
+/**
+ * postgresql.custom_conf, in config_dir. With config_dir apart from data_dir (Debian's layout)
+ * Patroni 3.0.2 would rename config_dir/postgresql.conf to postgresql.base.conf, which initdb never
+ * wrote there (FileNotFoundError, bootstrap fails); with custom_conf it includes this file instead.
+ */
+export const PATRONI_BASE_CONF_NAME = "postgresql.base.conf";
 
 /** Set by Patroni itself, so left out of the parameters taken from renderPostgresConf. */
 const PATRONI_OWNED = new Set(["listen_addresses", "port", "synchronous_standby_names"]);
@@ -204,6 +210,7 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
       use_unix_socket: true,
       data_dir: o.dataDir ?? PG_DATA_DIR,
       config_dir: o.configDir ?? PG_CONF_DIR,
+      custom_conf: `${o.configDir ?? PG_CONF_DIR}/${PATRONI_BASE_CONF_NAME}`,
       bin_dir: o.binDir ?? PG_BIN_DIR,
       pgpass: o.pgpassPath ?? PATRONI_PGPASS_PATH,
       authentication: {
@@ -235,6 +242,13 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
 # PostgreSQL keeps running cannot be fenced; HAProxy only sends writes to the node whose REST API
 # answers /primary 200, which only the holder of the leader lock does.
 ${body}`;
+}
+
+/** PATRONI_BASE_CONF_NAME's text: every parameter is Patroni's (patroni.yml and the DCS). */
+export function renderPatroniBaseConf(): string {
+  return `# Rendered by pve-ha-stack: included by the postgresql.conf Patroni writes. The parameters live
+# in /etc/patroni/${PG_MAJOR}-main.yml and Patroni's dynamic configuration; do not add any here.
+`;
 }
 
 /**

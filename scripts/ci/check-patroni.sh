@@ -36,7 +36,8 @@ done
 # Patroni and PostgreSQL run as postgres: the data directory is theirs.
 chmod 0755 "$out"
 mkdir -p "$out/pg"
-chown postgres:postgres "$out/pg" "$out/patroni.yml" "$out/app-setup.sql"
+chown -R postgres:postgres "$out/pg"
+chown postgres:postgres "$out/patroni.yml" "$out/app-setup.sql"
 
 # shellcheck disable=SC2016 # expanded by the inner bash
 timeout 300 unshare --net bash -c '

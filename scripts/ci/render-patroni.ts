@@ -13,7 +13,11 @@ import * as path from "path";
 import { parseConfig } from "../../components/config";
 import { etcdClientHosts, renderEtcdEnv, type EtcdMember } from "../../components/render/etcd";
 import { renderHaproxyCfg } from "../../components/render/haproxy";
-import { renderPatroniConfig } from "../../components/render/patroni";
+import {
+  PATRONI_BASE_CONF_NAME,
+  renderPatroniBaseConf,
+  renderPatroniConfig,
+} from "../../components/render/patroni";
 import { renderPrimarySetupSql } from "../../components/render/postgres";
 import { exampleRaw } from "../../test/unit/program-harness";
 
@@ -72,11 +76,14 @@ function main(out: string): void {
     passwords: { superuser: "check-super", replication: "check-repl", rewind: "check-rewind" },
     restApiPort: L.restApi,
     dataDir: path.join(out, "pg", "data"),
-    configDir: path.join(out, "pg", "data"),
+    configDir: path.join(out, "pg", "conf"),
     pgpassPath: path.join(out, "pg", "pgpass"),
     socketDir: path.join(out, "pg"),
   });
   fs.writeFileSync(path.join(out, "patroni.yml"), patroni, { mode: 0o600 });
+  // Debian's layout: config_dir apart from data_dir, holding the included base conf.
+  fs.mkdirSync(path.join(out, "pg", "conf"), { recursive: true });
+  fs.writeFileSync(path.join(out, "pg", "conf", PATRONI_BASE_CONF_NAME), renderPatroniBaseConf());
   const haproxy = renderHaproxyCfg({
     primary: { name: "pg1", host: L.node.ip },
     standby: { name: "pg2", host: "127.0.0.22" },

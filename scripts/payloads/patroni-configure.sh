@@ -8,7 +8,7 @@
 # Adoption: a node whose 15/main Patroni did not create is refused (a manual-mode stack switched to
 # auto, README "Switching to automatic failover"), except Debian's own empty cluster, dropped.
 # Vars: PACKAGES, PATRONI_YML, DROP_IN, CONFIG_PATH, DROP_IN_PATH, UNIT, CONF_DIR, DATA_DIR,
-# NODE_NAME, SELF_IP, REST_PORT, START_TIMEOUT_SECONDS.
+# NODE_NAME, SELF_IP, REST_PORT, START_TIMEOUT_SECONDS, BASE_CONF, BASE_CONF_NAME.
 set -Eeuo pipefail
 
 readonly DEBIAN_UNIT=postgresql@15-main.service
@@ -54,6 +54,7 @@ if systemctl is-enabled --quiet "$DEBIAN_UNIT" 2>/dev/null; then
   systemctl disable --quiet "$DEBIAN_UNIT"
 fi
 
+printf '%s' "$BASE_CONF" | write_file "$CONF_DIR/$BASE_CONF_NAME" 0644 postgres:postgres >/dev/null
 install -d -o postgres -g postgres -m 0750 "$(dirname "$CONFIG_PATH")"
 yml=$(printf '%s' "$PATRONI_YML" | write_file "$CONFIG_PATH" 0600 postgres:postgres "$UNIT")
 printf '%s' "$DROP_IN" | write_file "$DROP_IN_PATH" 0644 root:root >/dev/null
@@ -65,7 +66,17 @@ if ! systemctl is-active --quiet "$UNIT"; then
 fi
 ensure_service "$UNIT" reload
 
-wait_http_ready "$SELF_IP" "$REST_PORT" /health "$START_TIMEOUT_SECONDS"
+# Until GET /health answers 200; a unit that failed (systemd gave up restarting it) ends the wait
+# at once with Patroni's last words instead of the whole timeout.
+deadline=$((SECONDS + START_TIMEOUT_SECONDS))
+until [[ "$(http_status "$SELF_IP" "$REST_PORT" /health)" == 200 ]]; do
+  if systemctl is-failed --quiet "$UNIT"; then
+    journalctl -u "$UNIT" -n 30 --no-pager >&2 || true
+    die "$UNIT failed on $NODE_NAME (its journal is above)"
+  fi
+  ((SECONDS < deadline)) || die "GET /health on $SELF_IP:$REST_PORT not 200 after ${START_TIMEOUT_SECONDS}s"
+  sleep 1
+done
 role=replica
 [[ "$(http_status "$SELF_IP" "$REST_PORT" /primary)" != 200 ]] || role=leader
 echo "patroni on $NODE_NAME ($CONFIG_PATH $yml): PostgreSQL running, $role"
