@@ -20,11 +20,13 @@ import {
   PATRONI_BASE_CONF_NAME,
   PATRONI_CONFIG_PATH,
   PATRONI_DROP_IN_PATH,
+  PATRONI_DYNAMIC_PATH,
   PATRONI_UNIT,
   renderPatroniBaseConf,
   renderPatroniConfig,
   renderPatroniCreateClusterConf,
   renderPatroniDropIn,
+  renderPatroniDynamicConfig,
 } from "./render/patroni";
 import {
   PG_CONF_DIR,
@@ -41,6 +43,8 @@ export const PATRONI_STEP_TIMEOUTS = {
   etcdHealth: 300,
   /** patroni-configure: until GET /health (initdb, or the replica's base backup). */
   patroniStart: 600,
+  /** patroni-configure: applying the dynamic configuration, until this node has taken it. */
+  patroniDynamic: 120,
   /** pg-app-setup: until the leader applied the SQL, or it reached the replica. */
   appSetup: 300,
 } as const;
@@ -58,6 +62,8 @@ export interface PatroniPairArgs {
     superuser: pulumi.Output<string>;
     replication: pulumi.Output<string>;
     rewind: pulumi.Output<string>;
+    /** The REST API's (restapi.authentication, PATRONI_REST_USER). */
+    restApi: pulumi.Output<string>;
     app: pulumi.Output<string>;
   };
   createNode: NodeFactory;
@@ -109,19 +115,29 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
   ];
 
   const etcdHosts = etcdClientHosts(members.map((m) => ({ name: m.name, ip: m.ip })));
+  const dynamic = {
+    timings: a.pg.failover.patroni,
+    synchronous: a.pg.failover.synchronous,
+    postgres: a.postgres,
+  };
+  // No secret in it; it is part of the step's (keyed) trigger, so a change re-runs the step.
+  const dynamicConfig = renderPatroniDynamicConfig(dynamic);
   const patroni = nodes.map((node) => {
     const yml = pulumi
-      .all([a.passwords.superuser, a.passwords.replication, a.passwords.rewind])
-      .apply(([superuser, replication, rewind]) =>
+      .all([
+        a.passwords.superuser,
+        a.passwords.replication,
+        a.passwords.rewind,
+        a.passwords.restApi,
+      ])
+      .apply(([superuser, replication, rewind, restApi]) =>
         renderPatroniConfig({
+          ...dynamic,
           scope: PATRONI_SCOPE,
           self: { name: node.plan.name, ip: node.plan.ip },
           etcdHosts,
-          timings: a.pg.failover.patroni,
-          synchronous: a.pg.failover.synchronous,
-          postgres: a.postgres,
           hba: a.hba,
-          passwords: { superuser, replication, rewind },
+          passwords: { superuser, replication, rewind, restApi },
         }),
       );
     return node.runPayload(
@@ -132,6 +148,10 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
         vars: {
           PACKAGES: PATRONI_PACKAGES.join(" "),
           PATRONI_YML: yml,
+          DYNAMIC_CONFIG: dynamicConfig,
+          DYNAMIC_PATH: PATRONI_DYNAMIC_PATH,
+          DYNAMIC_TIMEOUT_SECONDS: PATRONI_STEP_TIMEOUTS.patroniDynamic,
+          SCOPE: PATRONI_SCOPE,
           DROP_IN: renderPatroniDropIn(),
           BASE_CONF: renderPatroniBaseConf(),
           BASE_CONF_NAME: PATRONI_BASE_CONF_NAME,

@@ -303,6 +303,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
         superuser: this.superuserPassword,
         replication: this.replicationPassword,
         rewind: password("pg-rewind-password", this).result,
+        restApi: password("patroni-rest-password", this).result,
         app: this.appPassword,
       },
       createNode: args.createNode,

@@ -11,10 +11,19 @@
  * patroni.service stays idle (ConditionPathExists).
  *
  * The PostgreSQL parameters are the lines renderPostgresConf writes today (one source), put in
- * bootstrap.dcs: cluster-wide, as Patroni wants max_connections & co. Left to Patroni:
+ * the dynamic configuration: cluster-wide, as Patroni wants max_connections & co. Left to Patroni:
  * listen_addresses and port (postgresql.listen), synchronous_standby_names (synchronous_mode).
- * pg_hba is renderPgHba's plus the rewind role; the rendered text holds the three passwords and
- * is a secret.
+ * pg_hba is renderPgHba's plus the rewind role; the rendered text holds the four passwords
+ * (superuser, replication, rewind, REST API) and is a secret.
+ *
+ * The dynamic configuration (timings, synchronous_mode, pg_rewind, slots, parameters) is one
+ * object, patroniDynamicConfig: the node's bootstrap.dcs (read once, when the cluster is made) and
+ * renderPatroniDynamicConfig's text, which patroni-configure applies to the running cluster on
+ * every run (patronictl edit-config, only when it differs), so a later change takes effect.
+ *
+ * The REST API asks for HTTP Basic credentials on its unsafe endpoints (POST, PUT, PATCH,
+ * DELETE: restart, switchover, /config, ...); GET /primary, /replica, /health, /metrics stay open
+ * for HAProxy and Prometheus. patronictl reads the same file (-c), so it sends them too.
  */
 import { stringify } from "yaml";
 import { PORTS } from "../config/ports";
@@ -41,6 +50,10 @@ export const PG_BIN_DIR = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
 export const PATRONI_PGPASS_PATH = `/var/lib/postgresql/${PG_MAJOR}-main.pgpass`;
 export const PATRONI_NAMESPACE = "/service/";
 export const PATRONI_REWIND_USER = "rewind";
+/** The REST API's user (restapi.authentication): patronictl and an operator's curl. */
+export const PATRONI_REST_USER = "patroni";
+/** What the stack wants as the cluster's dynamic configuration, beside the node's YAML. */
+export const PATRONI_DYNAMIC_PATH = `/etc/patroni/${PG_MAJOR}-main.dynamic.yml`;
 /** Patroni's own default: a replica more than 1 MiB behind takes no part in the race. */
 export const MAXIMUM_LAG_ON_FAILOVER_BYTES = 1048576;
 /**
@@ -65,21 +78,25 @@ export interface PatroniTags {
   nosync?: boolean;
 }
 
-export interface PatroniConfigOptions {
-  /** The cluster's name in etcd (same on both nodes). */
-  scope: string;
-  self: PatroniNode;
-  /** The etcd members' client endpoints, ip:port. */
-  etcdHosts: string[];
+/** What the cluster-wide (dynamic) configuration is made of: the same on both nodes. */
+export interface PatroniDynamicOptions {
   timings: PatroniTimings;
   /** synchronous_mode: a commit waits for the replica while one streams (strict stays off). */
   synchronous: boolean;
   /** The settings PostgreSQL has today (renderPostgresConf); port is the node's PostgreSQL port. */
   postgres: PostgresConfOptions;
+}
+
+export interface PatroniConfigOptions extends PatroniDynamicOptions {
+  /** The cluster's name in etcd (same on both nodes). */
+  scope: string;
+  self: PatroniNode;
+  /** The etcd members' client endpoints, ip:port. */
+  etcdHosts: string[];
   /** Who may connect (renderPgHba); replicationUser is Patroni's replication role too. */
   hba: PgHbaOptions;
-  /** Secrets. */
-  passwords: { superuser: string; replication: string; rewind: string };
+  /** Secrets; restApi is PATRONI_REST_USER's password for the REST API's unsafe endpoints. */
+  passwords: { superuser: string; replication: string; rewind: string; restApi: string };
   tags?: PatroniTags;
   /** Overrides for the real-tool check outside a container. */
   restApiPort?: number;
@@ -174,6 +191,49 @@ export function patroniPgHba(hba: PgHbaOptions): string[] {
   return [...entries, ...rewind];
 }
 
+/**
+ * The cluster's dynamic configuration (Patroni keeps it in etcd, /config): bootstrap.dcs of every
+ * node and what patroni-configure applies later. One object, so the two never differ.
+ */
+export function patroniDynamicConfig(o: PatroniDynamicOptions) {
+  checkTimings(o.timings);
+  return {
+    ttl: o.timings.ttlSeconds,
+    loop_wait: o.timings.loopWaitSeconds,
+    retry_timeout: o.timings.retryTimeoutSeconds,
+    maximum_lag_on_failover: MAXIMUM_LAG_ON_FAILOVER_BYTES,
+    check_timeline: true,
+    synchronous_mode: o.synchronous,
+    synchronous_mode_strict: false,
+    postgresql: {
+      use_pg_rewind: true,
+      use_slots: true,
+      parameters: patroniParameters(o.postgres),
+    },
+  };
+}
+
+/** PyYAML reads YAML 1.1 (an unquoted on/off is a boolean): every string is quoted. */
+function patroniYaml(value: unknown): string {
+  return stringify(value, {
+    defaultStringType: "QUOTE_DOUBLE",
+    defaultKeyType: "PLAIN",
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+  });
+}
+
+/**
+ * PATRONI_DYNAMIC_PATH: patroniDynamicConfig as YAML, for `patronictl edit-config --apply`. Holds
+ * no password. The stack owns the keys it names and every postgresql.parameters entry (one that
+ * is not here is removed from the cluster); other keys (pause, an operator's slots) are left.
+ */
+export function renderPatroniDynamicConfig(o: PatroniDynamicOptions): string {
+  return `# Patroni's dynamic configuration as the stack wants it. Rendered by pve-ha-stack
+# (render/patroni.ts); patroni-configure applies it with patronictl edit-config when it differs.
+${patroniYaml(patroniDynamicConfig(o))}`;
+}
+
 /** /etc/patroni/15-main.yml of one node. Secret: it holds the passwords. */
 export function renderPatroniConfig(o: PatroniConfigOptions): string {
   checkOptions(o);
@@ -183,23 +243,15 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
     scope: o.scope,
     namespace: PATRONI_NAMESPACE,
     name: o.self.name,
-    restapi: { listen: restApi, connect_address: restApi },
+    restapi: {
+      listen: restApi,
+      connect_address: restApi,
+      // Unsafe endpoints only; patronictl -c this file sends the same credentials.
+      authentication: { username: PATRONI_REST_USER, password: o.passwords.restApi },
+    },
     etcd3: { hosts: o.etcdHosts },
     bootstrap: {
-      dcs: {
-        ttl: o.timings.ttlSeconds,
-        loop_wait: o.timings.loopWaitSeconds,
-        retry_timeout: o.timings.retryTimeoutSeconds,
-        maximum_lag_on_failover: MAXIMUM_LAG_ON_FAILOVER_BYTES,
-        check_timeline: true,
-        synchronous_mode: o.synchronous,
-        synchronous_mode_strict: false,
-        postgresql: {
-          use_pg_rewind: true,
-          use_slots: true,
-          parameters: patroniParameters(o.postgres),
-        },
-      },
+      dcs: patroniDynamicConfig(o),
       initdb: [{ encoding: "UTF8" }, { locale: "C.UTF-8" }, "data-checksums"],
       // Patroni 3.0.2's --validate-config requires it; postgresql.pg_hba below wins.
       pg_hba: pgHba,
@@ -230,13 +282,7 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
       nosync: o.tags?.nosync ?? false,
     },
   };
-  // PyYAML reads YAML 1.1 (an unquoted on/off is a boolean): every string is quoted.
-  const body = stringify(config, {
-    defaultStringType: "QUOTE_DOUBLE",
-    defaultKeyType: "PLAIN",
-    lineWidth: 0,
-    aliasDuplicateObjects: false,
-  });
+  const body = patroniYaml(config);
   return `# Patroni of ${o.self.name}, cluster ${o.scope}. Rendered by pve-ha-stack (render/patroni.ts).
 # watchdog off: an LXC container has no /dev/watchdog. Without it a Patroni that hangs while its
 # PostgreSQL keeps running cannot be fenced; HAProxy only sends writes to the node whose REST API

@@ -6,15 +6,20 @@
 # bootstrapping PostgreSQL 15 against that etcd, /primary 200 and data checksums on; HAProxy with
 # the rendered config marking it UP in pg_primary; pg-app-setup's SQL (twice: idempotent) on the
 # leader Patroni bootstrapped, with the roles Patroni created; /metrics names the alerts use.
-# Stops all it started, by PID. Runs on its own (check-rendered.sh only shellchecks pgFailover
-# auto's payloads: its hosts need not have etcd and Patroni).
+# Then patroni-configure's own dynamic-configuration functions: unchanged after the bootstrap; a
+# change (ttl, synchronous_mode, a reloaded and a restart-only parameter) applied, shown by
+# show-config and GET /config, reported as pending a restart, then unchanged; the REST API's
+# unsafe endpoints 401 without or with wrong credentials, 200 with them; a drifted key set back;
+# `patronictl restart --pending` with the credentials of the yml; a removed parameter removed.
+# Stops all it started, by PID. check-rendered.sh (npm run test:tools) runs it.
 # Usage: check-patroni.sh [out-dir of scripts/ci/render-patroni.ts; rendered into a temp dir if
-# absent]. Needs root, unshare, setpriv, curl, etcd + etcdctl (etcd-server, etcd-client),
-# patroni, postgresql-15, haproxy; installs nothing.
+# absent]. Needs root, unshare, setpriv, runuser, curl, python3 (+ PyYAML, with patroni), etcd +
+# etcdctl (etcd-server, etcd-client), patroni, postgresql-15, haproxy; installs nothing.
 set -Eeuo pipefail
 
 cd "$(dirname "$0")/../.."
-for tool in unshare setpriv curl etcd etcdctl patroni haproxy /usr/lib/postgresql/15/bin/postgres; do
+for tool in unshare setpriv runuser curl python3 etcd etcdctl patroni patronictl haproxy \
+  /usr/lib/postgresql/15/bin/postgres; do
   command -v "$tool" >/dev/null || {
     echo "check-patroni: $tool is missing (apt-get install etcd-server etcd-client patroni postgresql-15 haproxy)" >&2
     exit 1
@@ -27,7 +32,8 @@ if [[ -z "$out" ]]; then
   trap 'rm -rf "$out"' EXIT
   npx ts-node scripts/ci/render-patroni.ts "$out" >&2
 fi
-for f in etcd-etcd1.env etcd-etcd2.env etcd-etcd3.env patroni.yml haproxy.cfg app-setup.sql app-database; do
+for f in etcd-etcd1.env etcd-etcd2.env etcd-etcd3.env patroni.yml dynamic.yml dynamic-changed.yml \
+  rest-auth haproxy.cfg app-setup.sql app-database; do
   [[ -f "$out/$f" ]] || {
     echo "check-patroni: no $out/$f (render with scripts/ci/render-patroni.ts)" >&2
     exit 1
@@ -142,5 +148,80 @@ for _ in $(seq 40); do
 done
 [[ "$state" == UP ]] || fail "HAProxy has pg1 ${state:-nowhere} in pg_primary: $(cat "$out/haproxy.log")"
 echo "check-patroni: HAProxy: pg1 UP in pg_primary (GET /primary)"
+
+# The dynamic configuration, applied by patroni-configure'"'"'s own functions (the part between its
+# markers, with lib.sh) pointed at this node: unchanged after the bootstrap, then a change.
+PAYLOAD_NAME=patroni-configure
+# shellcheck source=/dev/null
+source scripts/payloads/lib.sh
+# shellcheck source=/dev/null
+source <(sed -n "/^# --- dynamic configuration: begin/,/^# --- dynamic configuration: end ---\$/p" \
+  scripts/payloads/patroni-configure.sh)
+declare -F apply_dynamic_config >/dev/null || fail "patroni-configure.sh has no apply_dynamic_config between its markers"
+CONFIG_PATH="$out/patroni.yml" DATA_DIR="$out/pg/data" NODE_NAME=pg1 DYNAMIC_TIMEOUT_SECONDS=60
+SCOPE=$(sed -n "s/^scope: \"\(.*\)\"$/\1/p" "$out/patroni.yml") SELF_IP=${rest%:*} REST_PORT=${rest#*:}
+export PGHOST="$sock" PGPORT="$port"
+# apply <dynamic file> <want>: runs apply_dynamic_config, its last line must be <want>.
+apply() {
+  local got
+  DYNAMIC_PATH="$1"
+  got=$(apply_dynamic_config 2>"$out/apply.log") || fail "apply_dynamic_config $1: $(cat "$out/apply.log")"
+  [[ "$got" == "$2" ]] || fail "apply_dynamic_config $1: want \"$2\", got \"$got\" ($(cat "$out/apply.log"))"
+}
+# shown <expression>: a value of the cluster'"'"'s dynamic configuration as patronictl shows it.
+shown() {
+  patronictl_node show-config | python3 -c "import sys, yaml; c = yaml.safe_load(sys.stdin); p = c[\"postgresql\"][\"parameters\"]; print($1)"
+}
+apply "$out/dynamic.yml" "dynamic configuration unchanged; no restart pending"
+echo "check-patroni: dynamic configuration after the bootstrap: unchanged (bootstrap.dcs is the same object)"
+apply "$out/dynamic-changed.yml" "dynamic configuration changed; restart pending"
+got=$(shown "c[\"ttl\"], c[\"synchronous_mode\"], p[\"work_mem\"], p[\"max_connections\"]")
+[[ "$got" == "9 True 8MB 150" ]] || fail "show-config after the change: $got"
+got=$(curl -s "http://$rest/config" | python3 -c "import json, sys; c = json.load(sys.stdin); print(c[\"ttl\"], c[\"synchronous_mode\"])")
+[[ "$got" == "9 True" ]] || fail "GET /config after the change: $got"
+got=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c "SHOW work_mem")
+[[ "$got" == 8MB ]] || fail "work_mem is $got after the change (a reload should have applied it)"
+got=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c "SELECT name FROM pg_settings WHERE pending_restart")
+[[ "$got" == max_connections ]] || fail "pending_restart in pg_settings: ${got:-none}"
+grep -q "patronictl -c $CONFIG_PATH restart $SCOPE --pending" "$out/apply.log" || fail "no restart advice: $(cat "$out/apply.log")"
+apply "$out/dynamic-changed.yml" "dynamic configuration unchanged; restart pending"
+echo "check-patroni: dynamic configuration changed (ttl 9, synchronous_mode, work_mem reloaded, max_connections pending a restart), then unchanged"
+
+# REST API: unsafe endpoints need the credentials, GET stays open.
+auth=$(cat "$out/rest-auth")
+code() { curl -s -o /dev/null -w "%{http_code}" "$@"; }
+for request in "-X PATCH -d {\"ttl\":11} http://$rest/config" "-X POST -d {} http://$rest/restart" \
+  "-X POST -d {} http://$rest/reload"; do
+  # shellcheck disable=SC2086 # the words of $request are curl'"'"'s arguments
+  got=$(code $request)
+  [[ "$got" == 401 ]] || fail "without credentials: $request answered $got, not 401"
+  # shellcheck disable=SC2086
+  got=$(code -u "${auth%%:*}:wrong" $request)
+  [[ "$got" == 401 ]] || fail "with a wrong password: $request answered $got, not 401"
+done
+got=$(code -u "$auth" -X PATCH -d "{\"ttl\":11}" "http://$rest/config")
+[[ "$got" == 200 ]] || fail "PATCH /config with the credentials answered $got"
+[[ "$(shown "c[\"ttl\"]")" == 11 ]] || fail "PATCH /config with the credentials did not set ttl"
+for path in primary health metrics config patroni; do
+  [[ "$(code "http://$rest/$path")" == 200 ]] || fail "GET /$path is not open"
+done
+echo "check-patroni: REST API: PATCH /config, POST /restart, /reload 401 without or with wrong credentials; PATCH /config 200 with them; GET open"
+apply "$out/dynamic-changed.yml" "dynamic configuration changed; restart pending"
+[[ "$(shown "c[\"ttl\"]")" == 9 ]] || fail "the apply did not undo the PATCH of ttl"
+# The advice the payload gives, with the credentials patronictl reads from the same file.
+patronictl_node restart "$SCOPE" pg1 --pending --force >"$out/restart.log" 2>&1 \
+  || fail "patronictl restart --pending: $(cat "$out/restart.log")"
+for _ in $(seq 60); do
+  got=$(as_postgres psql -h "$sock" -p "$port" -d postgres -XAtq -c "SHOW max_connections" 2>/dev/null || true)
+  [[ "$got" == 150 ]] && break
+  sleep 0.5
+done
+[[ "$got" == 150 ]] || fail "max_connections is ${got:-unknown} after patronictl restart --pending"
+apply "$out/dynamic-changed.yml" "dynamic configuration unchanged; no restart pending"
+echo "check-patroni: a drifted ttl set back; patronictl restart --pending (authenticated from the yml) applied max_connections 150"
+apply "$out/dynamic.yml" "dynamic configuration changed; restart pending"
+got=$(shown "c[\"ttl\"], c[\"synchronous_mode\"], \"work_mem\" in p, p[\"max_connections\"]")
+[[ "$got" == "7 False False 200" ]] || fail "show-config after going back: $got"
+echo "check-patroni: back to the first configuration: work_mem removed from the cluster, ttl 7"
 ' check-patroni "$out"
 echo "check-patroni: ok"

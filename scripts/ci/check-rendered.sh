@@ -9,9 +9,12 @@
 #   of its own with an eth0, its scripts pass shellcheck, the health check answers for the
 #   loopback nginx and fails without it, and the notify script writes a valid textfile. The
 #   front-door payload (nginx-frontdoor: self-signed certificate, htpasswd) runs twice in a scratch
-#   dir, nftables-configure twice in a network namespace of its own: both idempotent.
+#   dir, nftables-configure twice in a network namespace of its own: both idempotent. pgFailover
+#   auto: scripts/ci/check-patroni.sh (etcd, Patroni, its dynamic configuration and REST API
+#   credentials, HAProxy's checks, in a network namespace of its own).
 # Then scripts/ci/check-observability.sh if present. CHECK_KEEP=1 keeps the temp dir for debugging.
-# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived nftables; run as root.
+# Needs (Debian 12): nginx haproxy postgresql-15 shellcheck keepalived nftables etcd-server
+# etcd-client patroni python3-etcd (scripts/setup/install-system-packages.sh); run as root.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -499,6 +502,12 @@ expect "standby /health" "HTTP/1.0 200 OK" "$(role_check "$STANDBY_PORT" /health
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$standby" -m fast -w stop >/dev/null
 expect "stopped /health" "HTTP/1.0 503 Service Unavailable" "$(role_check "$STANDBY_PORT" /health)"
 pass "role-check agent tells primary from standby (and a stopped server)"
+
+# --- pgFailover auto: etcd + Patroni for real (scripts/ci/check-patroni.sh) -------------------------
+ts-node scripts/ci/render-patroni.ts "$work/patroni" >&2
+patroni_out=$(bash scripts/ci/check-patroni.sh "$work/patroni" 2>&1) \
+  || fail "check-patroni.sh: $(tail -n 20 <<<"$patroni_out")"
+pass "check-patroni.sh: $(grep -c '^check-patroni: ' <<<"$patroni_out") steps (etcd, Patroni bootstrap, dynamic configuration, REST API credentials, HAProxy)"
 
 log "$passed checks passed"
 if [[ -f scripts/ci/check-observability.sh ]]; then

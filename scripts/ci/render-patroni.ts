@@ -3,6 +3,10 @@
  * addresses (inside a network namespace of the check's own), into <out-dir>:
  *   etcd-<name>.env   /etc/default/etcd of each of the 3 members (127.0.0.11-13)
  *   patroni.yml       one Patroni node (127.0.0.21), data under <out-dir>/pg
+ *   dynamic.yml       its dynamic configuration as patroni-configure applies it (= bootstrap.dcs)
+ *   dynamic-changed.yml  the same after a change: synchronous_mode on, ttl 9, pgParameters
+ *                     work_mem (a reload) and max_connections (a restart)
+ *   rest-auth         user:password of the REST API's unsafe endpoints
  *   haproxy.cfg       the PostgreSQL proxy with Patroni's checks (render/haproxy.ts)
  *   app-setup.sql     what pg-app-setup runs on the leader (renderPrimarySetupSql, no slot)
  *   app-database      the app database's name
@@ -15,8 +19,11 @@ import { etcdClientHosts, renderEtcdEnv, type EtcdMember } from "../../component
 import { renderHaproxyCfg } from "../../components/render/haproxy";
 import {
   PATRONI_BASE_CONF_NAME,
+  PATRONI_REST_USER,
   renderPatroniBaseConf,
   renderPatroniConfig,
+  renderPatroniDynamicConfig,
+  type PatroniDynamicOptions,
 } from "../../components/render/patroni";
 import { renderPrimarySetupSql } from "../../components/render/postgres";
 import { exampleRaw } from "../../test/unit/program-harness";
@@ -54,10 +61,7 @@ function main(out: string): void {
     });
     fs.writeFileSync(path.join(out, `etcd-${self.name}.env`), env);
   }
-  const patroni = renderPatroniConfig({
-    scope: "pve-ha-check",
-    self: L.node,
-    etcdHosts: etcdClientHosts(MEMBERS, L.etcdClient),
+  const dynamic: PatroniDynamicOptions = {
     timings: config.pg.failover.patroni,
     synchronous: config.pg.failover.synchronous,
     postgres: {
@@ -66,6 +70,21 @@ function main(out: string): void {
       maxSlotWalKeepSize: config.pg.maxSlotWalKeepSize,
       parameters: config.pg.parameters,
     },
+  };
+  const changed: PatroniDynamicOptions = {
+    timings: { ...dynamic.timings, ttlSeconds: dynamic.timings.ttlSeconds + 2 },
+    synchronous: !dynamic.synchronous,
+    postgres: {
+      ...dynamic.postgres,
+      parameters: { ...dynamic.postgres.parameters, work_mem: "8MB", max_connections: "150" },
+    },
+  };
+  const restPassword = "check-rest";
+  const patroni = renderPatroniConfig({
+    ...dynamic,
+    scope: "pve-ha-check",
+    self: L.node,
+    etcdHosts: etcdClientHosts(MEMBERS, L.etcdClient),
     hba: {
       database: config.pg.database,
       appUser: config.pg.appUser,
@@ -73,7 +92,12 @@ function main(out: string): void {
       replicationClients: [L.node.ip],
       appClients: ["127.0.0.1"],
     },
-    passwords: { superuser: "check-super", replication: "check-repl", rewind: "check-rewind" },
+    passwords: {
+      superuser: "check-super",
+      replication: "check-repl",
+      rewind: "check-rewind",
+      restApi: restPassword,
+    },
     restApiPort: L.restApi,
     dataDir: path.join(out, "pg", "data"),
     configDir: path.join(out, "pg", "conf"),
@@ -84,6 +108,11 @@ function main(out: string): void {
   // Debian's layout: config_dir apart from data_dir, holding the included base conf.
   fs.mkdirSync(path.join(out, "pg", "conf"), { recursive: true });
   fs.writeFileSync(path.join(out, "pg", "conf", PATRONI_BASE_CONF_NAME), renderPatroniBaseConf());
+  fs.writeFileSync(path.join(out, "dynamic.yml"), renderPatroniDynamicConfig(dynamic));
+  fs.writeFileSync(path.join(out, "dynamic-changed.yml"), renderPatroniDynamicConfig(changed));
+  fs.writeFileSync(path.join(out, "rest-auth"), `${PATRONI_REST_USER}:${restPassword}`, {
+    mode: 0o600,
+  });
   const haproxy = renderHaproxyCfg({
     primary: { name: "pg1", host: L.node.ip },
     standby: { name: "pg2", host: "127.0.0.22" },

@@ -7,8 +7,12 @@
 # of Patroni would stop PostgreSQL and could fail over.
 # Adoption: a node whose 15/main Patroni did not create is refused (a manual-mode stack switched to
 # auto, README "Switching to automatic failover"), except Debian's own empty cluster, dropped.
-# Vars: PACKAGES, PATRONI_YML, DROP_IN, CONFIG_PATH, DROP_IN_PATH, UNIT, CONF_DIR, DATA_DIR,
-# NODE_NAME, SELF_IP, REST_PORT, START_TIMEOUT_SECONDS, BASE_CONF, BASE_CONF_NAME.
+# Once healthy, the cluster's dynamic configuration (timings, synchronous_mode, PostgreSQL
+# parameters: bootstrap.dcs only counts when the cluster is made) is made DYNAMIC_CONFIG's, only
+# when it differs; a parameter PostgreSQL applies only at a restart is reported, never restarted.
+# Vars: PACKAGES, PATRONI_YML, DYNAMIC_CONFIG, DYNAMIC_PATH, DYNAMIC_TIMEOUT_SECONDS, SCOPE,
+# DROP_IN, CONFIG_PATH, DROP_IN_PATH, UNIT, CONF_DIR, DATA_DIR, NODE_NAME, SELF_IP, REST_PORT,
+# START_TIMEOUT_SECONDS, BASE_CONF, BASE_CONF_NAME.
 set -Eeuo pipefail
 
 readonly DEBIAN_UNIT=postgresql@15-main.service
@@ -24,6 +28,100 @@ http_status() {
   [[ "$answer" =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && printf '%s' "${BASH_REMATCH[1]}"
   return 0
 }
+
+# --- dynamic configuration: begin (scripts/ci/check-patroni.sh runs this part as it is) ---
+# Uses CONFIG_PATH, DYNAMIC_PATH, DYNAMIC_TIMEOUT_SECONDS, DATA_DIR, NODE_NAME, SCOPE, SELF_IP,
+# REST_PORT and lib.sh's log, die, pg_query.
+
+# patronictl_node <args...>: patronictl as postgres with this node's file (etcd, REST credentials).
+patronictl_node() {
+  (cd / && runuser -u postgres -- patronictl -c "$CONFIG_PATH" "$@")
+}
+
+# http_body <host> <port> <path>: the body of GET <path>, "" when nothing answers.
+http_body() {
+  local answer
+  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
+  answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
+    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
+    "$1" "$2" "$3" 2>/dev/null) || answer=""
+  [[ "$answer" == *$'\r\n\r\n'* ]] && printf '%s' "${answer#*$'\r\n\r\n'}"
+  return 0
+}
+
+# dynamic_patch <desired.yml>: reads the cluster's configuration (show-config) on stdin, prints
+# the patch for `edit-config --apply`: the desired file, plus null (Patroni's "remove") for each
+# postgresql.parameters entry the cluster has and the file has not. Keys the file does not name
+# (pause, an operator's slots) stay as they are. python3 and PyYAML come with Patroni.
+dynamic_patch() {
+  python3 -c '
+import json, sys, yaml
+with open(sys.argv[1]) as f:
+    desired = yaml.safe_load(f)
+current = yaml.safe_load(sys.stdin) or {}
+have = (current.get("postgresql") or {}).get("parameters") or {}
+want = desired["postgresql"]["parameters"]
+for name in sorted(set(have) - set(want)):
+    want[name] = None
+print(json.dumps(desired, indent=1, sort_keys=True))
+' "$1"
+}
+
+# dynamic_taken: true once this node's Patroni runs with the cluster's dynamic configuration (its
+# cache patroni.dynamic.json, saved after a cycle took it, equals show-config's).
+dynamic_taken() {
+  local current
+  current=$(patronictl_node show-config 2>/dev/null) || return 1
+  python3 -c '
+import json, sys, yaml
+with open(sys.argv[1]) as f:
+    local = json.load(f)
+sys.exit(0 if local == yaml.safe_load(sys.stdin) else 1)
+' "$DATA_DIR/patroni.dynamic.json" <<<"$current" 2>/dev/null
+}
+
+# apply_dynamic_config: makes the cluster's dynamic configuration DYNAMIC_PATH's. `patronictl
+# edit-config --apply` compares and writes only when it differs, with etcd's compare-and-swap on
+# the key's revision: both nodes may run this at once, the one that loses reads again and finds
+# nothing left to change. Then waits, bounded, until this node's Patroni has taken it, and says
+# whether PostgreSQL here needs a restart (Patroni's pending_restart). It never restarts: a
+# restart of the leader stops writes, and the order of the nodes is the operator's choice.
+# Prints "dynamic configuration changed|unchanged; restart pending|no restart pending".
+apply_dynamic_config() {
+  local deadline=$((SECONDS + DYNAMIC_TIMEOUT_SECONDS)) current="" patch out="" state pending
+  while :; do
+    out=""
+    if current=$(patronictl_node show-config 2>&1) \
+      && patch=$(dynamic_patch "$DYNAMIC_PATH" <<<"$current") \
+      && out=$(patronictl_node edit-config --apply - --force --quiet <<<"$patch" 2>&1); then
+      break
+    fi
+    ((SECONDS < deadline)) \
+      || die "the dynamic configuration was not applied after ${DYNAMIC_TIMEOUT_SECONDS}s: ${out:-$current}"
+    log "dynamic configuration: trying again (${out:-$current})"
+    sleep 1
+  done
+  state=unchanged
+  [[ "$out" != *"Configuration changed"* ]] || state=changed
+  log "dynamic configuration $state (patronictl -c $CONFIG_PATH show-config)"
+  until dynamic_taken; do
+    ((SECONDS < deadline)) \
+      || die "Patroni on $NODE_NAME has not taken the cluster's dynamic configuration after" \
+        "${DYNAMIC_TIMEOUT_SECONDS}s ($DATA_DIR/patroni.dynamic.json differs from show-config)"
+    sleep 1
+  done
+  pending="no restart pending"
+  if [[ "$(http_body "$SELF_IP" "$REST_PORT" /patroni)" == *'"pending_restart": true'* ]]; then
+    pending="restart pending"
+    log "PostgreSQL on $NODE_NAME needs a restart for a changed parameter" \
+      "($(pg_query "SELECT string_agg(name, ', ' ORDER BY name) FROM pg_settings WHERE pending_restart"))," \
+      "which a deploy never does: patronictl -c $CONFIG_PATH restart $SCOPE --pending restarts" \
+      "each node that needs it, one after the other; the leader restarts in place (writes pause" \
+      "for seconds, no failover). Until then PostgreSQL runs with the old value"
+  fi
+  echo "dynamic configuration $state; $pending"
+}
+# --- dynamic configuration: end ---
 
 wait_network
 read -r -a packages <<<"$PACKAGES"
@@ -80,3 +178,7 @@ done
 role=replica
 [[ "$(http_status "$SELF_IP" "$REST_PORT" /primary)" != 200 ]] || role=leader
 echo "patroni on $NODE_NAME ($CONFIG_PATH $yml): PostgreSQL running, $role"
+
+# Not secret (no password in it), but only postgres needs it: patronictl runs as postgres.
+printf '%s' "$DYNAMIC_CONFIG" | write_file "$DYNAMIC_PATH" 0640 postgres:postgres >/dev/null
+apply_dynamic_config

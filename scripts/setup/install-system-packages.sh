@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the tests need: the real tools that check rendered configs
-# (nginx, haproxy, keepalived, PostgreSQL 15, promtool, amtool, shellcheck, nft), the servers of the
-# app's integration tests (PostgreSQL 15, a JRE for Kafka), the sandbox (lxc, debootstrap) and the
-# build tools of the artifacts (maven, go from the machine). Services are not started.
+# (nginx, haproxy, keepalived, PostgreSQL 15, promtool, amtool, shellcheck, nft, etcd + Patroni),
+# the servers of the app's integration tests (PostgreSQL 15, a JRE for Kafka), the sandbox (lxc,
+# debootstrap) and the build tools of the artifacts (maven, go from the machine). Services are not
+# started.
 set -Eeuo pipefail
 
 packages=(
@@ -13,6 +14,8 @@ packages=(
   prometheus prometheus-alertmanager
   prometheus-node-exporter prometheus-postgres-exporter prometheus-nginx-exporter
   shellcheck nftables
+  # pgFailover auto (scripts/ci/check-patroni.sh): etcd 3.4 and Patroni 3.0.2 as the PG nodes get them
+  etcd-server etcd-client patroni python3-etcd
   openjdk-17-jre-headless maven
   lxc debootstrap iproute2 apt-utils dpkg-dev
   librsvg2-bin fonts-dejavu-core

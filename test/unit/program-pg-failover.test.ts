@@ -5,6 +5,7 @@
  */
 import * as assert from "assert";
 import type * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import type { RawConfig } from "../../components/config";
 import { PORTS } from "../../components/config/ports";
 import {
@@ -181,6 +182,44 @@ describe("program: pgFailover auto under mocks", function () {
     );
   });
 
+  it("applies the dynamic configuration on every run: the same object as bootstrap.dcs, on both nodes", () => {
+    const texts = PG_NODES.map((n) => payloadVar(run, `${n}-patroni-configure`, "DYNAMIC_CONFIG"));
+    assert.strictEqual(texts[0], texts[1]);
+    const dynamic = parse(texts[0], { version: "1.1" }) as Record<string, unknown>;
+    for (const n of PG_NODES) {
+      const yml = parse(payloadVar(run, `${n}-patroni-configure`, "PATRONI_YML"), {
+        version: "1.1",
+      }) as { bootstrap: { dcs: unknown } };
+      assert.deepStrictEqual(yml.bootstrap.dcs, dynamic, n);
+      assert.strictEqual(
+        payloadVar(run, `${n}-patroni-configure`, "DYNAMIC_PATH"),
+        "/etc/patroni/15-main.dynamic.yml",
+      );
+    }
+    assert.strictEqual(dynamic.ttl, 7);
+    assert.strictEqual(dynamic.synchronous_mode, false);
+    assert.doesNotMatch(texts[0], MOCK_PASSWORD);
+  });
+
+  it("protects Patroni's REST API with a generated password, the same on both nodes", () => {
+    const pw = run.byName("patroni-rest-password");
+    assert.strictEqual(pw.type, "random:index/randomPassword:RandomPassword");
+    const auth = PG_NODES.map((n) => {
+      const yml = parse(payloadVar(run, `${n}-patroni-configure`, "PATRONI_YML"), {
+        version: "1.1",
+      }) as { restapi: { authentication: { username: string; password: string } } };
+      return yml.restapi.authentication;
+    });
+    assert.strictEqual(auth[0].username, "patroni");
+    assert.match(auth[0].password, MOCK_PASSWORD);
+    assert.deepStrictEqual(auth[1], auth[0]);
+    // Unlike the PostgreSQL roles' passwords, this one reaches no other step.
+    for (const r of run.resources.filter((x) => x.type === COMMAND)) {
+      if (/patroni-configure$/.test(r.name)) continue;
+      assert.ok(!String(reveal(r.inputs.stdin)).includes(auth[0].password), r.name);
+    }
+  });
+
   it("keeps every password inside secret steps: stdin secret, logging off, outputs secret, keyed triggers", () => {
     const carriers = run.resources.filter(
       (r) => r.type === COMMAND && MOCK_PASSWORD.test(String(reveal(r.inputs.stdin) ?? "")),
@@ -227,6 +266,45 @@ describe("program: pgFailover auto under mocks", function () {
   it("scrapes Patroni from the monitor and renders its alerts", () => {
     assert.match(payloadVar(run, "monitor-obs-prometheus", "PROMETHEUS_YML"), /job_name: patroni/);
     assert.match(payloadVar(run, "monitor-obs-prometheus", "RULES_YML"), /alert: PatroniFailover/);
+  });
+
+  it("re-runs both patroni-configure steps, and no etcd step, when a dynamic setting changes", async () => {
+    const triggers = (r: ProgramRun) =>
+      new Map(
+        r.resources
+          .filter((x) => x.type === COMMAND)
+          .map((x) => [x.name, JSON.stringify(reveal(x.inputs.triggers))]),
+      );
+    const base = triggers(run);
+    const again = triggers(await runProgram(exampleRaw({ ...AUTO, ...EVERY_OPTION_ON })));
+    for (const n of PG_NODES) {
+      assert.strictEqual(again.get(`${n}-patroni-configure`), base.get(`${n}-patroni-configure`));
+    }
+    const changes: RawConfig[] = [
+      { pgSynchronous: "true" },
+      { patroniTtlSeconds: "9" },
+      { pgParameters: { work_mem: "8MB" } },
+    ];
+    for (const change of changes) {
+      const changed = await runProgram(exampleRaw({ ...AUTO, ...EVERY_OPTION_ON, ...change }));
+      const after = triggers(changed);
+      for (const n of PG_NODES) {
+        const step = `${n}-patroni-configure`;
+        assert.notStrictEqual(
+          after.get(step),
+          base.get(step),
+          `${step}: ${JSON.stringify(change)}`,
+        );
+      }
+      for (const m of MEMBERS) {
+        const step = `${m}-etcd-configure`;
+        assert.strictEqual(after.get(step), base.get(step), `${step}: ${JSON.stringify(change)}`);
+      }
+      assert.notStrictEqual(
+        payloadVar(changed, "pg1-patroni-configure", "DYNAMIC_CONFIG"),
+        payloadVar(run, "pg1-patroni-configure", "DYNAMIC_CONFIG"),
+      );
+    }
   });
 
   it("previews with the passwords unknown: no secret unknown trigger", async () => {

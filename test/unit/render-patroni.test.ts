@@ -3,9 +3,12 @@ import { parse } from "yaml";
 import { PATRONI_LIMITS, PATRONI_TIMINGS_DEFAULT } from "../../components/config/pgFailover";
 import { etcdMinLeaseTtlMs } from "../../components/render/etcd";
 import {
+  PATRONI_REST_USER,
+  patroniDynamicConfig,
   patroniParameters,
   renderPatroniConfig,
   renderPatroniDropIn,
+  renderPatroniDynamicConfig,
   type PatroniConfigOptions,
 } from "../../components/render/patroni";
 import { RESTART_POLICY } from "../../components/render/restartPolicy";
@@ -24,13 +27,17 @@ const OPTS: PatroniConfigOptions = {
     replicationClients: ["10.0.0.21", "10.0.0.22"],
     appClients: ["10.0.0.11", "10.0.0.30"],
   },
-  passwords: { superuser: "s3cr'et: #1", replication: "on", rewind: "r" },
+  passwords: { superuser: "s3cr'et: #1", replication: "on", rewind: "r", restApi: "yes" },
 };
 
 interface PatroniYaml {
   scope: string;
   name: string;
-  restapi: { listen: string; connect_address: string };
+  restapi: {
+    listen: string;
+    connect_address: string;
+    authentication: { username: string; password: string };
+  };
   etcd3: { hosts: string[] };
   bootstrap: {
     dcs: {
@@ -70,10 +77,8 @@ describe("render: Patroni (pgFailover auto)", () => {
     const y = rendered();
     assert.strictEqual(y.scope, "pve-ha");
     assert.strictEqual(y.name, "pg1");
-    assert.deepStrictEqual(y.restapi, {
-      listen: "10.0.0.21:8008",
-      connect_address: "10.0.0.21:8008",
-    });
+    assert.strictEqual(y.restapi.listen, "10.0.0.21:8008");
+    assert.strictEqual(y.restapi.connect_address, "10.0.0.21:8008");
     assert.deepStrictEqual(y.etcd3.hosts, OPTS.etcdHosts);
   });
 
@@ -128,6 +133,14 @@ describe("render: Patroni (pgFailover auto)", () => {
     assert.deepStrictEqual(auth.rewind, { username: "rewind", password: "r" });
   });
 
+  it("protects the REST API's unsafe endpoints with its own user and password", () => {
+    const y = rendered();
+    assert.deepStrictEqual(y.restapi.authentication, { username: "patroni", password: "yes" });
+    assert.strictEqual(PATRONI_REST_USER, "patroni");
+    // No ctl section: patronictl -c the same file takes restapi's credentials.
+    assert.ok(!("ctl" in y));
+  });
+
   it("lets the rewind role in from both PostgreSQL nodes beside today's pg_hba", () => {
     const hba = rendered().postgresql.pg_hba;
     assert.ok(hba.some((l) => /^host\s+replication\s+replicator\s+10\.0\.0\.22\/32\s/.test(l)));
@@ -167,6 +180,7 @@ describe("render: Patroni (pgFailover auto)", () => {
         /loopWaitSeconds must be an integer from 1 to 60 \(got 0.5\)/,
       ],
       [{ passwords: { ...OPTS.passwords, rewind: "" } }, /the rewind password must not be empty/],
+      [{ passwords: { ...OPTS.passwords, restApi: "" } }, /the restApi password must not be empty/],
       [{ restApiPort: 5432 }, /restApiPort must be a free port number \(got 5432\)/],
       [{ dataDir: "relative" }, /path must be absolute \(got "relative"\)/],
     ];
@@ -190,5 +204,88 @@ describe("render: Patroni (pgFailover auto)", () => {
     const dropIn = renderPatroniDropIn();
     assert.match(dropIn, new RegExp(`^Restart=${RESTART_POLICY.restart}$`, "m"));
     assert.match(dropIn, /^\[Service\]$/m);
+  });
+});
+
+describe("render: Patroni's dynamic configuration (applied after the bootstrap)", () => {
+  const DYNAMIC = { timings: OPTS.timings, synchronous: OPTS.synchronous, postgres: OPTS.postgres };
+
+  it("renders the settings as text Patroni reads back (YAML 1.1)", () => {
+    const small = {
+      timings: { ttlSeconds: 9, loopWaitSeconds: 2, retryTimeoutSeconds: 3 },
+      synchronous: true,
+      postgres: { port: 5432, sharedBuffersMb: 128, maxSlotWalKeepSize: "2GB" },
+    };
+    const text = renderPatroniDynamicConfig({
+      ...small,
+      postgres: { ...small.postgres, parameters: { work_mem: "on", max_connections: "300" } },
+    });
+    const head = `# Patroni's dynamic configuration as the stack wants it. Rendered by pve-ha-stack
+# (render/patroni.ts); patroni-configure applies it with patronictl edit-config when it differs.
+ttl: 9
+loop_wait: 2
+retry_timeout: 3
+maximum_lag_on_failover: 1048576
+check_timeline: true
+synchronous_mode: true
+synchronous_mode_strict: false
+postgresql:
+  use_pg_rewind: true
+  use_slots: true
+  parameters:
+    shared_buffers: "128MB"
+    password_encryption: "scram-sha-256"
+`;
+    assert.strictEqual(text.slice(0, head.length), head);
+    assert.match(text, /^ {4}max_slot_wal_keep_size: "2GB"$/m);
+    // pgParameters replace the stack's default and come last, quoted (work_mem "on" stays a string).
+    assert.match(text, /^ {4}max_connections: "300"\n {4}work_mem: "on"\n$/m);
+    assert.strictEqual((text.match(/max_connections/g) ?? []).length, 1);
+    const y = parse(text, { version: "1.1" }) as { postgresql: { parameters: object } };
+    assert.strictEqual((y.postgresql.parameters as Record<string, unknown>).work_mem, "on");
+  });
+
+  it("is exactly the node's bootstrap.dcs: one object, two places", () => {
+    for (const change of [
+      {},
+      { synchronous: true },
+      { postgres: { ...OPTS.postgres, port: 5433 } },
+    ]) {
+      const o = { ...OPTS, ...change };
+      const dynamic = parse(renderPatroniDynamicConfig(o), { version: "1.1" }) as unknown;
+      assert.deepStrictEqual(dynamic, rendered(change).bootstrap.dcs);
+      assert.deepStrictEqual(dynamic, patroniDynamicConfig(o));
+    }
+  });
+
+  it("follows each setting it is made of", () => {
+    const base = renderPatroniDynamicConfig(DYNAMIC);
+    const changes = [
+      { synchronous: true },
+      { timings: { ...OPTS.timings, ttlSeconds: 10 } },
+      { timings: { ...OPTS.timings, retryTimeoutSeconds: 4, ttlSeconds: 9 } },
+      { postgres: { ...OPTS.postgres, parameters: { work_mem: "8MB" } } },
+      { postgres: { ...OPTS.postgres, sharedBuffersMb: 512 } },
+    ];
+    for (const change of changes) {
+      assert.notStrictEqual(renderPatroniDynamicConfig({ ...DYNAMIC, ...change }), base);
+    }
+    assert.strictEqual(renderPatroniDynamicConfig({ ...DYNAMIC }), base);
+  });
+
+  it("holds no password and no node's own address", () => {
+    const text = renderPatroniDynamicConfig(DYNAMIC);
+    assert.doesNotMatch(text, /\bpassword:|authentication|superuser|listen|10\.0\.0\./);
+  });
+
+  it("refuses timings Patroni would refuse", () => {
+    assert.throws(
+      () =>
+        renderPatroniDynamicConfig({
+          ...DYNAMIC,
+          timings: { ttlSeconds: 6, loopWaitSeconds: 1, retryTimeoutSeconds: 3 },
+        }),
+      /loop_wait \+ 2 x retry_timeout must be <= ttl/,
+    );
   });
 });
