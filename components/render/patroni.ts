@@ -188,7 +188,10 @@ export function patroniPgHba(hba: PgHbaOptions): string[] {
     (ip) =>
       `host    postgres        ${PATRONI_REWIND_USER.padEnd(15)} ${`${ip}/32`.padEnd(23)} scram-sha-256`,
   );
-  return [...entries, ...rewind];
+  // A replica's Patroni reads its own timeline over a local replication connection (IDENTIFY_SYSTEM,
+  // use_unix_socket_repl); without this entry /metrics says "None" and Prometheus drops the scrape.
+  const localReplication = `local   replication     ${hba.replicationUser.padEnd(15)} ${"".padEnd(23)} scram-sha-256`;
+  return [...entries, localReplication, ...rewind];
 }
 
 /**
@@ -260,6 +263,7 @@ export function renderPatroniConfig(o: PatroniConfigOptions): string {
       listen: `*:${o.postgres.port}`,
       connect_address: `${o.self.ip}:${o.postgres.port}`,
       use_unix_socket: true,
+      use_unix_socket_repl: true,
       data_dir: o.dataDir ?? PG_DATA_DIR,
       config_dir: o.configDir ?? PG_CONF_DIR,
       custom_conf: `${o.configDir ?? PG_CONF_DIR}/${PATRONI_BASE_CONF_NAME}`,

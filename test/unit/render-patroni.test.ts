@@ -124,6 +124,19 @@ describe("render: Patroni (pgFailover auto)", () => {
     assert.strictEqual(y.postgresql.config_dir, "/etc/postgresql/15/main");
     assert.strictEqual(y.postgresql.listen, "*:5432");
     assert.strictEqual(y.postgresql.connect_address, "10.0.0.21:5432");
+    // config_dir apart from data_dir: Patroni includes custom_conf instead of renaming a file
+    // initdb never wrote there.
+    assert.strictEqual(y.postgresql.custom_conf, "/etc/postgresql/15/main/postgresql.base.conf");
+  });
+
+  it("lets a replica's Patroni read its own timeline over the local socket", () => {
+    const y = rendered();
+    assert.strictEqual(y.postgresql.use_unix_socket_repl, true);
+    assert.ok(
+      y.postgresql.pg_hba.some((l: string) =>
+        /^local\s+replication\s+replicator\s+scram-sha-256$/.test(l),
+      ),
+    );
   });
 
   it("keeps passwords intact through YAML 1.1, whatever their characters", () => {
