@@ -126,7 +126,10 @@ function checkTimings(t: HaproxyCheckTimings): void {
 function patroniProxies(opts: HaproxyOptions, t: HaproxyCheckTimings, server: ServerLine): string {
   checkTimings(t);
   const servers = [opts.primary, opts.standby].map((s) => server(s)).join("\n");
-  const checks = (path: string) => `  option httpchk GET ${path}
+  // OPTIONS: Patroni answers with the status code only. HAProxy drops a check's connection as
+  // soon as it has the status, so a body Patroni was still sending ended in a logged traceback
+  // per check (ConnectionResetError), several a second on every node.
+  const checks = (path: string) => `  option httpchk OPTIONS ${path}
   http-check expect status 200
   default-server inter ${t.intervalMs}ms fall ${t.fall} rise ${t.rise} on-marked-down shutdown-sessions
 ${servers}`;

@@ -147,7 +147,7 @@ for _ in $(seq 40); do
   sleep 0.25
 done
 [[ "$state" == UP ]] || fail "HAProxy has pg1 ${state:-nowhere} in pg_primary: $(cat "$out/haproxy.log")"
-echo "check-patroni: HAProxy: pg1 UP in pg_primary (GET /primary)"
+echo "check-patroni: HAProxy: pg1 UP in pg_primary (OPTIONS /primary)"
 
 # The dynamic configuration, applied by patroni-configure'"'"'s own functions (the part between its
 # markers, with lib.sh) pointed at this node: unchanged after the bootstrap, then a change.

@@ -23,20 +23,20 @@ function section(cfg: string, header: string): string {
 describe("render: haproxy.cfg with Patroni's checks (pgFailover auto)", () => {
   const cfg = renderHaproxyCfg({ ...OPTS, patroniChecks: HAPROXY_CHECK_DEFAULT });
 
-  it("sends writes to the node that answers GET /primary 200 on Patroni's port", () => {
+  it("sends writes to the node that answers OPTIONS /primary 200 on Patroni's port", () => {
     assert.match(section(cfg, "frontend pg_read_write"), /^ {2}bind :5000$/m);
     const primary = section(cfg, "backend pg_primary");
-    assert.match(primary, /^ {2}option httpchk GET \/primary$/m);
+    assert.match(primary, /^ {2}option httpchk OPTIONS \/primary$/m);
     assert.match(primary, /^ {2}http-check expect status 200$/m);
     assert.match(primary, /^ {2}server pg1 10\.0\.0\.21:5432 check port 8008$/m);
     assert.match(primary, /^ {2}server pg2 10\.0\.0\.22:5432 check port 8008$/m);
   });
 
-  it("sends reads to the replicas (GET /replica) while one is UP, else to the primary", () => {
+  it("sends reads to the replicas (OPTIONS /replica) while one is UP, else to the primary", () => {
     const ro = section(cfg, "frontend pg_read_only");
     assert.match(ro, /^ {2}use_backend pg_replicas if \{ nbsrv\(pg_replicas\) gt 0 \}$/m);
     assert.match(ro, /^ {2}default_backend pg_primary$/m);
-    assert.match(section(cfg, "backend pg_replicas"), /^ {2}option httpchk GET \/replica$/m);
+    assert.match(section(cfg, "backend pg_replicas"), /^ {2}option httpchk OPTIONS \/replica$/m);
   });
 
   it("checks with the settings' timings and ends the sessions of a node marked DOWN", () => {
