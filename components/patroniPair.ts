@@ -36,6 +36,16 @@ import {
   type PostgresConfOptions,
 } from "./render/postgres";
 import type { ProxmoxLxcNode } from "./proxmoxLxcNode";
+import { artifactIdentity } from "./artifacts";
+import type { ArtifactSource } from "./config/types";
+import {
+  PATRONICTL_BIN,
+  PATRONI_BIN,
+  PATRONI_HOME,
+  PATRONI_VERSION,
+  PATRONI_WHEEL_PATH,
+  renderPatroniWrapper,
+} from "./render/patroniRelease";
 
 /** Bounded waits of the steps, in seconds. */
 export const PATRONI_STEP_TIMEOUTS = {
@@ -66,6 +76,8 @@ export interface PatroniPairArgs {
     restApi: pulumi.Output<string>;
     app: pulumi.Output<string>;
   };
+  /** The Patroni wheel (render/patroniRelease.ts) pushed into both PostgreSQL nodes. */
+  patroniArtifact: ArtifactSource;
   createNode: NodeFactory;
   parent: pulumi.Resource;
 }
@@ -122,7 +134,13 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
   };
   // No secret in it; it is part of the step's (keyed) trigger, so a change re-runs the step.
   const dynamicConfig = renderPatroniDynamicConfig(dynamic);
-  const patroni = nodes.map((node) => {
+  const wheelIdentity = artifactIdentity(a.patroniArtifact);
+  const patroni = nodes.map((node, i) => {
+    const pushWheel = node.pushArtifact(
+      "patroni-wheel",
+      { artifact: a.patroniArtifact, dest: PATRONI_WHEEL_PATH },
+      { dependsOn: [installs[i]] },
+    );
     const yml = pulumi
       .all([
         a.passwords.superuser,
@@ -164,10 +182,20 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
           SELF_IP: node.plan.ip,
           REST_PORT: PORTS.patroniRestApi,
           START_TIMEOUT_SECONDS: PATRONI_STEP_TIMEOUTS.patroniStart,
+          WHEEL_PATH: PATRONI_WHEEL_PATH,
+          WHEEL_IDENTITY: wheelIdentity,
+          PATRONI_HOME,
+          PATRONI_VERSION,
+          PATRONI_BIN,
+          PATRONICTL_BIN,
+          WRAPPER_PATRONI: renderPatroniWrapper("patroni"),
+          WRAPPER_PATRONICTL: renderPatroniWrapper("patronictl"),
+          ETCD_HOST: node.plan.ip,
+          ETCD_PORT: PORTS.etcdClient,
         },
       },
       // Every member healthy first: a Patroni without etcd would not start its PostgreSQL.
-      { dependsOn: etcd },
+      { dependsOn: [...etcd, pushWheel] },
     );
   });
 

@@ -1,3 +1,4 @@
+import type { ArtifactSource } from "./config/types";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -33,6 +34,8 @@ export interface PgReplicatedPairArgs {
   plans: NodePlan[];
   /** WAL archiving to the backup repository, when backups are on. */
   archive?: PostgresConfOptions["archive"];
+  /** pgFailover auto: where the Patroni wheel comes from (artifacts.patroni). */
+  patroniArtifact?: ArtifactSource;
   createNode: NodeFactory;
 }
 
@@ -290,6 +293,9 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
     postgres: PostgresConfOptions,
     hba: PgHbaOptions,
   ): PairSteps {
+    const patroniArtifact = args.patroniArtifact;
+    if (!patroniArtifact)
+      throw new Error("pgFailover auto needs the Patroni wheel (artifacts.patroni)");
     const proxy = args.createNode(args.proxy, this);
     const proxyInstall = installRolePackages(proxy, "", "auto");
     const steps = wirePatroniPair({
@@ -306,6 +312,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
         restApi: password("patroni-rest-password", this).result,
         app: this.appPassword,
       },
+      patroniArtifact,
       createNode: args.createNode,
       parent: this,
     });

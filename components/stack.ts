@@ -88,6 +88,9 @@ export class PveHaStack extends pulumi.ComponentResource implements DeployedStac
         archive: cfg.backup.enabled
           ? { command: archiveCommand(), timeoutSeconds: cfg.backup.archiveTimeoutSeconds }
           : undefined,
+        ...(cfg.pg.failover.mode === "auto"
+          ? { patroniArtifact: artifactSource(cfg, "patroni") }
+          : {}),
         createNode,
       },
       child,

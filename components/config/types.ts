@@ -22,7 +22,14 @@ export type ArtifactSource =
   | { kind: "url"; url: string; sha256?: string; sha512?: string }
   | { kind: "local"; localPath: string };
 
-export type ArtifactName = "kafka" | "jmxAgent" | "kafkaExporter" | "node" | "app" | "grafana";
+export type ArtifactName =
+  | "kafka"
+  | "jmxAgent"
+  | "kafkaExporter"
+  | "node"
+  | "app"
+  | "grafana"
+  | "patroni";
 export const ARTIFACT_NAMES: readonly ArtifactName[] = [
   "kafka",
   "jmxAgent",
@@ -30,6 +37,7 @@ export const ARTIFACT_NAMES: readonly ArtifactName[] = [
   "node",
   "app",
   "grafana",
+  "patroni",
 ];
 
 export interface NodeOverride {

@@ -127,6 +127,9 @@ ETCD_INITIAL_CLUSTER_STATE="${o.clusterState ?? "new"}"
 ETCD_INITIAL_CLUSTER_TOKEN="${o.clusterToken}"
 ETCD_HEARTBEAT_INTERVAL="${ETCD_TIMINGS_MS.heartbeat}"
 ETCD_ELECTION_TIMEOUT="${ETCD_TIMINGS_MS.election}"
+# A member cut off (link down) keeps raising its term; without pre-vote its return forces an
+# election that stalls every request for a moment, the primary's lease renewals included.
+ETCD_PRE_VOTE="true"
 # Patroni speaks the v3 API (etcd3 section); the v2 API stays off (3.4's default).
 ETCD_ENABLE_V2="false"
 `;

@@ -25,6 +25,7 @@
  * DELETE: restart, switchover, /config, ...); GET /primary, /replica, /health, /metrics stay open
  * for HAProxy and Prometheus. patronictl reads the same file (-c), so it sends them too.
  */
+import { PATRONI_BIN } from "./patroniRelease";
 import { stringify } from "yaml";
 import { PORTS } from "../config/ports";
 import {
@@ -169,12 +170,25 @@ function confValue(raw: string): string {
   return quoted[1].replace(/''/g, "'").replace(/\\\\/g, "\\");
 }
 
+/** Parameters Patroni's validator (3.1) wants as YAML integers; the rest stay strings. */
+const PATRONI_INTEGER_PARAMETERS: ReadonlySet<string> = new Set([
+  "max_connections",
+  "max_locks_per_transaction",
+  "max_prepared_transactions",
+  "max_replication_slots",
+  "max_wal_senders",
+  "max_worker_processes",
+]);
+
 /** The `name = value` lines of renderPostgresConf, minus what Patroni sets itself. */
-export function patroniParameters(postgres: PostgresConfOptions): Record<string, string> {
-  const parameters: Record<string, string> = {};
+export function patroniParameters(postgres: PostgresConfOptions): Record<string, string | number> {
+  const parameters: Record<string, string | number> = {};
   for (const line of renderPostgresConf(postgres).split("\n")) {
     const set = /^([a-z_][a-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
-    if (set && !PATRONI_OWNED.has(set[1])) parameters[set[1]] = confValue(set[2].trim());
+    if (!set || PATRONI_OWNED.has(set[1])) continue;
+    const value = confValue(set[2].trim());
+    parameters[set[1]] =
+      PATRONI_INTEGER_PARAMETERS.has(set[1]) && /^\d+$/.test(value) ? Number(value) : value;
   }
   return parameters;
 }
@@ -311,7 +325,14 @@ create_main_cluster = false
 `;
 }
 
-/** The drop-in of PATRONI_UNIT: the stack's restart policy instead of Debian's Restart=no. */
+/**
+ * The drop-in of PATRONI_UNIT: the stack's restart policy instead of Debian's Restart=no, and
+ * Patroni from PyPI (render/patroniRelease.ts) instead of Debian's /usr/bin/patroni.
+ */
 export function renderPatroniDropIn(): string {
-  return renderRestartDropIn();
+  return `${renderRestartDropIn()}
+[Service]
+ExecStart=
+ExecStart=${PATRONI_BIN} /etc/patroni/%i.yml
+`;
 }

@@ -27,6 +27,7 @@ step() {
 
 step kafka bash "$here/fetch-kafka.sh"
 step jmxAgent bash "$here/fetch-jmx-agent.sh"
+step patroni bash "$here/fetch-patroni.sh"
 # The Go module proxy may refuse kafka_exporter (it does from some networks); the stack's default
 # is then its pinned release URL, or kafkaExporterEnabled=false where nothing can be downloaded.
 OPTIONAL=1 step kafkaExporter bash "$here/build-kafka-exporter.sh"

@@ -18,7 +18,7 @@
 set -Eeuo pipefail
 
 cd "$(dirname "$0")/../.."
-for tool in unshare setpriv runuser curl python3 etcd etcdctl patroni patronictl haproxy \
+for tool in unshare setpriv runuser curl python3 etcd etcdctl haproxy \
   /usr/lib/postgresql/15/bin/postgres; do
   command -v "$tool" >/dev/null || {
     echo "check-patroni: $tool is missing (apt-get install etcd-server etcd-client patroni postgresql-15 haproxy)" >&2
@@ -39,6 +39,16 @@ for f in etcd-etcd1.env etcd-etcd2.env etcd-etcd3.env patroni.yml dynamic.yml dy
     exit 1
   }
 done
+# Patroni as the containers run it: PyPI's wheel (fetched if absent) with Debian's python3 and the
+# dependencies of Debian's patroni package.
+wheel=$(bash scripts/artifacts/fetch-patroni.sh)
+rm -rf "$out/patroni-home"
+python3 -m zipfile -e "$wheel" "$out/patroni-home"
+chmod -R a+rX "$out/patroni-home" "$out/bin"
+want=$(sed -n 's/^export const PATRONI_VERSION = "\([0-9.]*\)";$/\1/p' components/render/patroniRelease.ts)
+got=$("$out/bin/patroni" --version)
+[[ "$got" == *" $want" ]] || { echo "check-patroni: $out/bin/patroni says '$got', not $want" >&2; exit 1; }
+echo "check-patroni: Patroni $want from the wheel"
 # Patroni and PostgreSQL run as postgres: the data directory is theirs.
 chmod 0755 "$out"
 mkdir -p "$out/pg"
@@ -92,12 +102,12 @@ echo "check-patroni: etcd: 3 of 3 members healthy"
 
 # Patroni 3.0.2 validates the file and the environment: etcd reachable, ports free, bin_dir.
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups --reset-env "$@"; }
-as_postgres patroni --validate-config "$out/patroni.yml" || fail "patroni --validate-config refused patroni.yml"
+as_postgres "$out/bin/patroni" --validate-config "$out/patroni.yml" || fail "patroni --validate-config refused patroni.yml"
 echo "check-patroni: patroni --validate-config: valid"
 
 # setpriv execs Patroni: $! is Patroni itself, which a SIGTERM stops with its PostgreSQL.
 setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
-  patroni "$out/patroni.yml" >"$out/patroni.log" 2>&1 &
+  "$out/bin/patroni" "$out/patroni.yml" >"$out/patroni.log" 2>&1 &
 pids=($! "${etcd_pids[@]}")
 code=""
 for _ in $(seq 120); do
@@ -158,6 +168,7 @@ source scripts/payloads/lib.sh
 source <(sed -n "/^# --- dynamic configuration: begin/,/^# --- dynamic configuration: end ---\$/p" \
   scripts/payloads/patroni-configure.sh)
 declare -F apply_dynamic_config >/dev/null || fail "patroni-configure.sh has no apply_dynamic_config between its markers"
+PATRONICTL_BIN="$out/bin/patronictl"
 CONFIG_PATH="$out/patroni.yml" DATA_DIR="$out/pg/data" NODE_NAME=pg1 DYNAMIC_TIMEOUT_SECONDS=60
 SCOPE=$(sed -n "s/^scope: \"\(.*\)\"$/\1/p" "$out/patroni.yml") SELF_IP=${rest%:*} REST_PORT=${rest#*:}
 export PGHOST="$sock" PGPORT="$port"

@@ -25,6 +25,7 @@ import {
   renderPatroniDynamicConfig,
   type PatroniDynamicOptions,
 } from "../../components/render/patroni";
+import { renderPatroniWrapper } from "../../components/render/patroniRelease";
 import { renderPrimarySetupSql } from "../../components/render/postgres";
 import { exampleRaw } from "../../test/unit/program-harness";
 
@@ -108,6 +109,14 @@ function main(out: string): void {
   // Debian's layout: config_dir apart from data_dir, holding the included base conf.
   fs.mkdirSync(path.join(out, "pg", "conf"), { recursive: true });
   fs.writeFileSync(path.join(out, "pg", "conf", PATRONI_BASE_CONF_NAME), renderPatroniBaseConf());
+  // patroni and patronictl: the wheel the containers run, unpacked by check-patroni.sh.
+  fs.mkdirSync(path.join(out, "bin"), { recursive: true });
+  for (const entry of ["patroni", "patronictl"] as const)
+    fs.writeFileSync(
+      path.join(out, "bin", entry),
+      renderPatroniWrapper(entry, path.join(out, "patroni-home")),
+      { mode: 0o755 },
+    );
   fs.writeFileSync(path.join(out, "dynamic.yml"), renderPatroniDynamicConfig(dynamic));
   fs.writeFileSync(path.join(out, "dynamic-changed.yml"), renderPatroniDynamicConfig(changed));
   fs.writeFileSync(path.join(out, "rest-auth"), `${PATRONI_REST_USER}:${restPassword}`, {

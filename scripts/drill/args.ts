@@ -20,6 +20,8 @@ export interface DrillOptions {
   kafkaTrials: number;
   /** Scenario 10: trials of each LB-pair fault (SIGKILL nginx, pct stop, link down). */
   lbPairTrials: number;
+  /** scenario 14: trials of each fault of the PostgreSQL primary */
+  pgFailoverTrials: number;
   /** Scenario 8: seconds each link-down fault keeps the link down. */
   linkDownSeconds: number;
   /** Scenario 8: only these faults (ids such as kill-kafka1, link-lb, or node names); all if empty */
@@ -30,8 +32,8 @@ export interface DrillOptions {
   pctPath?: string;
 }
 
-export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] as const;
-/** Scenarios 8 (the hard-fault family, ~12 min) and 9-13 (host loss, LB pair, rolling updates, backups, security) run only when asked for. */
+export const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] as const;
+/** Scenarios 8 (the hard-fault family, ~12 min) and 9-14 (host loss, LB pair, rolling updates, backups, security, PostgreSQL failover) run only when asked for. */
 export const DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Named scenario families accepted by --scenarios. */
 const SCENARIO_NAMES: Readonly<Record<string, number>> = {
@@ -41,6 +43,7 @@ const SCENARIO_NAMES: Readonly<Record<string, number>> = {
   "rolling-update": 11,
   "backup-restore": 12,
   security: 13,
+  "pg-failover": 14,
 };
 
 const DEFAULTS: Omit<DrillOptions, "target"> = {
@@ -53,6 +56,7 @@ const DEFAULTS: Omit<DrillOptions, "target"> = {
   scrapeWindowSeconds: 180,
   kafkaTrials: 3,
   lbPairTrials: 3,
+  pgFailoverTrials: 3,
   linkDownSeconds: HARD_FAULT_WINDOW.linkDownDefaultS,
   hardFaults: [],
   sshOptions: [],
@@ -68,7 +72,9 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
                            rolling-update: day-2 changes through the sandbox's up under load;
                            12 or backup-restore; 13 or security: the exposure matrix from this
                            machine, a scratch namespace and an app node, /admin auth, TLS, the
-                           POST limits with two clients, secrets in the containers)
+                           POST limits with two clients, secrets in the containers; 14 or
+                           pg-failover: SIGKILL, pct stop and link down of the PostgreSQL
+                           primary with pgFailover auto, writes back, two writers, commits kept)
   --out <dir>              report directory (default reports/drill)
   --requests <n>           scenario 1 load size (default 10000)
   --concurrency <n>        scenario 1 concurrency (default 32)
@@ -77,6 +83,7 @@ export const USAGE = `usage: npm run drill -- --target sandbox|stack [options]
   --scrape-window <n>      scenario 5: seconds of steady write load whose scrapes are timed (default 180)
   --kafka-trials <n>       broker-stop trials in scenario 4 (default 3)
   --lb-pair-trials <n>     scenario 10: trials of each fault of the VIP holder (default 3)
+  --pg-failover-trials <n> scenario 14: trials of each fault of the PostgreSQL primary (default 3)
   --link-down-seconds <n>  scenario 8: how long each link stays down (default ${HARD_FAULT_WINDOW.linkDownDefaultS}, ${HARD_FAULT_WINDOW.linkDownMinS}-${HARD_FAULT_WINDOW.linkDownMaxS})
   --hard-faults <list>     scenario 8: only these faults, e.g. kill-kafka1,link-lb or a node name
   --ssh-user <user>        SSH user on every Proxmox host (stack; default: each host's sshUser of
@@ -174,6 +181,9 @@ export function parseDrillArgs(
         break;
       case "--lb-pair-trials":
         opts.lbPairTrials = positiveInt(flag, value(), 10);
+        break;
+      case "--pg-failover-trials":
+        opts.pgFailoverTrials = positiveInt(flag, value(), 10);
         break;
       case "--link-down-seconds":
         opts.linkDownSeconds = positiveInt(flag, value(), HARD_FAULT_WINDOW.linkDownMaxS);

@@ -27,6 +27,8 @@ import { lbPairDrill } from "./scenarios/s10LbPair";
 import { rollingUpdateDrill } from "./scenarios/s11RollingUpdate";
 import { backupRestoreDrill } from "./scenarios/s12BackupRestore";
 import { securityDrill } from "./scenarios/s13Security";
+import { pgFailoverDrill } from "./scenarios/s14PgFailover";
+import { settlePgRoles } from "./runtime/pgRoles";
 import { APP_ENV_FILE } from "../../components/render/app";
 import { hardFaultFilter } from "./hardFaults/plan";
 import { undoAll } from "./runtime/hardFault";
@@ -137,6 +139,7 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       kafkaTrials: o.kafkaTrials,
       ...(o.scenarios.includes(8) ? { linkDownSeconds: o.linkDownSeconds } : {}),
       ...(o.scenarios.includes(10) ? { lbPairTrials: o.lbPairTrials } : {}),
+      ...(o.scenarios.includes(14) ? { pgFailoverTrials: o.pgFailoverTrials } : {}),
       scenarios: o.scenarios.join(","),
     },
     errors: {},
@@ -170,6 +173,10 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
       "security: exposure matrix, /admin auth, TLS, POST limits, secrets",
       async () => void (results.security = await securityDrill(ctx)),
     ],
+    14: [
+      "PostgreSQL automatic failover: SIGKILL, stop, link down of the primary",
+      async () => void (results.pgFailover = await pgFailoverDrill(ctx, o.pgFailoverTrials)),
+    ],
     10: [
       "LB pair: faults of the VIP holder",
       async () => void (results.lbPair = await lbPairDrill(ctx)),
@@ -177,7 +184,7 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
   };
   // Scenario 5 runs before the fault drills so its scrape figures describe a healthy stack.
   // Scenario 13 last: its brute-force test leaves this machine rate-limited on /admin for a minute.
-  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 11, 12, 9, 13].filter((id) =>
+  const order = [1, 2, 3, 5, 4, 6, 7, 8, 10, 14, 11, 12, 9, 13].filter((id) =>
     o.scenarios.includes(id),
   );
   for (const id of order) {
@@ -185,6 +192,11 @@ async function runScenarios(ctx: DrillContext): Promise<DrillResults> {
     const started = Date.now();
     console.log(`scenario ${id}: ${title}`);
     try {
+      // pgFailover auto: the primary is whichever node Patroni made it; find it before each one.
+      if (!(await settlePgRoles(ctx, 90_000)))
+        console.error(
+          `  no single PostgreSQL primary found within 90 s; keeping ${ctx.pgPrimary.name}`,
+        );
       await run();
     } catch (e) {
       results.errors[id] = (e as Error).message;

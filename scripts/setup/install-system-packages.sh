@@ -14,8 +14,9 @@ packages=(
   prometheus prometheus-alertmanager
   prometheus-node-exporter prometheus-postgres-exporter prometheus-nginx-exporter
   shellcheck nftables
-  # pgFailover auto (scripts/ci/check-patroni.sh): etcd 3.4 and Patroni 3.0.2 as the PG nodes get them
-  etcd-server etcd-client patroni python3-etcd
+  # pgFailover auto (scripts/ci/check-patroni.sh): etcd 3.4 and Debian's patroni (its dependencies)
+  # as the PG nodes get them; pip fetches the Patroni wheel they run (scripts/artifacts/fetch-patroni.sh)
+  etcd-server etcd-client patroni python3-etcd python3-pip
   openjdk-17-jre-headless maven
   lxc debootstrap iproute2 apt-utils dpkg-dev
   librsvg2-bin fonts-dejavu-core

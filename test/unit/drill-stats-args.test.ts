@@ -107,8 +107,8 @@ describe("drill arguments", () => {
     );
     assert.throws(() => parseDrillArgs(["--target", "sandbox", "--out"]), /--out needs a value/);
     assert.throws(
-      () => parseScenarioList("1,14"),
-      /unknown scenario "14" \(valid: 1-13, hard-faults, host-loss, lb-pair, rolling-update, backup-restore, security; got 1,14\)/,
+      () => parseScenarioList("1,15"),
+      /unknown scenario "15" \(valid: 1-14, hard-faults, host-loss, lb-pair, rolling-update, backup-restore, security, pg-failover; got 1,15\)/,
     );
   });
 });

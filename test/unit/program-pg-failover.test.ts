@@ -153,8 +153,8 @@ describe("program: pgFailover auto under mocks", function () {
 
   it("asks Patroni's REST API from HAProxy, with the check timings of the settings", () => {
     const cfg = payloadVar(run, "pgproxy-haproxy-configure", "HAPROXY_CFG");
-    assert.match(cfg, /option httpchk GET \/primary/);
-    assert.match(cfg, /option httpchk GET \/replica/);
+    assert.match(cfg, /option httpchk OPTIONS \/primary/);
+    assert.match(cfg, /option httpchk OPTIONS \/replica/);
     assert.match(cfg, /default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions/);
     assert.match(
       cfg,

@@ -84,6 +84,7 @@ describe("program: other shapes and index.ts", function () {
       "lbVirtualIp",
       "nodes",
       "pgBackup",
+      "pgFailover",
       "pgPrimary",
       "pgStandby",
       "prometheusUrl",

@@ -40,6 +40,7 @@ describe("render: etcd member (pgFailover auto)", () => {
     assert.strictEqual(env.ETCD_INITIAL_CLUSTER_TOKEN, "pve-ha-1");
     assert.strictEqual(env.ETCD_DATA_DIR, "/var/lib/etcd/pve-ha");
     assert.strictEqual(env.ETCD_ENABLE_V2, "false");
+    assert.strictEqual(env.ETCD_PRE_VOTE, "true");
   });
 
   it("uses LAN timings: heartbeat 100 ms, election 1000 ms", () => {

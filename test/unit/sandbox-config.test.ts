@@ -37,6 +37,7 @@ describe("sandbox config overlay", () => {
       "kafka",
       "kafkaExporter",
       "node",
+      "patroni",
     ]);
     assert.equal(artifacts.kafka.localPath, "/repo/.cache/artifacts/kafka.tgz");
   });

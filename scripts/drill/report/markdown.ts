@@ -12,6 +12,7 @@ import { ms, num, pct, table, yesNo } from "./format";
 import { hardFaultsSection } from "./hardFaults";
 import { hostLossSection } from "./hostLoss";
 import { lbPairSection } from "./lbPair";
+import { pgFailoverSection } from "./pgFailover";
 import { restoreSection } from "./restore";
 import { securitySection } from "../security/result";
 import { rollingSection } from "./rolling";
@@ -537,6 +538,7 @@ export function renderMarkdownReport(r: DrillResults, checks: readonly Check[]):
     ...hardFaultsSection(r),
     ...hostLossSection(r),
     ...lbPairSection(r),
+    ...pgFailoverSection(r),
     ...rollingSection(r),
     ...restoreSection(r),
     ...securitySection(r.security, table),
