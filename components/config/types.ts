@@ -23,13 +23,7 @@ export type ArtifactSource =
   | { kind: "local"; localPath: string };
 
 export type ArtifactName =
-  | "kafka"
-  | "jmxAgent"
-  | "kafkaExporter"
-  | "node"
-  | "app"
-  | "grafana"
-  | "patroni";
+  "kafka" | "jmxAgent" | "kafkaExporter" | "node" | "app" | "grafana" | "patroni";
 export const ARTIFACT_NAMES: readonly ArtifactName[] = [
   "kafka",
   "jmxAgent",
