@@ -676,6 +676,25 @@ export function hostLossChecks(h: HostLossResult): Check[] {
       ...absorbedChecks(9, { ...run, name: `${h.host} lost` }, h.consumerPause, HOST_LOSS_BOUNDS),
     );
   }
+  const pg = h.pg;
+  if (pg?.primaryLost && !h.outages.includes("haproxy")) {
+    const bound = PG_FAILOVER_BOUNDS.maxWritesBackS;
+    out.push(
+      c(
+        `the PG primary's host: writes through HAProxy back within ${bound} s (pgFailover auto)`,
+        pg.writesBackS !== null && pg.writesBackS <= bound,
+        `${pg.writesBackS === null ? "never" : `${pg.writesBackS.toFixed(1)} s`}; primary ${pg.primaryBefore} lost; ${pg.commits.ok}/${pg.commits.attempts} direct commits, ${pg.committedLost} committed rows lost${pg.synchronous ? "" : " (asynchronous)"}`,
+      ),
+    );
+    if (pg.synchronous)
+      out.push(
+        c(
+          "every commit that returned is on the new primary (synchronous)",
+          pg.committedLost === 0 && pg.commits.ok > 0,
+          `${pg.committedLost} of ${pg.commits.ok} committed rows missing`,
+        ),
+      );
+  }
   return out;
 }
 

@@ -280,6 +280,18 @@ export interface HostLossResult {
   /** probes still failing when the bound ran out (empty when all served) */
   notServing: string[];
   after: AfterHeal | null;
+  /**
+   * pgFailover auto: the direct-commit probe through HAProxy across the loss (scenario 14's), from
+   * an app node off the lost host; which node was primary, and whether the loss took it.
+   */
+  pg?: {
+    primaryBefore: string;
+    primaryLost: boolean;
+    synchronous: boolean;
+    writesBackS: number | null;
+    commits: { attempts: number; ok: number };
+    committedLost: number;
+  };
 }
 
 export interface HostLossesResult {

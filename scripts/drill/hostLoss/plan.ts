@@ -38,8 +38,10 @@ export function hostLossPlans(outputs: StackOutputs): HostLossSpec[] | null {
       // An LB pair (keepalived VIP) survives one LB's loss; the host must hold all of them.
       const lbs = outputs.nodes.filter((n) => layerOf(outputs, n) === "lb");
       const takesEveryLb = lbs.every((n) => sorted.some((x) => x.vmid === n.vmid));
+      // pgFailover auto: Patroni promotes the other node, so the primary is no single point.
+      const auto = outputs.pgFailover.mode === "auto";
       const outages = (["lb", "pg-primary", "haproxy"] as const).filter((l) =>
-        l === "lb" ? has(l) && takesEveryLb : has(l),
+        l === "lb" ? has(l) && takesEveryLb : l === "pg-primary" ? !auto && has(l) : has(l),
       );
       return {
         host,

@@ -1,5 +1,6 @@
 import { FAULT_BOUNDS, HOST_LOSS_BOUNDS } from "../bounds";
 import { hostLossChecks } from "../conditions";
+import { PG_FAILOVER_BOUNDS } from "../pgFailover/plan";
 import { outageText, type Outage } from "../hostLoss/plan";
 import type { DrillResults, HostLossResult } from "../types";
 import { failedCell } from "./failedCell";
@@ -14,6 +15,14 @@ export function servingCell(h: HostLossResult): string {
     probes.push(`consumed ${w.stored === null ? "unknown (primary unreadable)" : w.stored}`);
   }
   return probes.join(", ") || "–";
+}
+
+/** pgFailover auto: whether the loss took the primary, when writes came back, commits kept. */
+export function pgCell(h: HostLossResult): string {
+  const pg = h.pg;
+  if (!pg) return "–";
+  const back = pg.writesBackS === null ? "never" : `${num(pg.writesBackS)} s`;
+  return `${pg.primaryBefore}${pg.primaryLost ? " lost" : " kept"}, back after ${back}, ${pg.commits.ok - pg.committedLost}/${pg.commits.ok} commits kept`;
 }
 
 /** One row of the per-host table. */
@@ -32,6 +41,7 @@ export function hostLossRow(h: HostLossResult): string[] {
     run ? `${run.acked} / ${run.stored} / ${run.missing.length}` : "–",
     run ? String(run.duplicates ?? "–") : "–",
     h.writablePrimaries.length ? `max ${Math.max(...h.writablePrimaries)}` : "–",
+    pgCell(h),
     a
       ? `${a.standbyStreaming ? "streaming" : "NOT streaming"}, ${a.replicaIdentical ? "identical" : "DIFFERENT"}`
       : "–",
@@ -67,6 +77,7 @@ export function hostLossSection(r: DrillResults): string[] {
         "acked / stored / lost",
         "duplicates",
         "writable PG nodes",
+        "PG primary (auto): writes back, commits kept",
         "replication after",
         "Kafka after",
         "everything serving after the restart",
@@ -82,7 +93,7 @@ export function hostLossSection(r: DrillResults): string[] {
           `- ${l.host}: ${outageText(l.outages as Outage[]) ?? ""}; held to the paper's bars only (no split brain, no acknowledged message lost, catch-up after the restart, writes back within ${b.maxHostBackS} s).`,
       ),
     "",
-    `Bars: every host: 0 acknowledged messages lost, 0 duplicates, never two writable PostgreSQL nodes, after the restart the standby streams with identical rows and every partition has a full ISR with every controller voter caught up, every lost layer and the LB serve again within ${b.maxHostBackS} s of the restart. A host holding none of the single points (LB, HAProxy, PG primary; no automatic PostgreSQL failover yet): ≤ ${HOST_LOSS_BOUNDS.maxFailedPct} % failed requests and no-ack gap ≤ ${HOST_LOSS_BOUNDS.maxNoAckGapS} s, with a broker among its containers also consumer pause ≤ ${HOST_LOSS_BOUNDS.maxConsumerPauseS} s. Probes during the loss run about once a second (HTTP 2 s timeout; the HAProxy probes from a PostgreSQL container off the lost host); "Kafka acks via LB" counts writes acknowledged through the LB while the host was down, "consumed" the rows of the load stored meanwhile (read on the primary).`,
+    `Bars: every host: 0 acknowledged messages lost, 0 duplicates, never two writable PostgreSQL nodes, after the restart the standby streams with identical rows and every partition has a full ISR with every controller voter caught up, every lost layer and the LB serve again within ${b.maxHostBackS} s of the restart. A host holding none of the single points (LB, HAProxy, and with pgFailover manual the PG primary): ≤ ${HOST_LOSS_BOUNDS.maxFailedPct} % failed requests and no-ack gap ≤ ${HOST_LOSS_BOUNDS.maxNoAckGapS} s, with a broker among its containers also consumer pause ≤ ${HOST_LOSS_BOUNDS.maxConsumerPauseS} s. Probes during the loss run about once a second (HTTP 2 s timeout; the HAProxy probes from a PostgreSQL container off the lost host); "Kafka acks via LB" counts writes acknowledged through the LB while the host was down, "consumed" the rows of the load stored meanwhile (read on the primary). With pgFailover auto, scenario 14's direct-commit probe runs across each loss from an app node that stays; losing the primary's host must have writes through HAProxy back within ${PG_FAILOVER_BOUNDS.maxWritesBackS} s (unless the host also holds HAProxy).`,
     "",
     `Timelines: ${h.losses
       .filter((l) => l.run?.timelinePng || l.run?.timelineSvg)

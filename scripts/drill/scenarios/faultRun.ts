@@ -20,6 +20,7 @@ import { newRecorder, type LoadSpec } from "../runtime/load";
 import { runScheduledLoad } from "../runtime/scheduledLoad";
 import { setNodeRunning } from "../runtime/nodes";
 import { pctExec } from "../runtime/pct";
+import { settlePgRoles } from "../runtime/pgRoles";
 
 /** A fault other than `pct stop`: injected at stopAtS, healed at restoreAtS. */
 export interface FaultAction {
@@ -155,8 +156,10 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     try {
       stored = await countWithPrefix(ctx, ctx.pgPrimary, series.prefix);
     } catch {
-      // primary unreachable (e.g. the PG drill): keep the last known count
+      // primary unreachable (e.g. the PG drill): keep the last known count; with pgFailover
+      // auto another node may be the primary by now (one look, no wait)
       unreadMs.push(Date.now() - t0);
+      await settlePgRoles(ctx, 0);
     }
     samples.push([Date.now() - t0, rec.acked.length, stored]);
   };
@@ -231,6 +234,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
   await sampler;
   await sampleOnce();
 
+  await settlePgRoles(ctx, 60_000);
   const storedUids = await uidsWithPrefix(ctx, ctx.pgPrimary, series.prefix);
   const duplicates = await duplicateRows(ctx, ctx.pgPrimary, series.prefix);
   const missing = rec.acked.map(([, uid]) => uid).filter((uid) => !storedUids.has(uid));

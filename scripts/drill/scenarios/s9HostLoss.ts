@@ -14,6 +14,11 @@ import {
   type ServingProbe,
 } from "./hardFaultProbes";
 import { writablePrimaries } from "./s6Failover";
+import { PG_FAILOVER_BOUNDS, writesBackS } from "../pgFailover/plan";
+import { runCommitProbe } from "../runtime/commitProbe";
+import { uidsWithPrefix } from "../runtime/db";
+import { settlePgRoles } from "../runtime/pgRoles";
+import { uidSeries } from "../uid";
 
 const since = (t: number): number => (Date.now() - t) / 1000;
 
@@ -128,8 +133,23 @@ async function runHostLoss(ctx: DrillContext, spec: HostLossSpec): Promise<HostL
     after: null,
   };
   const kafka: { after: Awaited<ReturnType<typeof kafkaAfterHeal>> | null } = { after: null };
+  // pgFailover auto: commits through HAProxy counted across the loss, from an app node that stays.
+  const auto = ctx.outputs.pgFailover.mode === "auto";
+  if (auto) await settlePgRoles(ctx, PG_FAILOVER_BOUNDS.settleS * 1000, true);
+  const primaryBefore = ctx.pgPrimary;
+  const prober = ctx.appNodes.find((n) => !spec.nodes.some((x) => x.vmid === n.vmid));
+  const probeSeries = uidSeries(ctx.runId, ctx.nextPhase());
+  let downAt = 0;
+  const probe =
+    auto && prober
+      ? runCommitProbe(ctx, prober, {
+          prefix: `${probeSeries.prefix}4000-8000-`,
+          durationMs: (w.leadS + w.downS + w.tailS) * 1000,
+          intervalMs: PG_FAILOVER_BOUNDS.commitIntervalMs,
+          timeoutMs: PG_FAILOVER_BOUNDS.commitTimeoutMs,
+        }).catch((e: Error) => e)
+      : null;
   try {
-    let downAt = 0;
     const action = hostAction(ctx, spec);
     const inject = action.inject;
     action.inject = async () => {
@@ -162,13 +182,29 @@ async function runHostLoss(ctx: DrillContext, spec: HostLossSpec): Promise<HostL
         kafka.after = await kafkaAfterHeal(ctx);
       },
     });
+    const attempts = probe ? await probe : null;
+    if (attempts instanceof Error) throw attempts;
+    await settlePgRoles(ctx, PG_FAILOVER_BOUNDS.settleS * 1000, true);
     const pg = await replicationAfterHeal(ctx);
     result.writablePrimaries.push(await writablePrimaries(ctx));
     const after: AfterHeal | null = kafka.after ? { ...pg, ...kafka.after } : null;
+    if (attempts) {
+      const stored = await uidsWithPrefix(ctx, ctx.pgPrimary, probeSeries.prefix);
+      const ok = attempts.filter((a) => a.ok);
+      result.pg = {
+        primaryBefore: primaryBefore.name,
+        primaryLost: spec.nodes.some((n) => n.vmid === primaryBefore.vmid),
+        synchronous: ctx.outputs.pgFailover.synchronous,
+        writesBackS: writesBackS(attempts, downAt),
+        commits: { attempts: attempts.length, ok: ok.length },
+        committedLost: ok.filter((a) => !stored.has(a.uid)).length,
+      };
+    }
     return { ...result, after };
   } catch (e) {
     // runFault started the containers again (its heal runs in a finally); ctx.stopped holds any
     // whose start failed, which the scenario runner starts again.
+    if (probe) await probe;
     return { ...result, error: (e as Error).message };
   }
 }
