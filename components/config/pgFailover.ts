@@ -1,7 +1,7 @@
 /**
- * Automatic PostgreSQL failover (pgFailover auto: Patroni 3.0.2 + etcd 3.4, Debian 12): the
- * timings and the arithmetic behind their defaults. The default mode stays "manual" until the
- * sandbox's drills have measured auto (config/failoverPlan.ts: who runs what).
+ * Automatic PostgreSQL failover (pgFailover auto, the default: Patroni 3.1.2 from PyPI + etcd 3.4
+ * from Debian 12): the timings and the arithmetic behind their defaults (config/failoverPlan.ts:
+ * who runs what; render/patroniRelease.ts: why that Patroni).
  *
  * Target: writes through HAProxy resume within 10 s after the primary's node fails.
  *
@@ -10,19 +10,21 @@
  *   after the fault. The member key shares that lease and expires with it, so the replica asks
  *   no silent REST API before the race: its watch on the key fires, it takes the lock and
  *   promotes (pg_ctl promote, about 1 s). HAProxy marks it UP after `rise` checks, at most
- *   rise x inter later. Defaults: 7 + 1 + 1 x 0.5 = 8.5 s worst case.
+ *   rise x inter later. Defaults: 6 + 1 + 1 x 0.5 = 7.5 s worst case. With ttl 7 and
+ *   retry_timeout 3 the sandbox measured 8.9-9.0 s for a stopped or cut-off primary: too close
+ *   to the bound.
  * - Graceful stop (systemctl stop, container shutdown): Patroni stops PostgreSQL and deletes the
  *   leader key; the replica promotes at once: about 1-2 s + 0.5 s.
- * - SIGKILL of the postmaster alone: Patroni (still the lock holder) starts it again in place at
- *   its next cycle (<= loop_wait) and crash recovery runs: no failover, no lost commit.
+ * - SIGKILL of Patroni and the postmaster together: systemd starts Patroni again; still the lock
+ *   holder, it runs crash recovery and promotes in place (no failover, no lost commit).
  * - A partitioned primary stops being a primary before the replica may take over: it demotes
  *   when a lease renewal has failed for retry_timeout, i.e. within loop_wait + 2 x retry_timeout
  *   <= ttl (Patroni's rule), and HAProxy's on-marked-down ends the sessions it still had.
  *
- * retry_timeout 3 s outlasts an etcd leader election (election timeout 1 s, randomised up to
- * 2 s, see etcd.ts), so losing the etcd leader never demotes a healthy primary; loop_wait 1 s
- * then leaves ttl >= 1 + 2 x 3 = 7. Patroni's docs from 3.2 on name 20 s as the smallest ttl
- * (3.0.2 enforces none): an upgrade past Debian 12's 3.0.2 must revisit these numbers.
+ * retry_timeout 2 s covers an etcd leader election (election timeout 1 s, see etcd.ts; pre-vote
+ * keeps a returning member from forcing one), so losing the etcd leader rarely demotes a healthy
+ * primary, and a demotion costs seconds, never data. Patroni 3.2 and later raise a ttl below 20 s
+ * to 20 (render/patroniRelease.ts), which would put a hard loss past the 10 s bound.
  */
 
 export type PgFailoverMode = "manual" | "auto";
@@ -41,9 +43,9 @@ export interface HaproxyCheckTimings {
 }
 
 export const PATRONI_TIMINGS_DEFAULT: PatroniTimings = {
-  ttlSeconds: 7,
+  ttlSeconds: 6,
   loopWaitSeconds: 1,
-  retryTimeoutSeconds: 3,
+  retryTimeoutSeconds: 2,
 };
 
 export const HAPROXY_CHECK_DEFAULT: HaproxyCheckTimings = { intervalMs: 500, fall: 2, rise: 1 };

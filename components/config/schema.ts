@@ -380,9 +380,9 @@ export const SCALAR_SETTINGS = {
   },
   pgFailover: {
     type: "string",
-    default: "manual",
+    default: "auto",
     description:
-      "PostgreSQL failover: manual (promote by hand) or auto (Patroni + etcd elect and promote; not yet exercised in the sandbox).",
+      "PostgreSQL failover: auto (Patroni + etcd elect and promote within seconds) or manual (the paper's: promote by hand).",
   },
   pgSynchronous: {
     type: "boolean",
@@ -392,7 +392,7 @@ export const SCALAR_SETTINGS = {
   },
   patroniTtlSeconds: {
     type: "integer",
-    default: 7,
+    default: 6,
     description:
       "pgFailover auto: Patroni ttl, the most a lost primary keeps the leader lock (loop_wait + 2 x retry_timeout <= ttl).",
   },
@@ -403,7 +403,7 @@ export const SCALAR_SETTINGS = {
   },
   patroniRetryTimeoutSeconds: {
     type: "integer",
-    default: 3,
+    default: 2,
     description:
       "pgFailover auto: Patroni retry_timeout; an etcd or PostgreSQL outage shorter than this demotes no primary.",
   },

@@ -77,7 +77,7 @@ describe("pgFailover auto: etcd members and the witness's host", () => {
       'pgFailover: auto: losing host "pve1" takes 2 of the 3 etcd members (pg1, pgproxy): no quorum, so Patroni demotes the primary and nothing takes writes; put the witness pgproxy on a third host with nodes.pgproxy.proxmoxNode (pg1 and pg2 with nodes.<name>.proxmoxNode), or set allowUnsafePlacement: true',
     ]);
     // The same layout with manual failover has no etcd to lose.
-    assert.deepStrictEqual(failoverErrors(threeHostsRaw(pinned)), []);
+    assert.deepStrictEqual(failoverErrors(threeHostsRaw({ ...pinned, pgFailover: "manual" })), []);
     assert.deepStrictEqual(
       parseConfig(threeHostsRaw({ ...AUTO, ...pinned, allowUnsafePlacement: "true" })).errors,
       [],
@@ -179,7 +179,7 @@ describe("pgFailover in the stack outputs", () => {
       etcdMembers: ["pg1", "pg2", "pgproxy"],
       etcdEndpoints: ["192.168.100.13:2379", "192.168.100.14:2379", "192.168.100.15:2379"],
       synchronous: false,
-      writeResumeBoundMs: 8500,
+      writeResumeBoundMs: 7500,
     });
     const manual = configOf(exampleRaw());
     assert.deepStrictEqual(pgFailoverEndpoint(manual, planNodes(manual)).mode, "manual");

@@ -20,11 +20,14 @@ function withSettings(changes: RawConfig): RawConfig {
 }
 
 describe("config: pgFailover and the Patroni/HAProxy timings", () => {
-  it("keeps manual failover by default and reads the timings' defaults", () => {
-    pulumi.runtime.setAllConfig(runtimeConfigOf(exampleRaw()));
+  it("fails over automatically by default and reads the timings' defaults", () => {
+    // exampleRaw() pins manual for the paper's tests: without the key the stack is auto.
+    const unset = exampleRaw();
+    delete unset.pgFailover;
+    pulumi.runtime.setAllConfig(runtimeConfigOf(unset));
     const cfg = loadConfig(new pulumi.Config("pve-ha-stack"));
     assert.deepStrictEqual(cfg.pg.failover, {
-      mode: "manual",
+      mode: "auto",
       synchronous: false,
       patroni: PATRONI_TIMINGS_DEFAULT,
       haproxyCheck: HAPROXY_CHECK_DEFAULT,
@@ -54,7 +57,7 @@ describe("config: pgFailover and the Patroni/HAProxy timings", () => {
 
   it("lets writes resume within 10 s of a hard loss of the primary with the defaults", () => {
     assert.strictEqual(patroniTimingRuleProblem(PATRONI_TIMINGS_DEFAULT), undefined);
-    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 8500);
+    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 7500);
   });
 
   it("accepts auto with synchronous mode", () => {
@@ -95,7 +98,7 @@ describe("config: pgFailover and the Patroni/HAProxy timings", () => {
       "timings that break loop_wait + 2 x retry_timeout <= ttl",
       { patroniRetryTimeoutSeconds: "4" },
       [
-        "patroniTtlSeconds, patroniLoopWaitSeconds, patroniRetryTimeoutSeconds: loop_wait + 2 x retry_timeout must be <= ttl (1 + 2 x 4 = 9 > 7)",
+        "patroniTtlSeconds, patroniLoopWaitSeconds, patroniRetryTimeoutSeconds: loop_wait + 2 x retry_timeout must be <= ttl (1 + 2 x 4 = 9 > 6)",
       ],
     ],
   ];

@@ -49,10 +49,16 @@ export function exampleRaw(overrides: RawConfig = {}): RawConfig {
   return {
     ...rawConfigFromStackYaml(text),
     ...PLACEHOLDER_SECRETS,
+    // The paper's PostgreSQL layer, which most program tests were written for. The stack's
+    // default is auto: program-pg-failover.test.ts drives it (exampleRaw(AUTO_FAILOVER)).
+    pgFailover: "manual",
     ...overrides,
     artifacts: JSON.stringify(artifacts),
   };
 }
+
+/** The stack's default failover mode, which exampleRaw() leaves for manual unless asked. */
+export const AUTO_FAILOVER = { pgFailover: "auto" };
 
 /** A mock input that the program marked secret arrives wrapped; this tells and unwraps it. */
 /**

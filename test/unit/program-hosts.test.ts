@@ -84,6 +84,8 @@ describe("placement over several Proxmox hosts", () => {
     );
     assert.deepStrictEqual(errors, [
       'placement: losing host "pve2" takes both PostgreSQL nodes (pg1, pg2); move nodes with nodes.<name>.proxmoxNode, add a host, or set allowUnsafePlacement: true',
+      // pgFailover auto (the default): the two etcd members on the PostgreSQL nodes go with them.
+      'pgFailover: auto: losing host "pve2" takes 2 of the 3 etcd members (pg1, pg2): no quorum, so Patroni demotes the primary and nothing takes writes; put the witness pgproxy on a third host with nodes.pgproxy.proxmoxNode (pg1 and pg2 with nodes.<name>.proxmoxNode), or set allowUnsafePlacement: true',
     ]);
   });
 
@@ -100,6 +102,7 @@ describe("placement over several Proxmox hosts", () => {
     );
     assert.deepStrictEqual(errors, [
       'placement: losing host "pve3" takes every app node (webserver1, webserver2) and a majority of the KRaft controller voters (kafka1, kafka2 of 3); move nodes with nodes.<name>.proxmoxNode, add a host, or set allowUnsafePlacement: true',
+      'pgFailover: auto: losing host "pve2" takes 2 of the 3 etcd members (pg1, pgproxy): no quorum, so Patroni demotes the primary and nothing takes writes; put the witness pgproxy on a third host with nodes.pgproxy.proxmoxNode (pg1 and pg2 with nodes.<name>.proxmoxNode), or set allowUnsafePlacement: true',
       // The moved nodes push pgproxy, the backup repository, onto pg1's host.
       'pgBackupRepoNode: is on host pve2 with pg1: losing that host would take a PostgreSQL node and the backups at once; pick a node on another host (webserver1, webserver2, kafka1, kafka2) or set allowUnsafePlacement (got "pgproxy")',
     ]);

@@ -86,9 +86,9 @@ describe("render: Patroni (pgFailover auto)", () => {
 
   it("puts the timings and the failover rules in bootstrap.dcs", () => {
     const dcs = rendered({ synchronous: true }).bootstrap.dcs;
-    assert.strictEqual(dcs.ttl, 7);
+    assert.strictEqual(dcs.ttl, 6);
     assert.strictEqual(dcs.loop_wait, 1);
-    assert.strictEqual(dcs.retry_timeout, 3);
+    assert.strictEqual(dcs.retry_timeout, 2);
     assert.strictEqual(dcs.synchronous_mode, true);
     assert.strictEqual(dcs.synchronous_mode_strict, false);
     assert.strictEqual(dcs.postgresql.use_pg_rewind, true);
@@ -191,7 +191,7 @@ describe("render: Patroni (pgFailover auto)", () => {
         /etcd host must be ipv4:port \(got "x:2379"\)/,
       ],
       [
-        { timings: { ttlSeconds: 6, loopWaitSeconds, retryTimeoutSeconds } },
+        { timings: { ttlSeconds: 6, loopWaitSeconds, retryTimeoutSeconds: 3 } },
         /loop_wait \+ 2 x retry_timeout must be <= ttl \(1 \+ 2 x 3 = 7 > 6\)/,
       ],
       [
