@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# End-to-end test of the stack in local LXC containers: `up` (which ends with the status checks),
-# the drills 1-8 and 10-13 (hard faults, LB-pair failovers, rolling day-2 changes, backups, the
-# security drill), a warm re-run
-# that must change nothing, `status` once more; then the three-host example stack: `up --stack
-# three-hosts`, the host-loss drill (9) and the LB split (1), `status`; `down` at the end -- also
+# End-to-end test of the stack in local LXC containers, in two phases; `down` at the end -- also
 # when a step fails. Needs root, lxc and debootstrap; removes any sandbox that is already up.
+# 1. The paper's layer (pgFailover manual): `up` (which ends with the status checks), the drills
+#    1-8 and 10-13 (hard faults, LB-pair failovers, rolling day-2 changes, backups, the security
+#    drill; scenario 6 shows writes refused until a human promotes), a warm re-run that must
+#    change nothing, `status`.
+# 2. The three-host example stack with the defaults (pgFailover auto): the PostgreSQL failover
+#    drill (14: SIGKILL, stop, link down of the primary, 3 trials each, asynchronous), each host
+#    lost in turn (9), the LB split (1), backups (12); then pgSynchronous on through a warm `up`
+#    and scenario 14 again (1 trial each), `status`.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,7 +66,8 @@ trap cleanup EXIT
 sandbox down
 started=$SECONDS
 # The README's newcomer command: installs what it needs, builds the artifacts, deploys.
-bash scripts/up-sandbox.sh
+readonly MANUAL=(--set pgFailover=manual)
+bash scripts/up-sandbox.sh "${MANUAL[@]}"
 echo "==> e2e: cold up took $((SECONDS - started)) s"
 # The drills stop and restart nodes under load; the warm re-run and status after them show the
 # stack came back whole (scenario 11's changes undo each other). The hard faults (8), the LB pair's
@@ -74,7 +79,7 @@ echo "==> e2e: cold up took $((SECONDS - started)) s"
 npm run --silent drill -- --target sandbox --scenarios 1,2,3,4,5,6,7,8,10,11,12,13 \
   --out "${E2E_DRILL_OUT:-reports/drill}" ${E2E_DRILL_ARGS:-}
 warm=$SECONDS
-sandbox up | tee "$warm_log"
+sandbox up "${MANUAL[@]}" | tee "$warm_log"
 echo "==> e2e: warm re-run took $((SECONDS - warm)) s"
 # A second `up` must change nothing.
 grep -q "resources performed: 0," "$warm_log" || {
@@ -83,9 +88,10 @@ grep -q "resources performed: 0," "$warm_log" || {
 }
 sandbox status
 
-# Several Proxmox hosts: the three-host example stack (all its hosts are this machine), each
-# host lost in turn under the write load, the LB split over hosts, and a backup + restores with
-# the repository on the host without a PostgreSQL node.
+# Several Proxmox hosts: the three-host example stack (all its hosts are this machine) with
+# automatic PostgreSQL failover: the primary's faults, each host lost in turn under the write
+# load, the LB split over hosts, and a backup + restores with the repository on the host without
+# a PostgreSQL node; then the failover drill once more with synchronous replication.
 sandbox down
 started=$SECONDS
 sandbox up --stack three-hosts
@@ -93,12 +99,18 @@ echo "==> e2e: cold up of the three-host stack took $((SECONDS - started)) s"
 sample_memory >"$mem_log" &
 mem_pid=$!
 started=$SECONDS
-npm run --silent drill -- --target sandbox --scenarios 9,1,12 \
+npm run --silent drill -- --target sandbox --scenarios 14,9,1,12 \
   --out "${E2E_DRILL_THREE_HOSTS_OUT:-reports/drill-three-hosts}"
-echo "==> e2e: host-loss drill and LB split took $((SECONDS - started)) s"
+echo "==> e2e: failover and host-loss drills, LB split and backups took $((SECONDS - started)) s"
 stop_sampler
 awk 'NR == 1 || $1 < lo { lo = $1 } $2 > hi { hi = $2 } END {
   printf "==> e2e: during the drill: host memory available min %d MiB, containers max %d MiB\n", lo, hi
 }' "$mem_log"
+sandbox status
+started=$SECONDS
+sandbox up --stack three-hosts --set pgSynchronous=true
+npm run --silent drill -- --target sandbox --scenarios 14 --pg-failover-trials 1 \
+  --out "${E2E_DRILL_SYNC_OUT:-reports/drill-three-hosts-sync}"
+echo "==> e2e: synchronous replication and its failover drill took $((SECONDS - started)) s"
 sandbox status
 echo "e2e: passed"
