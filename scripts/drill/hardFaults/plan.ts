@@ -1,3 +1,4 @@
+import { PATRONI_UNIT } from "../../../components/render/patroni";
 import { PG_MAJOR } from "../../../components/render/postgres";
 import { kafkaBrokers, kafkaNodes, type StackNode, type StackOutputs } from "../outputs";
 
@@ -76,7 +77,11 @@ export function hardFaultPlans(outputs: StackOutputs): HardFaultSpec[] {
   );
   const out: HardFaultSpec[] = [];
   for (const node of nodes) {
-    const unit = UNIT_BY_ROLE[node.role];
+    // pgFailover auto: Patroni owns the postmaster (its unit's main process is Patroni).
+    const unit =
+      outputs.pgFailover.mode === "auto" && /^pg-/.test(node.role)
+        ? PATRONI_UNIT
+        : UNIT_BY_ROLE[node.role];
     if (!unit) throw new Error(`node ${node.name}: no service unit known for role ${node.role}`);
     const layer = layerOf(outputs, node);
     out.push({ id: `kill-${node.name}`, kind: "sigkill", layer, node, unit });

@@ -17,9 +17,10 @@ export async function pgWritable(ctx: DrillContext): Promise<Record<string, bool
 
 /**
  * pgFailover auto: the primary is whichever node Patroni promoted, so the drills find it (one
- * node writable, the other in recovery) and point ctx.pgPrimary / ctx.pgStandby at them. Waits
- * (bounded) for that state, and with `streaming` also for the replica to stream from it. Manual
- * mode keeps the planned roles. Returns false when the state did not come within the bound.
+ * node writable; the other in recovery, or down) and point ctx.pgPrimary / ctx.pgStandby at them.
+ * Waits (bounded) for that state, and with `streaming` also for the other to be a replica
+ * streaming from it. Manual mode keeps the planned roles. Returns false when the state did not
+ * come within the bound (a first look when `withinMs` is 0).
  */
 export async function settlePgRoles(
   ctx: DrillContext,
@@ -31,14 +32,20 @@ export async function settlePgRoles(
   const deadline = Date.now() + withinMs;
   for (;;) {
     const w = await pgWritable(ctx);
-    const primary = nodes.find((n) => w[n.name] === true);
-    const standby = nodes.find((n) => w[n.name] === false);
-    if (primary && standby && nodes.filter((n) => w[n.name] === true).length === 1) {
+    const writable = nodes.filter((n) => w[n.name] === true);
+    // One writable node is the primary, the other (in recovery, or down) the standby.
+    if (writable.length === 1) {
+      const [primary] = writable;
+      const standby = nodes.find((n) => n !== primary) ?? primary;
       ctx.pgPrimary = primary;
       ctx.pgStandby = standby;
       if (!streaming) return true;
       const rows = await replication(ctx).catch(() => []);
-      if (rows.some((r) => r.clientAddr === standby.ip && r.state === "streaming")) return true;
+      if (
+        w[standby.name] === false &&
+        rows.some((r) => r.clientAddr === standby.ip && r.state === "streaming")
+      )
+        return true;
     }
     if (Date.now() > deadline) return false;
     await sleep(500);

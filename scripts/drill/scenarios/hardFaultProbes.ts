@@ -8,6 +8,7 @@ import type { DrillContext } from "../runtime/context";
 import { digest, replication, viaHaproxy } from "../runtime/db";
 import { http, sleep, waitFor } from "../runtime/http";
 import { describeTopic, quorumReplication } from "../runtime/kafka";
+import { settlePgRoles } from "../runtime/pgRoles";
 
 export interface ServingProbe {
   /** what "serving again" means for the layer, for the report */
@@ -81,7 +82,9 @@ export function layerServingProbe(
       return {
         label: "standby streaming",
         boundS: b.maxServingAfterHealS,
+        // pgFailover auto: either node may be the primary by now
         probe: async () =>
+          (await settlePgRoles(ctx, 0, true)) &&
           (await replication(ctx).catch(() => [])).some((r) => r.state === "streaming"),
       };
     case "kafka-broker":
