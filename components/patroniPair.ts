@@ -14,7 +14,15 @@ import { failoverPlan, PATRONI_SCOPE } from "./config/failoverPlan";
 import { PORTS } from "./config/ports";
 import type { NodePlan, PgSettings } from "./config/types";
 import { installRolePackages, type NodeFactory } from "./lxcNodes";
-import { ETCD_DATA_DIR, etcdClientHosts, renderEtcdEnv } from "./render/etcd";
+import {
+  ETCD_DATA_DIR,
+  ETCD_LEADER_KEEPER_PATH,
+  ETCD_LEADER_KEEPER_UNIT,
+  etcdClientHosts,
+  renderEtcdEnv,
+  renderEtcdLeaderKeeperScript,
+  renderEtcdLeaderKeeperUnit,
+} from "./render/etcd";
 import { ETCD_PACKAGES, PATRONI_PACKAGES } from "./render/packages";
 import {
   PATRONI_BASE_CONF_NAME,
@@ -101,7 +109,20 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
     installRolePackages(node, renderPatroniCreateClusterConf(), "auto"),
   );
 
-  const etcdStep = (node: ProxmoxLxcNode, install: command.remote.Command) =>
+  const etcdMembers = members.map((m) => ({ name: m.name, ip: m.ip }));
+  const keeper = (node: ProxmoxLxcNode, witness: boolean) =>
+    witness
+      ? {
+          KEEPER_SCRIPT: renderEtcdLeaderKeeperScript({
+            self: { name: node.plan.name, ip: node.plan.ip },
+            members: etcdMembers,
+          }),
+          KEEPER_UNIT: renderEtcdLeaderKeeperUnit(),
+          KEEPER_UNIT_NAME: ETCD_LEADER_KEEPER_UNIT,
+          KEEPER_PATH: ETCD_LEADER_KEEPER_PATH,
+        }
+      : { KEEPER_SCRIPT: "", KEEPER_UNIT: "", KEEPER_UNIT_NAME: "", KEEPER_PATH: "" };
+  const etcdStep = (node: ProxmoxLxcNode, install: command.remote.Command, witness = false) =>
     node.runPayload(
       "etcd-configure",
       {
@@ -110,23 +131,24 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
           PACKAGES: ETCD_PACKAGES.join(" "),
           ETCD_ENV: renderEtcdEnv({
             self: { name: node.plan.name, ip: node.plan.ip },
-            members: members.map((m) => ({ name: m.name, ip: m.ip })),
+            members: etcdMembers,
             clusterToken,
           }),
           DATA_DIR: ETCD_DATA_DIR,
           SELF_IP: node.plan.ip,
           CLIENT_PORT: PORTS.etcdClient,
           HEALTH_TIMEOUT_SECONDS: PATRONI_STEP_TIMEOUTS.etcdHealth,
+          ...keeper(node, witness),
         },
       },
       { dependsOn: [install] },
     );
   const etcd = [
     ...nodes.map((node, i) => etcdStep(node, installs[i])),
-    etcdStep(a.witness.node, a.witness.install),
+    etcdStep(a.witness.node, a.witness.install, true),
   ];
 
-  const etcdHosts = etcdClientHosts(members.map((m) => ({ name: m.name, ip: m.ip })));
+  const etcdHosts = etcdClientHosts(etcdMembers);
   const dynamic = {
     timings: a.pg.failover.patroni,
     synchronous: a.pg.failover.synchronous,

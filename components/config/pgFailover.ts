@@ -10,9 +10,10 @@
  *   after the fault. The member key shares that lease and expires with it, so the replica asks
  *   no silent REST API before the race: its watch on the key fires, it takes the lock and
  *   promotes (pg_ctl promote, about 1 s). HAProxy marks it UP after `rise` checks, at most
- *   rise x inter later. Defaults: 6 + 1 + 1 x 0.5 = 7.5 s worst case. With ttl 7 and
- *   retry_timeout 3 the sandbox measured 8.9-9.0 s for a stopped or cut-off primary: too close
- *   to the bound.
+ *   rise x inter later. Defaults: 5 + 1 + 1 x 0.5 = 6.5 s, plus up to 2 s when the replica
+ *   first asks the lost node's REST API (Patroni's health check before the race; the member key
+ *   can outlive the leader key by a moment). Measured in the sandbox with ttl 7 / retry_timeout
+ *   3: 8.9-9.0 s for a stopped or cut-off primary; with ttl 6 / retry 2: 7.6-8.5 s.
  * - Graceful stop (systemctl stop, container shutdown): Patroni stops PostgreSQL and deletes the
  *   leader key; the replica promotes at once: about 1-2 s + 0.5 s.
  * - SIGKILL of Patroni and the postmaster together: systemd starts Patroni again; still the lock
@@ -43,7 +44,7 @@ export interface HaproxyCheckTimings {
 }
 
 export const PATRONI_TIMINGS_DEFAULT: PatroniTimings = {
-  ttlSeconds: 6,
+  ttlSeconds: 5,
   loopWaitSeconds: 1,
   retryTimeoutSeconds: 2,
 };

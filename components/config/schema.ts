@@ -392,7 +392,7 @@ export const SCALAR_SETTINGS = {
   },
   patroniTtlSeconds: {
     type: "integer",
-    default: 6,
+    default: 5,
     description:
       "pgFailover auto: Patroni ttl, the most a lost primary keeps the leader lock (loop_wait + 2 x retry_timeout <= ttl).",
   },

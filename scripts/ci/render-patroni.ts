@@ -15,7 +15,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../../components/config";
-import { etcdClientHosts, renderEtcdEnv, type EtcdMember } from "../../components/render/etcd";
+import {
+  etcdClientHosts,
+  renderEtcdEnv,
+  renderEtcdLeaderKeeperScript,
+  type EtcdMember,
+} from "../../components/render/etcd";
 import { renderHaproxyCfg } from "../../components/render/haproxy";
 import {
   PATRONI_BASE_CONF_NAME,
@@ -73,7 +78,7 @@ function main(out: string): void {
     },
   };
   const changed: PatroniDynamicOptions = {
-    timings: { ...dynamic.timings, ttlSeconds: dynamic.timings.ttlSeconds + 2 },
+    timings: { ...dynamic.timings, ttlSeconds: 9 },
     synchronous: !dynamic.synchronous,
     postgres: {
       ...dynamic.postgres,
@@ -81,6 +86,12 @@ function main(out: string): void {
     },
   };
   const restPassword = "check-rest";
+  // The witness's leader keeper, as the last member's.
+  fs.writeFileSync(
+    path.join(out, "etcd-leader-keeper"),
+    renderEtcdLeaderKeeperScript({ self: MEMBERS[2], members: MEMBERS, clientPort: L.etcdClient }),
+    { mode: 0o755 },
+  );
   const patroni = renderPatroniConfig({
     ...dynamic,
     scope: "pve-ha-check",

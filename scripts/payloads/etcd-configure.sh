@@ -50,3 +50,13 @@ until health=$(ETCDCTL_API=3 etcdctl --endpoints="http://$SELF_IP:$CLIENT_PORT" 
   sleep 2
 done
 echo "etcd member $SELF_IP ($ENV_FILE $changed): $health"
+
+# The witness keeps the etcd leader (render/etcd.ts, renderEtcdLeaderKeeperScript); the other
+# members get empty KEEPER_* and run no keeper.
+if [[ -n "${KEEPER_SCRIPT:-}" ]]; then
+  printf '%s' "$KEEPER_SCRIPT" | write_file "$KEEPER_PATH" 0755 root:root "$KEEPER_UNIT_NAME" >/dev/null
+  printf '%s' "$KEEPER_UNIT" | write_file "/etc/systemd/system/$KEEPER_UNIT_NAME" 0644 root:root \
+    "$KEEPER_UNIT_NAME" >/dev/null
+  ensure_service "$KEEPER_UNIT_NAME"
+  echo "etcd leader keeper: $KEEPER_UNIT_NAME $(systemctl is-active "$KEEPER_UNIT_NAME" || true)"
+fi

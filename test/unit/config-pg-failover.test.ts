@@ -57,7 +57,7 @@ describe("config: pgFailover and the Patroni/HAProxy timings", () => {
 
   it("lets writes resume within 10 s of a hard loss of the primary with the defaults", () => {
     assert.strictEqual(patroniTimingRuleProblem(PATRONI_TIMINGS_DEFAULT), undefined);
-    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 7500);
+    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 6500);
   });
 
   it("accepts auto with synchronous mode", () => {
@@ -98,7 +98,7 @@ describe("config: pgFailover and the Patroni/HAProxy timings", () => {
       "timings that break loop_wait + 2 x retry_timeout <= ttl",
       { patroniRetryTimeoutSeconds: "4" },
       [
-        "patroniTtlSeconds, patroniLoopWaitSeconds, patroniRetryTimeoutSeconds: loop_wait + 2 x retry_timeout must be <= ttl (1 + 2 x 4 = 9 > 6)",
+        "patroniTtlSeconds, patroniLoopWaitSeconds, patroniRetryTimeoutSeconds: loop_wait + 2 x retry_timeout must be <= ttl (1 + 2 x 4 = 9 > 5)",
       ],
     ],
   ];

@@ -171,7 +171,7 @@ describe("program: pgFailover auto under mocks", function () {
       const yml = payloadVar(run, `${n}-patroni-configure`, "PATRONI_YML");
       assert.match(yml, new RegExp(`name: "${n}"`));
       assert.match(yml, /192\.168\.100\.15:2379/);
-      assert.match(yml, /ttl: 6/);
+      assert.match(yml, /ttl: 5/);
     }
     const sql = payloadVar(run, "pg1-pg-app-setup", "SETUP_SQL");
     assert.doesNotMatch(sql, /replication_slot/);
@@ -196,7 +196,7 @@ describe("program: pgFailover auto under mocks", function () {
         "/etc/patroni/15-main.dynamic.yml",
       );
     }
-    assert.strictEqual(dynamic.ttl, 6);
+    assert.strictEqual(dynamic.ttl, 5);
     assert.strictEqual(dynamic.synchronous_mode, false);
     assert.doesNotMatch(texts[0], MOCK_PASSWORD);
   });
@@ -254,7 +254,7 @@ describe("program: pgFailover auto under mocks", function () {
     const failover = run.outputs.pgFailover as Record<string, unknown>;
     assert.strictEqual(failover.mode, "auto");
     assert.deepStrictEqual(failover.etcdMembers, MEMBERS);
-    assert.strictEqual(failover.writeResumeBoundMs, 7500);
+    assert.strictEqual(failover.writeResumeBoundMs, 6500);
     const exposure = run.outputs.exposure as { node: string; port?: number }[];
     const etcdNodes = exposure.filter((r) => r.port === PORTS.etcdPeer).map((r) => r.node);
     assert.deepStrictEqual(etcdNodes, MEMBERS);

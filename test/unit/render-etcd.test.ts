@@ -1,5 +1,8 @@
 import * as assert from "assert";
 import {
+  ETCD_LEADER_KEEPER_INTERVAL_S,
+  renderEtcdLeaderKeeperScript,
+  renderEtcdLeaderKeeperUnit,
   etcdClientHosts,
   renderEtcdEnv,
   type EtcdEnvOptions,
@@ -81,5 +84,35 @@ describe("render: etcd member (pgFailover auto)", () => {
     for (const [change, message] of bad) {
       assert.throws(() => renderEtcdEnv({ ...OPTS, ...change }), message);
     }
+  });
+});
+
+describe("render: the etcd leader keeper on the witness", () => {
+  const members = [
+    { name: "pg1", ip: "10.0.0.21" },
+    { name: "pg2", ip: "10.0.0.22" },
+    { name: "pgproxy", ip: "10.0.0.23" },
+  ];
+
+  it("moves the leader to itself from whichever member leads, every few seconds", () => {
+    const script = renderEtcdLeaderKeeperScript({ self: members[2], members });
+    assert.match(script, /^readonly SELF=http:\/\/10\.0\.0\.23:2379$/m);
+    assert.match(
+      script,
+      /^readonly ALL=http:\/\/10\.0\.0\.21:2379,http:\/\/10\.0\.0\.22:2379,http:\/\/10\.0\.0\.23:2379$/m,
+    );
+    assert.match(script, /--endpoints="\$leader" --command-timeout=3s move-leader "\$self_id"/);
+    assert.match(script, new RegExp(`^  sleep ${ETCD_LEADER_KEEPER_INTERVAL_S}$`, "m"));
+    assert.match(
+      renderEtcdLeaderKeeperUnit(),
+      /^ExecStart=\/usr\/local\/sbin\/pve-ha-etcd-leader$/m,
+    );
+  });
+
+  it("refuses a keeper for a node that is no member", () => {
+    assert.throws(
+      () => renderEtcdLeaderKeeperScript({ self: { name: "x", ip: "10.0.0.9" }, members }),
+      /x is not a member/,
+    );
   });
 });

@@ -86,7 +86,7 @@ describe("render: Patroni (pgFailover auto)", () => {
 
   it("puts the timings and the failover rules in bootstrap.dcs", () => {
     const dcs = rendered({ synchronous: true }).bootstrap.dcs;
-    assert.strictEqual(dcs.ttl, 6);
+    assert.strictEqual(dcs.ttl, 5);
     assert.strictEqual(dcs.loop_wait, 1);
     assert.strictEqual(dcs.retry_timeout, 2);
     assert.strictEqual(dcs.synchronous_mode, true);
