@@ -13,6 +13,15 @@ export interface AppConfig {
     user: string;
     password: string;
     poolMax: number;
+    /**
+     * How long the consumer waits, after a batch committed on the primary, for a replica to have
+     * flushed the commit's WAL before it commits the Kafka offsets; 0 = no wait. A replica that is
+     * connected but does not get there in time fails the batch (it is retried). With no replica
+     * connected the batch proceeds at once.
+     */
+    replicaFlushWaitMs: number;
+    /** Interval between two looks at pg_stat_replication during that wait. */
+    replicaFlushPollMs: number;
   };
   kafka: {
     brokers: string[];
@@ -141,6 +150,8 @@ export function loadConfig(env: Env): AppConfig {
       user: r.string("PG_USER", "app", NAME_PATTERN),
       password: r.secret("PG_PASSWORD"),
       poolMax: r.int("PG_POOL_MAX", 10, 1, 200),
+      replicaFlushWaitMs: r.int("PG_REPLICA_FLUSH_WAIT_MS", 5000, 0, 60000),
+      replicaFlushPollMs: r.int("PG_REPLICA_FLUSH_POLL_MS", 2, 1, 1000),
     },
     kafka: {
       brokers: r.list("KAFKA_BROKERS", HOST_PORT_PATTERN),

@@ -15,6 +15,9 @@ export interface AppMetrics {
   storeRetries: Counter;
   consumerLag: Gauge<"partition">;
   consumerRestarts: Counter;
+  replicaFlushWait: Histogram<"outcome">;
+  replicaFlushNoReplica: Counter;
+  replicaFlushTimeouts: Counter;
 }
 
 export function createMetrics(nodeName: string, pool?: Pool): AppMetrics {
@@ -81,6 +84,23 @@ export function createMetrics(nodeName: string, pool?: Pool): AppMetrics {
     consumerRestarts: new Counter({
       name: "app_consumer_restarts_total",
       help: "Times the Kafka consumer was recreated after an error",
+      registers: r,
+    }),
+    replicaFlushWait: new Histogram({
+      name: "app_replica_flush_wait_seconds",
+      help: "Wait after a batch commit until a replica flushed its WAL, by outcome (flushed, timeout)",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    }),
+    replicaFlushNoReplica: new Counter({
+      name: "app_replica_flush_no_replica_total",
+      help: "Batches whose offsets were committed with no replica connected (data on the primary only)",
+      registers: r,
+    }),
+    replicaFlushTimeouts: new Counter({
+      name: "app_replica_flush_timeouts_total",
+      help: "Batches not committed because no connected replica flushed them in time (retried)",
       registers: r,
     }),
   };

@@ -3,10 +3,18 @@ import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { ConfigError, loadConfig, type AppConfig } from "./config";
 import { MessageConsumer } from "./consumer";
-import { createPool, insertMessages, listMessages, migrate, pingDatabase } from "./db";
+import {
+  createPool,
+  insertMessages,
+  insertMessagesDurably,
+  listMessages,
+  migrate,
+  pingDatabase,
+} from "./db";
 import { buildServer } from "./http/server";
-import { createMetrics } from "./metrics";
+import { type AppMetrics, createMetrics } from "./metrics";
 import { KafkaPublisher } from "./producer";
+import type { FlushResult } from "./replica-flush";
 import { retry } from "./retry";
 
 const SHUTDOWN_TIMEOUT_MS = 25000;
@@ -31,6 +39,14 @@ function readConfig(): AppConfig {
       process.exit(1);
     }
     throw error;
+  }
+}
+
+function recordFlush(metrics: AppMetrics, result: FlushResult): void {
+  if (result.outcome === "no-replica") metrics.replicaFlushNoReplica.inc();
+  if (result.outcome === "timeout") metrics.replicaFlushTimeouts.inc();
+  if (result.outcome === "flushed" || result.outcome === "timeout") {
+    metrics.replicaFlushWait.observe({ outcome: result.outcome }, result.waitedMs / 1000);
   }
 }
 
@@ -61,7 +77,16 @@ async function main(): Promise<void> {
     config,
     logger,
     metrics,
-    insert: (messages) => insertMessages(pool, messages, config.nodeName),
+    insert: (messages) =>
+      config.pg.replicaFlushWaitMs === 0
+        ? insertMessages(pool, messages, config.nodeName)
+        : insertMessagesDurably(
+            pool,
+            messages,
+            config.nodeName,
+            { maxWaitMs: config.pg.replicaFlushWaitMs, pollMs: config.pg.replicaFlushPollMs },
+            (result) => recordFlush(metrics, result),
+          ),
     schemaReady,
   });
 

@@ -3,7 +3,8 @@
  * PostgreSQL clients so its ordering rules can be tested directly:
  *   1. malformed records are counted and skipped (they would block the partition forever);
  *   2. every valid message is inserted, retried until it succeeds or the consumer stops;
- *   3. only after the insert has committed is the last offset of each partition committed.
+ *   3. only after the insert has committed (and, with the replica wait, reached a replica) is the
+ *      last offset of each partition committed.
  * A crash between 2 and 3 re-delivers the batch; the insert then skips the known uids.
  */
 import { type MessagePayload, parsePayload } from "./message";
@@ -19,7 +20,11 @@ export interface ConsumedRecord {
 }
 
 export interface StoreBatchDeps {
-  /** Inserts, skipping known uids; resolves with the uids that were new, after commit. */
+  /**
+   * Inserts, skipping known uids; resolves with the uids that were new, after commit. Any error
+   * is retried. An error may carry `insertedUids`: rows it committed before failing (e.g. not yet
+   * on a replica), which the retry then finds present; they still count as stored.
+   */
   insert: (messages: MessagePayload[]) => Promise<Set<string>>;
   retry: BackoffOptions;
   /** Commit attempts before giving up (the batch is then re-delivered and deduplicated). */
@@ -48,6 +53,14 @@ export function lastRecordPerPartition(records: readonly ConsumedRecord[]): Cons
   return [...last.values()];
 }
 
+function insertedUidsOf(error: unknown): Iterable<string> {
+  const uids =
+    typeof error === "object" && error !== null && "insertedUids" in error
+      ? error.insertedUids
+      : undefined;
+  return uids instanceof Set ? (uids as Set<string>) : [];
+}
+
 export async function storeBatch(
   records: readonly ConsumedRecord[],
   deps: StoreBatchDeps,
@@ -66,12 +79,23 @@ export async function storeBatch(
 
   let stored = 0;
   if (valid.length > 0) {
-    const inserted = await retry(() => deps.insert(valid), {
-      ...deps.retry,
-      signal: deps.signal,
-      onRetry: (error, attempt) => deps.onRetry?.("insert", error, attempt),
-    });
-    stored = inserted.size;
+    const insertedBefore = new Set<string>();
+    const inserted = await retry(
+      async () => {
+        try {
+          return await deps.insert(valid);
+        } catch (error) {
+          for (const uid of insertedUidsOf(error)) insertedBefore.add(uid);
+          throw error;
+        }
+      },
+      {
+        ...deps.retry,
+        signal: deps.signal,
+        onRetry: (error, attempt) => deps.onRetry?.("insert", error, attempt),
+      },
+    );
+    stored = new Set([...insertedBefore, ...inserted]).size;
   }
 
   const toCommit = lastRecordPerPartition(records);

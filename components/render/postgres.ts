@@ -246,7 +246,10 @@ export interface PrimarySqlOptions {
 /**
  * Idempotent SQL for the primary, run with psql variables `superuser_password`,
  * `replication_password` and `app_password` (the passwords never appear in the SQL text).
- * CREATE DATABASE cannot run inside DO, hence \gexec.
+ * CREATE DATABASE cannot run inside DO, hence \gexec. The app's role gets pg_read_all_stats:
+ * before it commits a Kafka offset the app waits until a replica's flush_lsn in
+ * pg_stat_replication has reached its commit, and that column is NULL for a role without it
+ * (granting it again is a notice, not an error).
  */
 export function renderPrimarySetupSql(opts: PrimarySqlOptions): string {
   requireIdent("database", opts.database);
@@ -268,6 +271,7 @@ SELECT format('CREATE ROLE %I LOGIN', '${appUser}')
 ALTER ROLE postgres PASSWORD :'superuser_password';
 ALTER ROLE ${replicationUser} WITH LOGIN REPLICATION PASSWORD :'replication_password';
 ALTER ROLE ${appUser} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
+GRANT pg_read_all_stats TO ${appUser};
 SELECT format('CREATE DATABASE %I OWNER %I', '${database}', '${appUser}')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec
 ALTER DATABASE ${database} OWNER TO ${appUser};

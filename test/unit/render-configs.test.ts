@@ -189,6 +189,8 @@ describe("render: PostgreSQL", () => {
     });
     assert.ok(sql.includes("PASSWORD :'replication_password'"));
     assert.ok(sql.includes("PASSWORD :'app_password'"));
+    // The app reads the replicas' flush positions (pg_stat_replication) before committing offsets.
+    assert.ok(sql.includes("GRANT pg_read_all_stats TO app;"));
     assert.ok(
       sql.includes(
         "WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'standby1')",

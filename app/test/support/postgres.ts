@@ -2,7 +2,7 @@
  * A throwaway PostgreSQL 15 cluster on a loopback port, in a temporary directory, run as the
  * postgres user when the tests run as root (PostgreSQL refuses to run as root).
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ export interface PostgresServer {
   stop(): void;
   /** Immediate shutdown (like a crash), then start again after `downMs`. */
   restart(downMs: number): Promise<void>;
+  /** Immediate shutdown (like a crash), and no start. */
+  crash(): void;
   query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
@@ -33,18 +35,75 @@ function run(cmd: string, args: string[]): void {
   execFileSync(file as string, rest, { stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** Like run() without blocking the event loop (a TcpProxy of this process may be in the way). */
+function runAsync(cmd: string, args: string[], timeoutMs = 120000): Promise<void> {
+  const [file, ...rest] = asPostgres(cmd, args);
+  return new Promise((resolve, reject) => {
+    execFile(file as string, rest, { timeout: timeoutMs }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`${cmd} failed: ${error.message}\n${stderr}`)) : resolve(),
+    );
+  });
+}
+
+/** A temporary directory the postgres user owns when the tests run as root. */
+function ownedTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** pg_ctl's arguments for the cluster in `dir`/data on `port` (socket in `dir`, loopback only). */
+function pgCtlArgs(dir: string, port: number, action: string, extra: string[] = []): string[] {
+  return [
+    "-D",
+    join(dir, "data"),
+    "-l",
+    join(dir, "server.log"),
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    "-w",
+    "-t",
+    "30",
+    ...extra,
+    action,
+  ];
+}
+
+function pgCtl(dir: string, port: number): (action: string, extra?: string[]) => void {
+  return (action, extra = []) => run(`${PG_BIN}/pg_ctl`, pgCtlArgs(dir, port, action, extra));
+}
+
+function queryAs(
+  port: number,
+  user: string,
+  password: string,
+): <T extends object>(sql: string, params?: unknown[]) => Promise<T[]> {
+  return async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    const client = new Client({ host: "127.0.0.1", port, user, password, database: "app" });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+}
+
 export async function startPostgres(port: number): Promise<PostgresServer> {
-  const dir = mkdtempSync(join(tmpdir(), "pve-ha-app-pg-"));
+  const dir = ownedTempDir("pve-ha-app-pg-");
   const dataDir = join(dir, "data");
   const password = `pw-${process.pid}-${Date.now()}`;
   writeFileSync(join(dir, "pwfile"), `${password}\n`);
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    chownSync(dir, uid, gid);
     chownSync(join(dir, "pwfile"), uid, gid);
   }
-  chmodSync(dir, 0o700);
   run(`${PG_BIN}/initdb`, [
     "-D",
     dataDir,
@@ -58,28 +117,17 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
     "UTF8",
     "--no-sync",
   ]);
-  const ctl = (action: string, extra: string[] = []): void =>
-    run(`${PG_BIN}/pg_ctl`, [
-      "-D",
-      dataDir,
-      "-l",
-      join(dir, "server.log"),
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-      "-w",
-      "-t",
-      "30",
-      ...extra,
-      action,
-    ]);
+  const ctl = pgCtl(dir, port);
   ctl("start");
 
-  const connect = async (database: string): Promise<Client> => {
-    const client = new Client({ host: "127.0.0.1", port, user: "app", password, database });
-    await client.connect();
-    return client;
-  };
-  const admin = await connect("postgres");
+  const admin = new Client({
+    host: "127.0.0.1",
+    port,
+    user: "app",
+    password,
+    database: "postgres",
+  });
+  await admin.connect();
   await admin.query("CREATE DATABASE app");
   await admin.end();
 
@@ -92,6 +140,8 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
     stop() {
       try {
         ctl("stop", ["-m", "fast"]);
+      } catch {
+        // already stopped (crash())
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -101,13 +151,64 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
       await new Promise((resolve) => setTimeout(resolve, downMs));
       ctl("start");
     },
-    async query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-      const client = await connect("app");
+    crash() {
+      ctl("stop", ["-m", "immediate"]);
+    },
+    query: queryAs(port, "app", password),
+  };
+}
+
+export interface PostgresReplica {
+  port: number;
+  /** Ends recovery: the replica becomes a primary on a new timeline. */
+  promote(): void;
+  stop(): void;
+  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * A streaming replica of `primary`: pg_basebackup -R into a temporary directory, started on
+ * `port`. It streams from `upstreamPort` (default the primary's; a TcpProxy in between lets a
+ * test pause the replication link).
+ */
+export async function startReplica(
+  primary: PostgresServer,
+  port: number,
+  upstreamPort = primary.port,
+): Promise<PostgresReplica> {
+  const dir = ownedTempDir("pve-ha-app-pg-replica-");
+  const conninfo =
+    `host=127.0.0.1 port=${upstreamPort} user=${primary.user} ` +
+    `password=${primary.password} application_name=replica1`;
+  await runAsync(`${PG_BIN}/pg_basebackup`, [
+    "-d",
+    conninfo,
+    "-D",
+    join(dir, "data"),
+    "-X",
+    "stream",
+    "-R",
+    "-c",
+    "fast",
+    "--no-sync",
+  ]);
+  const ctl = pgCtl(dir, port);
+  // Not blocking: the replica may need its upstream (through a TcpProxy of this process).
+  await runAsync(`${PG_BIN}/pg_ctl`, pgCtlArgs(dir, port, "start"));
+  return {
+    port,
+    promote() {
+      ctl("promote");
+    },
+    stop() {
       try {
-        return (await client.query<T>(sql, params)).rows;
+        ctl("stop", ["-m", "fast"]);
+      } catch {
+        // already stopped
       } finally {
-        await client.end();
+        rmSync(dir, { recursive: true, force: true });
       }
     },
+    query: queryAs(port, primary.user, primary.password),
   };
 }

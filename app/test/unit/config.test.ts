@@ -82,6 +82,22 @@ describe("config", () => {
     ]);
   });
 
+  it("waits up to 5 s for a replica's flush by default; 0 turns the wait off", () => {
+    assert.equal(loadConfig(minimal).pg.replicaFlushWaitMs, 5000);
+    assert.equal(loadConfig(minimal).pg.replicaFlushPollMs, 2);
+    assert.equal(
+      loadConfig({ ...minimal, PG_REPLICA_FLUSH_WAIT_MS: "0" }).pg.replicaFlushWaitMs,
+      0,
+    );
+    assert.deepEqual(
+      problems({ ...minimal, PG_REPLICA_FLUSH_WAIT_MS: "5s", PG_REPLICA_FLUSH_POLL_MS: "0" }),
+      [
+        'PG_REPLICA_FLUSH_WAIT_MS must be an integer from 0 to 60000 (got "5s")',
+        'PG_REPLICA_FLUSH_POLL_MS must be an integer from 1 to 1000 (got "0")',
+      ],
+    );
+  });
+
   it("keeps the heartbeat at most a third of the session timeout", () => {
     const [problem] = problems({
       ...minimal,

@@ -107,6 +107,57 @@ describe("storeBatch", () => {
     assert.deepEqual(retries, ["insert", "insert"]);
   });
 
+  it("retries every error a PostgreSQL failover throws, without skipping the batch", async () => {
+    const events: string[] = [];
+    const failures = [
+      "terminating connection due to administrator command",
+      "read ECONNRESET",
+      "Connection terminated unexpectedly",
+      "cannot execute INSERT in a read-only transaction",
+      "the database system is in recovery mode",
+      "the database system is starting up",
+      "no replica flushed the batch's WAL (up to 0/3000100) within 5000 ms (1 connected)",
+    ];
+    let attempt = 0;
+    const outcome = await storeBatch([record(events, 0, 7, "a"), record(events, 0, 8, "b")], {
+      ...deps(new Table(events)),
+      insert: async (messages) => {
+        const failure = failures[attempt++];
+        if (failure !== undefined) {
+          events.push("insert failed");
+          throw new Error(failure);
+        }
+        events.push(`insert ${messages.length}`);
+        return new Set(messages.map((m) => m.message_uid));
+      },
+    });
+    assert.deepEqual(events, [...failures.map(() => "insert failed"), "insert 2", "commit 0@8"]);
+    assert.equal(outcome.stored, 2);
+  });
+
+  it("counts rows inserted by an attempt that was not confirmed durable as stored", async () => {
+    const events: string[] = [];
+    const table = new Table(events);
+    let confirmations = 0;
+    const outcome = await storeBatch(
+      [record(events, 0, 1, "a"), record(events, 0, 2, "b"), record(events, 0, 3, "c")],
+      {
+        ...deps(table),
+        // The first attempt inserts a, b, c but no replica confirms them; the second finds them.
+        insert: async (messages) => {
+          const inserted = await table.insert(messages);
+          if (confirmations++ === 0) {
+            events.push("not on a replica");
+            throw Object.assign(new Error("no replica flushed"), { insertedUids: inserted });
+          }
+          return inserted;
+        },
+      },
+    );
+    assert.deepEqual(events, ["insert 3", "not on a replica", "insert 0", "commit 0@3"]);
+    assert.deepEqual(outcome, { consumed: 3, stored: 3, duplicates: 0, invalid: 0, committed: 1 });
+  });
+
   it("never commits when the insert cannot succeed before stop", async () => {
     const events: string[] = [];
     const table = new Table(events);
