@@ -7,13 +7,13 @@
  *
  * - Hard loss (SIGKILL of Patroni and PostgreSQL, container stop or crash, network partition):
  *   the primary renews its etcd lease every loop_wait, so the leader key expires at most `ttl`
- *   after the fault. The member key shares that lease and expires with it, so the replica asks
- *   no silent REST API before the race: its watch on the key fires, it takes the lock and
- *   promotes (pg_ctl promote, about 1 s). HAProxy marks it UP after `rise` checks, at most
- *   rise x inter later. Defaults: 5 + 1 + 1 x 0.5 = 6.5 s, plus up to 2 s when the replica
- *   first asks the lost node's REST API (Patroni's health check before the race; the member key
- *   can outlive the leader key by a moment). Measured in the sandbox with ttl 7 / retry_timeout
- *   3: 8.9-9.0 s for a stopped or cut-off primary; with ttl 6 / retry 2: 7.6-8.5 s.
+ *   after the fault. The replica's watch on the key fires; before it takes the lock it asks every
+ *   member of its last cluster view for its state, the lost leader included, with Patroni's fixed
+ *   2 s timeout (a host that is gone answers nothing). Then it promotes (pg_ctl promote, well
+ *   under 1 s) and HAProxy marks it UP after `rise` checks, at most rise x inter later.
+ *   Defaults: 5 + 2 + 1 + 1 x 0.5 = 8.5 s. Measured in the sandbox (ttl 5, retry_timeout 2):
+ *   a stopped primary 6.9-7.4 s, a cut-off one 7.0-7.3 s (the fault falls between two lease
+ *   renewals, so less than the full ttl passes).
  * - Graceful stop (systemctl stop, container shutdown): Patroni stops PostgreSQL and deletes the
  *   leader key; the replica promotes at once: about 1-2 s + 0.5 s.
  * - SIGKILL of Patroni and the postmaster together: systemd starts Patroni again; still the lock
@@ -74,7 +74,16 @@ export function patroniTimingRuleProblem(t: PatroniTimings): string | undefined 
   return `loop_wait + 2 x retry_timeout must be <= ttl (${t.loopWaitSeconds} + 2 x ${t.retryTimeoutSeconds} = ${needed} > ${t.ttlSeconds})`;
 }
 
+/**
+ * Seconds the replica's Patroni waits for the lost leader's REST API before it takes the lock: it
+ * asks every member of the last cluster view, old leader included, with a fixed 2 s timeout
+ * (Patroni 3.1.2, ha.py fetch_node_status). A host that is gone answers nothing, so all 2 s pass.
+ */
+export const LOST_LEADER_CHECK_SECONDS = 2;
+
 /** Worst case from a hard loss of the primary until HAProxy sends writes to the new one, in ms. */
 export function writeResumeBoundMs(p: PatroniTimings, h: HaproxyCheckTimings): number {
-  return (p.ttlSeconds + PROMOTE_SECONDS) * 1000 + h.rise * h.intervalMs;
+  return (
+    (p.ttlSeconds + LOST_LEADER_CHECK_SECONDS + PROMOTE_SECONDS) * 1000 + h.rise * h.intervalMs
+  );
 }

@@ -179,7 +179,7 @@ describe("pgFailover in the stack outputs", () => {
       etcdMembers: ["pg1", "pg2", "pgproxy"],
       etcdEndpoints: ["192.168.100.13:2379", "192.168.100.14:2379", "192.168.100.15:2379"],
       synchronous: false,
-      writeResumeBoundMs: 6500,
+      writeResumeBoundMs: 8500,
     });
     const manual = configOf(exampleRaw());
     assert.deepStrictEqual(pgFailoverEndpoint(manual, planNodes(manual)).mode, "manual");

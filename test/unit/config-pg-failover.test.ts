@@ -57,7 +57,7 @@ describe("config: pgFailover and the Patroni/HAProxy timings", () => {
 
   it("lets writes resume within 10 s of a hard loss of the primary with the defaults", () => {
     assert.strictEqual(patroniTimingRuleProblem(PATRONI_TIMINGS_DEFAULT), undefined);
-    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 6500);
+    assert.strictEqual(writeResumeBoundMs(PATRONI_TIMINGS_DEFAULT, HAPROXY_CHECK_DEFAULT), 8500);
   });
 
   it("accepts auto with synchronous mode", () => {

@@ -110,7 +110,7 @@ describe("drill stack outputs", () => {
       etcdMembers: ["pg1", "pg2", "pgproxy"],
       etcdEndpoints: ["10.213.47.13:2379", "10.213.47.14:2379", "10.213.47.15:2379"],
       synchronous: true,
-      writeResumeBoundMs: 6500,
+      writeResumeBoundMs: 8500,
     };
     const o = parseStackOutputs(JSON.stringify({ ...exampleOutputs(), pgFailover: auto }));
     assert.deepEqual(o.pgFailover, auto);

@@ -254,7 +254,7 @@ describe("program: pgFailover auto under mocks", function () {
     const failover = run.outputs.pgFailover as Record<string, unknown>;
     assert.strictEqual(failover.mode, "auto");
     assert.deepStrictEqual(failover.etcdMembers, MEMBERS);
-    assert.strictEqual(failover.writeResumeBoundMs, 6500);
+    assert.strictEqual(failover.writeResumeBoundMs, 8500);
     const exposure = run.outputs.exposure as { node: string; port?: number }[];
     const etcdNodes = exposure.filter((r) => r.port === PORTS.etcdPeer).map((r) => r.node);
     assert.deepStrictEqual(etcdNodes, MEMBERS);
