@@ -166,16 +166,30 @@ wait_tcp() {
   done
 }
 
+# http_get <host> <port> <path>: the whole answer (headers and body), "" when nothing answers
+# (bash's /dev/tcp: curl is not in the base image).
+http_get() {
+  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
+    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
+    "$1" "$2" "$3" 2>/dev/null || true
+}
+
+# http_status <host> <port> <path>: the HTTP status code, "" when nothing answers.
+http_status() {
+  local answer
+  answer=$(http_get "$1" "$2" "$3")
+  [[ "$answer" =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && printf '%s' "${BASH_REMATCH[1]}"
+  return 0
+}
+
 # wait_http_ready <host> <port> <path> <timeout> [needle...]: until GET <path> answers 200 with
 # every needle in its body; dies after <timeout> s naming the last answer.
 wait_http_ready() {
   local host="$1" port="$2" path="$3" timeout="$4" waited=0 answer needle ready
   shift 4
   while :; do
-    # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
-    answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
-      && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
-      "$host" "$port" "$path" 2>/dev/null) || answer=""
+    answer=$(http_get "$host" "$port" "$path")
     ready=true
     [[ "$answer" =~ ^HTTP/1\.[01]\ 200 ]] || ready=false
     for needle in "$@"; do [[ "$answer" == *"$needle"* ]] || ready=false; done

@@ -1,23 +1,13 @@
 #!/usr/bin/env bash
-# Prometheus on the monitor node (:9090): config and alert rules are checked by promtool before
+# Prometheus on the monitor node (:PORT): config and alert rules are checked by promtool before
 # they replace the running ones.
-# Vars: PROMETHEUS_YML, RULES_YML, PROMETHEUS_DEFAULTS, CONFIG_PATH, RULES_PATH.
+# Vars: PROMETHEUS_YML, RULES_YML, PROMETHEUS_DEFAULTS, CONFIG_PATH, RULES_PATH, PORT.
 set -Eeuo pipefail
 
 wait_network
 wait_dpkg_lock
 apt_install prometheus
 unit=prometheus.service
-
-# HTTP status of GET http://127.0.0.1:<port><path> (bash only: curl is not in the base image).
-http_status() {
-  local reply=""
-  {
-    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-    read -r reply <&3 || true
-  } 3<>"/dev/tcp/127.0.0.1/$1"
-  awk '{ print $2 }' <<<"$reply"
-}
 
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
@@ -34,14 +24,6 @@ printf '%s\n' "$PROMETHEUS_YML" | write_file "$CONFIG_PATH" 0644 root:root "$uni
 printf '%s\n' "$PROMETHEUS_DEFAULTS" | write_file /etc/default/prometheus 0644 root:root "$unit"
 ensure_restart_policy "$unit"
 ensure_service "$unit"
-wait_tcp 127.0.0.1 9090 60
-ready=0
-for _ in $(seq 1 60); do
-  if [[ "$(http_status 9090 /-/ready 2>/dev/null)" == "200" ]]; then
-    ready=1
-    break
-  fi
-  sleep 1
-done
-((ready == 1)) || die "prometheus did not become ready"
-log "prometheus ready on :9090"
+wait_tcp 127.0.0.1 "$PORT" 60
+wait_http_ready 127.0.0.1 "$PORT" /-/ready 60
+log "prometheus ready on :$PORT"

@@ -22,17 +22,6 @@ set -Eeuo pipefail
 readonly DEBIAN_UNIT=postgresql@15-main.service
 readonly OWNED="$PVE_HA_STATE_DIR/patroni-owns-15-main"
 
-# http_status <host> <port> <path>: the HTTP status code, "" when nothing answers.
-http_status() {
-  local answer
-  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
-  answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
-    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && head -c 12 <&3' \
-    "$1" "$2" "$3" 2>/dev/null) || answer=""
-  [[ "$answer" =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && printf '%s' "${BASH_REMATCH[1]}"
-  return 0
-}
-
 # --- dynamic configuration: begin (scripts/ci/check-patroni.sh runs this part as it is) ---
 # Uses CONFIG_PATH, DYNAMIC_PATH, DYNAMIC_TIMEOUT_SECONDS, DATA_DIR, NODE_NAME, SCOPE, SELF_IP,
 # REST_PORT and lib.sh's log, die, pg_query.
@@ -126,14 +115,6 @@ apply_dynamic_config() {
   echo "dynamic configuration $state; $pending"
 }
 # --- dynamic configuration: end ---
-
-# http_get <host> <port> <path>: the whole answer (headers and body), "" when nothing answers.
-http_get() {
-  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
-  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
-    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
-    "$1" "$2" "$3" 2>/dev/null || true
-}
 
 wait_network
 read -r -a packages <<<"$PACKAGES"

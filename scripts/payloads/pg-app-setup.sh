@@ -8,17 +8,6 @@
 # PATRONI_NODES ("name=ip ..."), REST_PORT, DATABASE, APP_USER, TIMEOUT_SECONDS.
 set -Eeuo pipefail
 
-# http_status <host> <port> <path>: the HTTP status code, "" when nothing answers.
-http_status() {
-  local answer
-  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
-  answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
-    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && head -c 12 <&3' \
-    "$1" "$2" "$3" 2>/dev/null) || answer=""
-  [[ "$answer" =~ ^HTTP/1\.[01]\ ([0-9]{3}) ]] && printf '%s' "${BASH_REMATCH[1]}"
-  return 0
-}
-
 deadline=$((SECONDS + TIMEOUT_SECONDS))
 while :; do
   leaders=()

@@ -15,7 +15,7 @@ import {
   renderPostgresExporterQueries,
   renderPostgresExporterRoleSql,
 } from "./postgresExporter";
-import { KAFKA_BROKER_PORT_FOR_EXPORTER, NGINX_STUB_STATUS_PORT } from "./ports";
+import { KAFKA_BROKER_PORT_FOR_EXPORTER, METRICS_PORTS, NGINX_STUB_STATUS_PORT } from "./ports";
 import {
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_RULES_FILE,
@@ -102,6 +102,7 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
       PROMETHEUS_DEFAULTS: renderPrometheusDefaults(settings.prometheusRetention),
       CONFIG_PATH: PROMETHEUS_CONFIG_PATH,
       RULES_PATH: PROMETHEUS_RULES_FILE,
+      PORT: String(METRICS_PORTS.prometheus),
     },
     ...(input.kafkaExporter
       ? {
