@@ -24,7 +24,7 @@ readonly OWNED="$PVE_HA_STATE_DIR/patroni-owns-15-main"
 
 # --- dynamic configuration: begin (scripts/ci/check-patroni.sh runs this part as it is) ---
 # Uses CONFIG_PATH, DYNAMIC_PATH, DYNAMIC_TIMEOUT_SECONDS, DATA_DIR, NODE_NAME, SCOPE, SELF_IP,
-# REST_PORT and lib.sh's log, die, pg_query.
+# REST_PORT and lib.sh's log, die, pg_query, http_get.
 
 # patronictl_node <args...>: patronictl as postgres with this node's file (etcd, REST credentials).
 patronictl_node() {
@@ -34,10 +34,7 @@ patronictl_node() {
 # http_body <host> <port> <path>: the body of GET <path>, "" when nothing answers.
 http_body() {
   local answer
-  # shellcheck disable=SC2016 # $0..$2 are the inner shell's arguments
-  answer=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" \
-    && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
-    "$1" "$2" "$3" 2>/dev/null) || answer=""
+  answer=$(http_get "$1" "$2" "$3")
   [[ "$answer" == *$'\r\n\r\n'* ]] && printf '%s' "${answer#*$'\r\n\r\n'}"
   return 0
 }
