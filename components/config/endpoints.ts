@@ -122,22 +122,23 @@ export function kafkaBrokerPlans(plans: readonly NodePlan[]): NodePlan[] {
   return plans.filter((p) => p.role === "kafka" && p.kafkaRoles?.includes("broker"));
 }
 
+/** The pgFailover output of a manual-mode stack (and of stacks older than the output). */
+export const MANUAL_FAILOVER_ENDPOINT: Readonly<PgFailoverEndpoint> = {
+  mode: "manual",
+  patroniScope: "",
+  patroniRestApis: {},
+  etcdMembers: [],
+  etcdEndpoints: [],
+  synchronous: false,
+  writeResumeBoundMs: 0,
+};
+
 export function pgFailoverEndpoint(
   cfg: Pick<StackConfig, "pg">,
   plans: readonly NodePlan[],
 ): PgFailoverEndpoint {
   const { mode, synchronous, patroni, haproxyCheck } = cfg.pg.failover;
-  if (mode === "manual") {
-    return {
-      mode,
-      patroniScope: "",
-      patroniRestApis: {},
-      etcdMembers: [],
-      etcdEndpoints: [],
-      synchronous: false,
-      writeResumeBoundMs: 0,
-    };
-  }
+  if (mode === "manual") return MANUAL_FAILOVER_ENDPOINT;
   const plan = failoverPlan(plans);
   return {
     mode,

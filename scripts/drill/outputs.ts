@@ -5,6 +5,7 @@ import type {
   StackEndpoints,
   StackSettings,
 } from "../../components/config/endpoints";
+import { MANUAL_FAILOVER_ENDPOINT } from "../../components/config/endpoints";
 import type { ExposureProto, ExposureRule } from "../../components/config/exposure";
 
 export interface StackNode {
@@ -118,25 +119,16 @@ function parsePgBackup(raw: unknown, problems: string[]): BackupEndpoint {
   };
 }
 
-const MANUAL_FAILOVER: PgFailoverEndpoint = {
-  mode: "manual",
-  patroniScope: "",
-  patroniRestApis: {},
-  etcdMembers: [],
-  etcdEndpoints: [],
-  synchronous: false,
-  writeResumeBoundMs: 0,
-};
 const HOST_PORT = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/;
 
 /** outputs.pgFailover; absent on stacks deployed before the setting, which fail over by hand. */
 function parsePgFailover(raw: unknown, problems: string[]): PgFailoverEndpoint {
-  if (raw === undefined) return MANUAL_FAILOVER;
+  if (raw === undefined) return MANUAL_FAILOVER_ENDPOINT;
   if (!isRecord(raw) || (raw.mode !== "manual" && raw.mode !== "auto")) {
     problems.push(`pgFailover: expected {mode: manual|auto, ...} (got ${JSON.stringify(raw)})`);
-    return MANUAL_FAILOVER;
+    return MANUAL_FAILOVER_ENDPOINT;
   }
-  if (raw.mode === "manual") return MANUAL_FAILOVER;
+  if (raw.mode === "manual") return MANUAL_FAILOVER_ENDPOINT;
   const { patroniScope, patroniRestApis, etcdMembers, etcdEndpoints, synchronous } = raw;
   const bound = raw.writeResumeBoundMs;
   const apis = isRecord(patroniRestApis) ? Object.entries(patroniRestApis) : [];
@@ -159,7 +151,7 @@ function parsePgFailover(raw: unknown, problems: string[]): PgFailoverEndpoint {
     problems.push(
       `pgFailover: expected {patroniScope, patroniRestApis (2), etcdMembers (3), etcdEndpoints (3), synchronous, writeResumeBoundMs} for mode auto (got ${JSON.stringify(raw)})`,
     );
-    return MANUAL_FAILOVER;
+    return MANUAL_FAILOVER_ENDPOINT;
   }
   return {
     mode: "auto",
