@@ -17,6 +17,7 @@ import {
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
+  withStackSettings,
 } from "./sandbox-config";
 import { topologyFromOutputs } from "./topology";
 import { loadState } from "./state";
@@ -54,6 +55,18 @@ function deployedStackName(paths: SandboxPaths): string {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : DEFAULT_STACK;
 }
 
+/** The cold `up`'s `--set` values: kept for every later `up` until `down`. */
+function stackSettingsFile(paths: SandboxPaths): string {
+  return path.join(paths.stateDir, "stack-settings.json");
+}
+
+function deployedStackSettings(paths: SandboxPaths): Record<string, string> {
+  const file = stackSettingsFile(paths);
+  return fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>)
+    : {};
+}
+
 function sandboxConfig(
   paths: SandboxPaths,
   stack: string,
@@ -68,7 +81,8 @@ function sandboxConfig(
 interface UpOptions {
   stack: string;
   continueOnError: boolean;
-  /** a day-2 change: only for this `up`, the next one without them reverts it */
+  /** a day-2 change: only for this `up`, the next one without them reverts it (a cold up's
+   * settings stay: withStackSettings) */
   overrides: Day2Overrides;
   status: boolean;
 }
@@ -76,16 +90,21 @@ interface UpOptions {
 async function up(paths: SandboxPaths, o: UpOptions): Promise<void> {
   const { stack, continueOnError } = o;
   const started = Date.now();
-  const deployed = fs.existsSync(paths.outputsFile) ? deployedStackName(paths) : stack;
+  const warm = fs.existsSync(paths.outputsFile);
+  const deployed = warm ? deployedStackName(paths) : stack;
   if (deployed !== stack) {
     throw new Error(`the sandbox holds stack "${deployed}": run \`npm run sandbox -- down\` first`);
   }
-  const config = sandboxConfig(paths, stack, o.overrides);
+  const stackSettings = warm ? deployedStackSettings(paths) : o.overrides.settings;
+  const config = sandboxConfig(paths, stack, withStackSettings(stackSettings, o.overrides));
   const hostSsh = hostSshOf(config);
   const prepared = await prepareHost(paths, sandboxPackages());
   fs.mkdirSync(paths.stateDir, { recursive: true });
   fs.writeFileSync(stackNameFile(paths), `${stack}\n`);
+  fs.writeFileSync(stackSettingsFile(paths), JSON.stringify(stackSettings) + "\n");
+  const kept = Object.entries(stackSettings).map(([k, v]) => `${k}=${v}`);
   logLine(`    stack: Pulumi.${stack}.yaml, hosts: ${Object.keys(hostSsh).join(", ")}`);
+  if (kept.length > 0) logLine(`    stack settings (from the cold up): ${kept.join(", ")}`);
   fs.mkdirSync(paths.stagingDir, { recursive: true });
   const run = await step("deploy the stack (index.ts under the performing mock monitor)", () =>
     runProgram(

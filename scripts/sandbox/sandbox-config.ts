@@ -119,6 +119,18 @@ export interface Day2Overrides {
 
 export const NO_OVERRIDES: Day2Overrides = { settings: {}, artifacts: {} };
 
+/**
+ * The settings a warm `up` applies: the cold `up`'s `--set` values are the deployed stack's own (as
+ * `pulumi config set` would keep them), this `up`'s own `--set` values go over them. So a day-2
+ * change without `--set pgFailover=manual` does not turn a stack deployed with it into `auto`.
+ */
+export function withStackSettings(
+  stackSettings: Readonly<Record<string, string>>,
+  o: Day2Overrides,
+): Day2Overrides {
+  return { settings: { ...stackSettings, ...o.settings }, artifacts: o.artifacts };
+}
+
 /** Parses `key=value`, naming the option and the bad text. */
 export function parseAssignment(option: string, text: string): [string, string] {
   const at = text.indexOf("=");

@@ -11,6 +11,7 @@ import {
   readStackConfig,
   SANDBOX_BRIDGE,
   sandboxOverlay,
+  withStackSettings,
 } from "../../scripts/sandbox/sandbox-config";
 
 describe("sandbox config overlay", () => {
@@ -130,6 +131,22 @@ describe("sandbox: a day-2 change for one `up` (--set, --artifact)", () => {
       () => parseAssignment("--set", "=x"),
       /--set: expected <key>=<value> \(got "=x"\)/,
     );
+  });
+});
+
+describe("sandbox: the cold up's settings stay the stack's own", () => {
+  it("keeps them under a later up's own --set values, which win on the same key", () => {
+    const stack = { pgFailover: "manual", appLogLevel: "info" };
+    const day2 = withStackSettings(stack, {
+      settings: { appLogLevel: "warn" },
+      artifacts: { app: "/tmp/a.tgz" },
+    });
+    assert.deepEqual(day2, {
+      settings: { pgFailover: "manual", appLogLevel: "warn" },
+      artifacts: { app: "/tmp/a.tgz" },
+    });
+    const back = withStackSettings(stack, { settings: {}, artifacts: {} });
+    assert.deepEqual(back.settings, stack);
   });
 });
 
