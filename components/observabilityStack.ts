@@ -162,7 +162,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [deb, prometheus] },
     );
-    const layout = observedLayout(args.nodes.map((n) => n.plan));
+    const layout = observedLayout(
+      args.nodes.map((n) => n.plan),
+      undefined,
+      args.config.pg?.failover.mode === "auto",
+    );
     for (const [file, dashboard] of Object.entries(allDashboards(layout))) {
       monitor.pushFile(
         `grafana-dashboard-${file.replace(/\.json$/, "")}`,

@@ -9,6 +9,7 @@ import {
 import {
   allDashboards,
   overviewDashboard,
+  postgresDashboard,
   renderDashboardJson,
 } from "../../components/render/observability/grafana/dashboards";
 import {
@@ -95,6 +96,30 @@ describe("observability: Grafana dashboards", () => {
       assert.ok(exprs.includes(metric), metric);
     }
     assert.match(exprs, /sum by \(node\) \(rate\(app_http_requests_total\{job="app"\}/);
+  });
+
+  it("shows Patroni's roles, lock, failovers and WAL behind with pgFailover auto only", () => {
+    const titles = (d: dashboard.Dashboard): string[] => (d.panels ?? []).map((p) => p.title ?? "");
+    const manual = postgresDashboard({ lbPair: false });
+    const auto = postgresDashboard({ lbPair: false, patroni: true });
+    assert.ok(!titles(manual).some((t) => /Patroni/.test(t)));
+    assert.deepEqual(titles(auto).slice(0, 2), ["Patroni", "Patroni role per node"]);
+    assert.deepEqual(
+      titles(auto).slice(titles(auto).length - titles(manual).length),
+      titles(manual),
+    );
+    assert.deepEqual(validateDashboard(auto), []);
+    const used = new Set(dashboardExpressions(auto).flatMap(metricNames));
+    for (const metric of [
+      "patroni_primary",
+      "patroni_replica",
+      "patroni_cluster_unlocked",
+      "patroni_postgres_timeline",
+      "patroni_xlog_replayed_location",
+    ]) {
+      assert.ok(used.has(metric), metric);
+      assert.ok(EXPORTER_METRICS.patroni.includes(metric), metric);
+    }
   });
 
   it("reports a wrong datasource, an unknown metric and an empty query", () => {

@@ -144,8 +144,67 @@ export function overviewDashboard(layout: ObservedLayout = SINGLE_LB_LAYOUT): da
     .build();
 }
 
-export function postgresDashboard(): dashboard.Dashboard {
-  return base("pve-ha-postgres", "pve-ha: PostgreSQL", ["postgres"])
+/** Per PostgreSQL node, as Patroni reports it: 0 neither (starting, stopped), 1 primary, 2 replica. */
+const PATRONI_ROLE = "patroni_primary + 2 * patroni_replica";
+
+/** pgFailover auto: who leads, whether the lock is free, failovers (timeline), WAL behind. */
+function withPatroniRow(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d
+    .withRow(new dashboard.RowBuilder("Patroni"))
+    .withPanel(
+      stateTimeline(
+        "Patroni role per node",
+        [{ expr: PATRONI_ROLE, legend: "{{node}}" }],
+        {
+          0: { text: "neither (starting or stopped)", color: "red" },
+          1: { text: "primary: holds the leader lock", color: "green" },
+          2: { text: "replica", color: "blue" },
+        },
+        { width: 24, height: 5 },
+      ),
+    )
+    .withPanel(
+      statValue("Leader lock free", "none", [
+        { expr: "max(patroni_cluster_unlocked)", legend: "no leader" },
+      ]),
+    )
+    .withPanel(
+      statValue("Synchronous standby", "none", [
+        { expr: "patroni_sync_standby", legend: "{{node}}" },
+      ]),
+    )
+    .withPanel(
+      statValue("Pending restart", "none", [
+        { expr: "patroni_pending_restart", legend: "{{node}}" },
+      ]),
+    )
+    .withPanel(
+      statValue("Since the last etcd contact", "s", [
+        { expr: "time() - patroni_dcs_last_seen", legend: "{{node}}" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Timeline (a step up is a failover or switchover)", "none", [
+        { expr: "patroni_postgres_timeline", legend: "{{node}}" },
+      ]),
+    )
+    .withPanel(
+      timeSeries("Replica WAL behind the primary", "bytes", [
+        {
+          expr: "scalar(max(patroni_xlog_location)) - patroni_xlog_received_location",
+          legend: "{{node}} received",
+        },
+        {
+          expr: "scalar(max(patroni_xlog_location)) - patroni_xlog_replayed_location",
+          legend: "{{node}} replayed",
+        },
+      ]),
+    );
+}
+
+export function postgresDashboard(layout: ObservedLayout = SINGLE_LB_LAYOUT): dashboard.Dashboard {
+  const d = base("pve-ha-postgres", "pve-ha: PostgreSQL", ["postgres"]);
+  return (layout.patroni ? withPatroniRow(d) : d)
     .withRow(new dashboard.RowBuilder("Replication"))
     .withPanel(statValue("PostgreSQL up", "none", [{ expr: "pg_up", legend: "{{node}}" }]))
     .withPanel(
@@ -367,7 +426,7 @@ export function allDashboards(
 ): Record<string, dashboard.Dashboard> {
   return {
     "pve-ha-overview.json": overviewDashboard(layout),
-    "pve-ha-postgres.json": postgresDashboard(),
+    "pve-ha-postgres.json": postgresDashboard(layout),
     "pve-ha-kafka.json": kafkaDashboard(),
     "pve-ha-nodes.json": nodesDashboard(),
   };
