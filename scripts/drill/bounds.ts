@@ -143,12 +143,12 @@ export const ROLLING_BOUNDS = {
   /** load before `up` begins, s */
   leadS: 3,
   /**
-   * the write load of one change, s: it must outlast `up` (the program under the mock runtime,
-   * then each node restarted and ready in turn: about 30 s for the two app nodes, 60 s for the
-   * three Kafka nodes on the sandbox)
+   * the write load of one change lasts until `up` ended and this many s more (`up` runs the
+   * program under the mock runtime, then restarts each node of the layer and waits until it is
+   * ready: 25-150 s on the sandbox, depending on the layer and the machine)
    */
-  loadS: { app: 60, kafka: 120, pg: 60 },
-  /** `up` is stopped after this many s */
+  tailS: 5,
+  /** `up` is stopped after this many s (and the load with it) */
   maxUpS: 300,
   /** app readiness poll, ms */
   pollMs: 250,

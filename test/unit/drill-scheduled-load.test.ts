@@ -55,4 +55,28 @@ describe("drill: the open-loop (scheduled) load", () => {
     assert.equal(rec.failedSentAt?.length, 20);
     assert.equal(rec.acked.length, 0);
   });
+
+  it("sends nothing more once stopWhen is true, with durationS as its bound", async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(202).end("{}"));
+    });
+    const port = await listen(server);
+    try {
+      const rec = newRecorder();
+      // Deterministic under CPU load: stop after the 5th request was sent, whatever the clock.
+      const run = await runScheduledLoad(
+        {
+          ...spec(`http://127.0.0.1:${port}/messages`),
+          durationS: 60,
+          stopWhen: () => rec.sent.length >= 5,
+        },
+        rec,
+      );
+      assert.equal(run.summary.requests, 5);
+      assert.equal(rec.acked.length, 5);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -18,6 +18,8 @@ export interface LoadSpec {
   post?: (seq: number) => { uid: string; body: string };
   /** times in the result are ms since this instant (default: the start of the load) */
   t0?: number;
+  /** the scheduled load sends no further request once this is true (durationS stays its bound) */
+  stopWhen?: () => boolean;
 }
 
 /** Filled while the load runs, so a sampler can read the acknowledgements so far. */

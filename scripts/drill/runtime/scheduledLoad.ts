@@ -91,6 +91,7 @@ export function runScheduledLoad(spec: LoadSpec, rec: LoadRecorder): Promise<Loa
       const due = started + (seq * 1000) / rate;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (spec.stopWhen?.()) break;
       inFlight.push(one(seq));
     }
     await Promise.all(inFlight);

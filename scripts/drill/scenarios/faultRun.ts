@@ -45,6 +45,8 @@ export interface FaultPlan {
   stopAtS: number;
   restoreAtS: number;
   durationS: number;
+  /** ends the load before durationS once true (see LoadSpec.stopWhen) */
+  loadStopWhen?: () => boolean;
   /** called right after the stop, while the load runs (e.g. probes of the degraded stack) */
   whileDown?: () => Promise<void>;
   /** called after the restart; resolves when the node is back in service */
@@ -68,7 +70,7 @@ export function lbMessagesUrl(lbUrl: string): string {
 /** The drills' write load: POSTs through the LB at --write-rate, on at most 8 connections. */
 export function lbWriteLoad(
   ctx: DrillContext,
-  spec: Pick<LoadSpec, "label" | "durationS" | "post" | "timeoutS" | "t0">,
+  spec: Pick<LoadSpec, "label" | "durationS" | "post" | "timeoutS" | "t0" | "stopWhen">,
 ): LoadSpec {
   return {
     ...spec,
@@ -179,6 +181,7 @@ export async function runFault(ctx: DrillContext, plan: FaultPlan): Promise<Faul
     lbWriteLoad(ctx, {
       label: plan.name,
       durationS: plan.durationS,
+      ...(plan.loadStopWhen ? { stopWhen: plan.loadStopWhen } : {}),
       timeoutS: writeLoadTimeoutS(ctx.outputs.settings),
       post: (n) => ({ uid: series.uid(n), body: `drill ${plan.id} #${n}` }),
       t0,

@@ -138,7 +138,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       await sleep(Math.max(0, next - Date.now()));
     }
   })();
-  const up = { code: -1, tail: "", tookS: 0 };
+  const up = { code: -1, tail: "", tookS: 0, doneAt: 0 };
   const node = ctx.appNodes[0];
   try {
     const run = await runFault(ctx, {
@@ -152,14 +152,19 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
         healLabel: "sandbox up done",
         inject: async () => {
           const t = Date.now();
-          const r = await sandboxUp(change.args);
-          Object.assign(up, { code: r.code, tail: r.tail, tookS: since(t) });
+          try {
+            const r = await sandboxUp(change.args);
+            Object.assign(up, { code: r.code, tail: r.tail, tookS: since(t) });
+          } finally {
+            up.doneAt = Date.now();
+          }
         },
         heal: async () => undefined,
       },
       stopAtS: b.leadS,
       restoreAtS: b.leadS,
-      durationS: b.loadS[change.restarts],
+      durationS: b.leadS + b.maxUpS + b.tailS,
+      loadStopWhen: () => up.doneAt > 0 && Date.now() >= up.doneAt + b.tailS * 1000,
     });
     sampling = false;
     await sampler;
@@ -173,7 +178,7 @@ async function runChange(ctx: DrillContext, change: RollingChange): Promise<Roll
       upExit: up.code,
       upTail: up.code === 0 ? "" : up.tail,
       upTookS: up.tookS,
-      loadAfterStartS: b.loadS[change.restarts] - b.leadS,
+      loadAfterStartS: Math.round((run.load.durationS - b.leadS) * 10) / 10,
       restarted: layer.nodes.map((n, i) => ({
         node: n.name,
         restarted: before[i] !== after[i] && after[i] > 0,
