@@ -10,7 +10,8 @@
  * LB's own network namespace). nginx then sees an error on each of them and retries the request
  * on the next node (proxy_next_upstream error, POST included: it is idempotent by message_uid)
  * and skips the node for lbFailTimeoutSeconds. While the node stays silent the loop ends what
- * nginx opens to it again. A TCP probe, not an HTTP one: it only catches a node that does not
+ * nginx opens to it again. A round in which no node answers ends nothing: that is the LB's own
+ * link or a stall of the LB, and ending every connection would only fail what nginx could finish. A TCP probe, not an HTTP one: it only catches a node that does not
  * answer at all, which is what the passive check misses; a slow or crashed app is nginx's part
  * (timeouts, refused connections).
  */
@@ -112,13 +113,24 @@ while true; do
     probe "\${HOSTS[i]}" "\${PORTS[i]}" &
     pids[i]=$!
   done
+  answered=0
   for i in "\${!HOSTS[@]}"; do
     if wait "\${pids[i]}"; then
       if ((misses[i] >= FAILURES)); then echo "\${NAMES[i]} answers again"; fi
       misses[i]=0
-      continue
+      answered=$((answered + 1))
+    else
+      misses[i]=$((misses[i] + 1))
     fi
-    misses[i]=$((misses[i] + 1))
+  done
+  # Every node silent at once is the LB's own trouble (its link, a stall) far more often than
+  # every app node's: ending all connections would only turn waiting requests into 502s.
+  if ((answered == 0)); then
+    if ((misses[0] == FAILURES)); then echo "every node silent: no connection ended"; fi
+    sleep "$INTERVAL_S"
+    continue
+  fi
+  for i in "\${!HOSTS[@]}"; do
     if ((misses[i] >= FAILURES)); then
       ended=$(end_connections "\${HOSTS[i]}" "\${PORTS[i]}")
       if ((misses[i] == FAILURES || ended > 0)); then
