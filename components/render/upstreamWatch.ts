@@ -11,8 +11,8 @@
  * on the next node (proxy_next_upstream error, POST included: it is idempotent by message_uid)
  * and skips the node for lbFailTimeoutSeconds. While the node stays silent the loop ends what
  * nginx opens to it again. A round in which no node answers ends nothing: that is the LB's own
- * link or a stall of the LB, and ending every connection would only fail what nginx could finish. A TCP probe, not an HTTP one: it only catches a node that does not
- * answer at all, which is what the passive check misses; a slow or crashed app is nginx's part
+ * link or a stall of the LB, and ending every connection would only fail what nginx could finish.
+ * A TCP probe, not an HTTP one: it only catches a node that does not answer at all, which is what the passive check misses; a slow or crashed app is nginx's part
  * (timeouts, refused connections).
  */
 import { isIpv4 } from "../config/net";
@@ -92,6 +92,7 @@ readonly FAILURES=${opts.failures}
 
 misses=()
 for i in "\${!HOSTS[@]}"; do misses[i]=0; done
+silent_rounds=0
 
 # probe <host> <port>: 0 when a TCP connection opens within TIMEOUT_S.
 probe() {
@@ -126,10 +127,12 @@ while true; do
   # Every node silent at once is the LB's own trouble (its link, a stall) far more often than
   # every app node's: ending all connections would only turn waiting requests into 502s.
   if ((answered == 0)); then
-    if ((misses[0] == FAILURES)); then echo "every node silent: no connection ended"; fi
+    silent_rounds=$((silent_rounds + 1))
+    if ((silent_rounds == FAILURES)); then echo "every node silent: no connection ended"; fi
     sleep "$INTERVAL_S"
     continue
   fi
+  silent_rounds=0
   for i in "\${!HOSTS[@]}"; do
     if ((misses[i] >= FAILURES)); then
       ended=$(end_connections "\${HOSTS[i]}" "\${PORTS[i]}")
