@@ -39,6 +39,7 @@ import {
 import {
   PG_CONF_DIR,
   PG_DATA_DIR,
+  localPsqlVars,
   renderPrimarySetupSql,
   type PgHbaOptions,
   type PostgresConfOptions,
@@ -214,6 +215,7 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
           WRAPPER_PATRONICTL: renderPatroniWrapper("patronictl"),
           ETCD_HOST: node.plan.ip,
           ETCD_PORT: PORTS.etcdClient,
+          ...localPsqlVars(PORTS.postgres),
         },
       },
       // Every member healthy first: a Patroni without etcd would not start its PostgreSQL.
@@ -244,6 +246,7 @@ export function wirePatroniPair(a: PatroniPairArgs): PatroniPairSteps {
           DATABASE: a.pg.database,
           APP_USER: a.pg.appUser,
           TIMEOUT_SECONDS: PATRONI_STEP_TIMEOUTS.appSetup,
+          ...localPsqlVars(PORTS.postgres),
         },
       },
       { dependsOn: patroni },

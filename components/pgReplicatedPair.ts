@@ -18,6 +18,7 @@ import {
   renderPrimarySetupSql,
   renderRoleCheckScript,
   type PgHbaOptions,
+  localPsqlVars,
   type PostgresConfOptions,
 } from "./render/postgres";
 import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";
@@ -93,6 +94,7 @@ function applySettings(nodes: PgNodeSteps[], pgConf: string): command.remote.Com
           {
             payload: "pg-settings-apply",
             vars: {
+              ...localPsqlVars(PORTS.postgres),
               PASS: which,
               NODE_NAME: node.plan.name,
               CONF_FILE: PG_CONF_D_FILE,
@@ -214,6 +216,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
     const pgConf = renderPostgresConf(postgres);
     const hba = renderPgHba(hbaOptions);
     const configureVars = {
+      ...localPsqlVars(PORTS.postgres),
       PG_CONF: pgConf,
       PG_HBA: hba,
       ROLE_CHECK_SCRIPT: renderRoleCheckScript(PORTS.postgres),
@@ -248,6 +251,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
           slot: pg.replicationSlot,
         }),
         SLOT: pg.replicationSlot,
+        ...localPsqlVars(PORTS.postgres),
         SUPERUSER_PASSWORD: this.superuserPassword,
         REPLICATION_PASSWORD: this.replicationPassword,
         APP_PASSWORD: this.appPassword,
@@ -258,7 +262,7 @@ export class PgReplicatedPair extends pulumi.ComponentResource {
       payload: "pg-standby-setup",
       vars: {
         PRIMARY_HOST: args.primary.ip,
-        PG_PORT: PORTS.postgres,
+        ...localPsqlVars(PORTS.postgres),
         DATABASE: pg.database,
         REPLICATION_USER: pg.replicationUser,
         REPLICATION_PASSWORD: this.replicationPassword,

@@ -233,3 +233,10 @@ export function stackEndpoints(cfg: StackConfig, plans: readonly NodePlan[]): St
     exposure: exposureRules(plans, exposureOptionsOf(cfg, [cfg.firewall.operatorCidr])),
   };
 }
+
+/** The port of a `host:port` endpoint output. */
+export function endpointPort(endpoint: string): number {
+  const port = Number(endpoint.split(":").pop());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port in ${endpoint}`);
+  return port;
+}

@@ -6,7 +6,7 @@
  */
 import { PGBACKREST_STANZA, SYSTEMD_CALENDAR } from "../config/backup";
 import { shellQuote } from "./payload";
-import { PG_DATA_DIR } from "./postgres";
+import { PG_DATA_DIR, PG_SOCKET_DIR } from "./postgres";
 
 export { PGBACKREST_STANZA };
 export const PGBACKREST_CONF_PATH = "/etc/pgbackrest/pgbackrest.conf";
@@ -15,7 +15,6 @@ export const PGBACKREST_TLS_DIR = "/etc/pgbackrest/tls";
 export const PGBACKREST_RESTORE_CONF_PATH = "/etc/pgbackrest/restore.conf";
 export const PGBACKREST_SERVER_UNIT = "pgbackrest-server.service";
 export const PGBACKREST_RUN_SCRIPT_PATH = "/usr/local/lib/pve-ha/pgbackrest-run";
-export const PG_SOCKET_DIR = "/run/postgresql";
 /** The restore drill's scratch data directory on the repository node. */
 export const RESTORE_SCRATCH_DIR = "/var/lib/pve-ha/restore-scratch";
 export const BACKUP_TYPES = ["full", "incr"] as const;

@@ -10,6 +10,8 @@ export const PG_DATA_DIR = `/var/lib/postgresql/${PG_MAJOR}/main`;
 export const PG_CONF_D_FILE = `${PG_CONF_DIR}/conf.d/pve-ha.conf`;
 export const PG_HBA_PATH = `${PG_CONF_DIR}/pg_hba.conf`;
 export const CREATECLUSTER_CONF_PATH = "/etc/postgresql-common/createcluster.conf";
+/** The PostgreSQL Unix socket directory (Debian's; Patroni's unix_socket_directories names it too). */
+export const PG_SOCKET_DIR = "/run/postgresql";
 export const ROLE_CHECK_SCRIPT_PATH = "/usr/local/lib/pve-ha/pg-role-check";
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -283,6 +285,34 @@ ${slotSql}`;
  * activation). /primary is 200 iff the server is not in recovery, /replica iff it is, /health
  * iff it answers at all.
  */
+/**
+ * argv of psql as the postgres superuser over the local socket, with the socket directory and the
+ * port named. Without -h, Debian's pg_wrapper reads the cluster's postgresql.conf to find them, and
+ * Patroni rewrites that file in place (truncated first) whenever the synchronous standby changes:
+ * a psql in that instant fails with "Invalid data directory for cluster 15 main".
+ */
+export function localPsqlArgv(port: number, database: string, psqlOptions: string[]): string[] {
+  return [
+    "runuser",
+    "-u",
+    "postgres",
+    "--",
+    "psql",
+    "-h",
+    PG_SOCKET_DIR,
+    "-p",
+    String(port),
+    "-d",
+    database,
+    ...psqlOptions,
+  ];
+}
+
+/** The variables lib.sh's psql_su needs (the local socket and port, as localPsqlArgv). */
+export function localPsqlVars(port: number): { PG_SOCKET_DIR: string; PG_PORT: number } {
+  return { PG_SOCKET_DIR, PG_PORT: port };
+}
+
 export function renderRoleCheckScript(pgPort: number): string {
   return `#!/usr/bin/env bash
 # PostgreSQL role check for HAProxy (rendered by pve-ha-stack).
@@ -295,7 +325,7 @@ while IFS= read -r -t 1 header && [[ -n "\${header%$'\\r'}" ]]; do :; done
 
 path=$(printf '%s' "$request_line" | awk '{ print $2 }')
 path="\${path%%\\?*}"
-recovery=$(timeout 3 psql -h /run/postgresql -p ${pgPort} -d postgres -XAtq \\
+recovery=$(timeout 3 psql -h ${PG_SOCKET_DIR} -p ${pgPort} -d postgres -XAtq \\
   -c 'SELECT pg_is_in_recovery()' 2>/dev/null) || recovery=""
 
 case "$recovery" in

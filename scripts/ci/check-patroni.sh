@@ -187,6 +187,8 @@ PATRONICTL_BIN="$out/bin/patronictl"
 CONFIG_PATH="$out/patroni.yml" DATA_DIR="$out/pg/data" NODE_NAME=pg1 DYNAMIC_TIMEOUT_SECONDS=60
 SCOPE=$(sed -n "s/^scope: \"\(.*\)\"$/\1/p" "$out/patroni.yml") SELF_IP=${rest%:*} REST_PORT=${rest#*:}
 export PGHOST="$sock" PGPORT="$port"
+# lib.sh's psql_su (pg_query) names the socket and port itself.
+PG_SOCKET_DIR="$sock" PG_PORT="$port"
 # apply <dynamic file> <want>: runs apply_dynamic_config, its last line must be <want>.
 apply() {
   local got

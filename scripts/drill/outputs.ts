@@ -6,6 +6,8 @@ import type {
   StackSettings,
 } from "../../components/config/endpoints";
 import { MANUAL_FAILOVER_ENDPOINT } from "../../components/config/endpoints";
+
+export { endpointPort } from "../../components/config/endpoints";
 import type { ExposureProto, ExposureRule } from "../../components/config/exposure";
 
 export interface StackNode {
@@ -403,13 +405,6 @@ export function nodesByHost(outputs: StackOutputs): Array<{ host: string; nodes:
     host,
     nodes: outputs.nodes.filter((n) => n.proxmoxNode === host),
   }));
-}
-
-/** The port of a `host:port` endpoint output. */
-export function endpointPort(endpoint: string): number {
-  const port = Number(endpoint.split(":").pop());
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port in ${endpoint}`);
-  return port;
 }
 
 export function nodesByRole(outputs: StackOutputs, role: string | RegExp): StackNode[] {

@@ -246,9 +246,12 @@ artifact_digest_ok() {
   fi
 }
 
-# Runs SQL as the postgres superuser over the local socket.
+# Runs SQL as the postgres superuser over the local socket (PG_SOCKET_DIR, PG_PORT: the payload's
+# variables, localPsqlVars). -h keeps Debian's pg_wrapper from reading postgresql.conf for them,
+# which Patroni rewrites in place whenever the synchronous standby changes.
 psql_su() {
-  (cd / && runuser -u postgres -- psql -v ON_ERROR_STOP=1 -X -q "$@")
+  (cd / && runuser -u postgres -- psql -h "${PG_SOCKET_DIR:?}" -p "${PG_PORT:?}" \
+    -v ON_ERROR_STOP=1 -X -q "$@")
 }
 
 # pg_query <sql>: one value from the local PostgreSQL (psql_su, unaligned), "" when it does not

@@ -13,6 +13,7 @@ import {
   KAFKA_LOG4J2_CONFIG,
   kafkaTopicDescribeCommand,
 } from "../../components/render/kafka";
+import { localPsqlArgv } from "../../components/render/postgres";
 
 export interface CheckResult {
   readonly name: string;
@@ -42,25 +43,16 @@ function pctExec(paths: SandboxPaths, vmid: number, argv: string[], stdin?: stri
 
 async function psql(
   paths: SandboxPaths,
+  t: Topology,
   vmid: number,
   db: string,
   sql: string,
 ): Promise<string[][]> {
-  const r = await pctExec(paths, vmid, [
-    "runuser",
-    "-u",
-    "postgres",
-    "--",
-    "psql",
-    "-X",
-    "-tA",
-    "-F",
-    "|",
-    "-d",
-    db,
-    "-c",
-    sql,
-  ]);
+  const r = await pctExec(
+    paths,
+    vmid,
+    localPsqlArgv(t.pgPort, db, ["-X", "-tA", "-F", "|", "-c", sql]),
+  );
   if (r.code !== 0) throw new Error(`psql on ${vmid} failed: ${r.stderr.trim()}`);
   return parseRows(r.stdout);
 }
@@ -99,7 +91,7 @@ export async function pgRoles(
 ): Promise<{ primary: NodeRef; standbys: NodeRef[] }> {
   const inRecovery = await Promise.all(
     t.pgNodes.map(
-      async (n) => (await psql(paths, n.vmid, "postgres", "SELECT pg_is_in_recovery()"))[0]?.[0],
+      async (n) => (await psql(paths, t, n.vmid, "postgres", "SELECT pg_is_in_recovery()"))[0]?.[0],
     ),
   );
   const primaries = t.pgNodes.filter((_, i) => inRecovery[i] === "f");
@@ -134,9 +126,9 @@ export async function checkMessageFlow(paths: SandboxPaths, t: Topology): Promis
   let primary: string[][] = [];
   let standby: string[][] = [];
   while (Date.now() - started < 30_000) {
-    primary = await psql(paths, primaryNode.vmid, t.pgDatabase, sql);
+    primary = await psql(paths, t, primaryNode.vmid, t.pgDatabase, sql);
     if (primary.length > 0 && standbyNode) {
-      standby = await psql(paths, standbyNode.vmid, t.pgDatabase, sql);
+      standby = await psql(paths, t, standbyNode.vmid, t.pgDatabase, sql);
     }
     if (primary.length > 0 && standby.length > 0) break;
     await sleep(500);
@@ -156,6 +148,7 @@ export async function checkReplication(paths: SandboxPaths, t: Topology): Promis
   const { primary, standbys } = await pgRoles(paths, t);
   const rows = await psql(
     paths,
+    t,
     primary.vmid,
     "postgres",
     "SELECT client_addr, state, sync_state FROM pg_stat_replication",

@@ -1,5 +1,9 @@
 /** What the status checks need to know about the deployed stack, read from its outputs. */
-import type { StackEndpoints, StackSettings } from "../../components/config/endpoints";
+import {
+  endpointPort,
+  type StackEndpoints,
+  type StackSettings,
+} from "../../components/config/endpoints";
 
 export interface NodeRef {
   readonly name: string;
@@ -15,6 +19,8 @@ export interface Topology {
   /** The PostgreSQL nodes; which one is the primary is asked at run time (pgRoles in checks.ts). */
   readonly pgNodes: NodeRef[];
   readonly pgDatabase: string;
+  /** The PostgreSQL port (the pgPrimary output's). */
+  readonly pgPort: number;
   readonly kafkaBrokers: NodeRef[];
   readonly kafkaBootstrap: string;
   readonly kafkaVoterIds: number[];
@@ -33,7 +39,7 @@ interface EndpointNode {
 /** The stack outputs the checks read (a subset of components/config/endpoints.ts StackEndpoints). */
 export type StackOutputs = Pick<
   StackEndpoints,
-  "lbUrl" | "kafkaBootstrapServers" | "kafkaTopic" | "prometheusUrl" | "settings"
+  "lbUrl" | "kafkaBootstrapServers" | "kafkaTopic" | "prometheusUrl" | "settings" | "pgPrimary"
 > & { nodes: Record<string, EndpointNode> };
 
 function requireField(outputs: Record<string, unknown>, key: keyof StackOutputs): unknown {
@@ -66,6 +72,7 @@ export function topologyFromOutputs(outputs: Record<string, unknown>): Topology 
     lbUrl: String(requireField(outputs, "lbUrl")),
     pgNodes: pgNodes(nodes),
     pgDatabase: settings.pgDatabase,
+    pgPort: endpointPort(String(requireField(outputs, "pgPrimary"))),
     kafkaBrokers: kafka.filter((n) => rolesOf(n).includes("broker")),
     kafkaBootstrap: String(requireField(outputs, "kafkaBootstrapServers")),
     kafkaVoterIds: kafka.flatMap((n, i) => (rolesOf(n).includes("controller") ? [i + 1] : [])),

@@ -77,6 +77,7 @@ describe("sandbox checks: topology from stack outputs", () => {
     kafkaBootstrapServers: "10.0.0.16:9092,10.0.0.17:9092",
     kafkaTopic: "messages",
     prometheusUrl: "http://10.0.0.19:9090",
+    pgPrimary: "10.0.0.13:5433",
     settings: { pgDatabase: "messages", kafkaReplicationFactor: 2 },
     nodes: {
       lb: { vmid: 200, ip: "10.0.0.10", role: "nginx" },
@@ -108,6 +109,7 @@ describe("sandbox checks: topology from stack outputs", () => {
     assert.deepEqual(t.kafkaVoterIds, [1, 2, 3]);
     // Settings come from the stack's outputs, not from a guess.
     assert.equal(t.pgDatabase, "messages");
+    assert.equal(t.pgPort, 5433);
     assert.equal(t.kafkaReplicationFactor, 2);
   });
 

@@ -8,6 +8,8 @@ import {
   renderGrafanaDashboardProvider,
   renderGrafanaDatasource,
 } from "./grafana/datasource";
+import { PORTS } from "../../config/ports";
+import { localPsqlVars } from "../postgres";
 import { observedLayout } from "./nodes";
 import {
   POSTGRES_EXPORTER_QUERIES_PATH,
@@ -74,6 +76,7 @@ export function observabilityPayloadVars(input: ObservabilityInput): Record<stri
       EXPORTER_DEFAULTS: renderPostgresExporterDefaults(role),
       EXPORTER_QUERIES: renderPostgresExporterQueries(),
       QUERIES_PATH: POSTGRES_EXPORTER_QUERIES_PATH,
+      ...localPsqlVars(PORTS.postgres),
     },
     "obs-alertmanager": {
       ALERTMANAGER_YML: renderAlertmanagerConfig({

@@ -1,4 +1,5 @@
-import type { StackNode } from "../outputs";
+import { endpointPort, type StackNode } from "../outputs";
+import { localPsqlArgv } from "../../../components/render/postgres";
 import { APP_DIR, APP_NODE_BIN } from "../../../components/render/app";
 import {
   digestSql,
@@ -14,30 +15,22 @@ import type { DrillContext } from "./context";
 import { pctExec } from "./pct";
 import { shellQuote } from "./commandLine";
 
-/** Runs SQL as the postgres superuser inside a PostgreSQL container (psql -At, SQL on stdin). */
+/**
+ * Runs SQL as the postgres superuser inside a PostgreSQL container (psql -At, SQL on stdin), over
+ * the local socket on the port of the stack's pgPrimary output (see localPsqlArgv).
+ */
 export function psql(
   ctx: DrillContext,
   node: StackNode,
   sql: string,
   timeoutMs = 20_000,
 ): Promise<string> {
-  return pctExec(
-    ctx.pct,
-    node.vmid,
-    [
-      "runuser",
-      "-u",
-      "postgres",
-      "--",
-      "psql",
-      "-XAtq",
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-d",
-      ctx.db.database,
-    ],
-    { stdin: `${sql};\n`, timeoutMs },
-  );
+  const argv = localPsqlArgv(endpointPort(ctx.outputs.pgPrimary), ctx.db.database, [
+    "-XAtq",
+    "-v",
+    "ON_ERROR_STOP=1",
+  ]);
+  return pctExec(ctx.pct, node.vmid, argv, { stdin: `${sql};\n`, timeoutMs });
 }
 
 export async function digest(

@@ -1,9 +1,9 @@
 import {
   backupUnitName,
-  PG_SOCKET_DIR,
   renderScratchRestoreScript,
   renderScratchStopScript,
 } from "../../../components/render/pgbackrest";
+import { localPsqlArgv } from "../../../components/render/postgres";
 import { RESTORE_BOUNDS } from "../bounds";
 import type { StackNode } from "../outputs";
 import { compareRows, lines, recoveryPointS, rowLinesSql } from "../restore/plan";
@@ -60,12 +60,10 @@ async function sourceLines(ctx: DrillContext, primary: StackNode, upTo?: string)
 }
 
 async function scratchLines(ctx: DrillContext, repo: StackNode, port: number, upTo?: string) {
-  const out = await pctExec(
-    ctx.pct,
-    repo.vmid,
-    ["runuser", "-u", "postgres", "--", "psql", "-XAtq", "-h", PG_SOCKET_DIR, "-p", String(port)],
-    { stdin: `\\c ${ctx.db.database}\n${rowLinesSql(upTo)};\n`, timeoutMs: 60_000 },
-  );
+  const out = await pctExec(ctx.pct, repo.vmid, localPsqlArgv(port, ctx.db.database, ["-XAtq"]), {
+    stdin: `${rowLinesSql(upTo)};\n`,
+    timeoutMs: 60_000,
+  });
   return lines(out);
 }
 
