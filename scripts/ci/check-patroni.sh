@@ -187,7 +187,7 @@ PATRONICTL_BIN="$out/bin/patronictl"
 CONFIG_PATH="$out/patroni.yml" DATA_DIR="$out/pg/data" NODE_NAME=pg1 DYNAMIC_TIMEOUT_SECONDS=60
 SCOPE=$(sed -n "s/^scope: \"\(.*\)\"$/\1/p" "$out/patroni.yml") SELF_IP=${rest%:*} REST_PORT=${rest#*:}
 export PGHOST="$sock" PGPORT="$port"
-# lib.sh's psql_su (pg_query) names the socket and port itself.
+# psql_su and pg_query of lib.sh name the socket and port themselves.
 PG_SOCKET_DIR="$sock" PG_PORT="$port"
 # apply <dynamic file> <want>: runs apply_dynamic_config, its last line must be <want>.
 apply() {
