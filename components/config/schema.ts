@@ -310,9 +310,9 @@ export const SCALAR_SETTINGS = {
   },
   appKafkaConnectTimeoutMs: {
     type: "integer",
-    default: 1000,
+    default: 500,
     description:
-      "TCP connect timeout of the app's Kafka clients (a cut-off broker does not refuse).",
+      "TCP connect timeout of the app's Kafka clients (a cut-off broker does not refuse); one publish attempt waits at most this plus appKafkaRequestTimeoutMs.",
   },
   appKafkaRequestTimeoutMs: {
     type: "integer",
