@@ -12,13 +12,13 @@ import { sha256Hex } from "./render/hash";
 import {
   PG_CONF_D_FILE,
   PG_SETTINGS_APPLY,
+  localPsqlVars,
   renderCreateClusterConf,
   renderPgHba,
   renderPostgresConf,
   renderPrimarySetupSql,
   renderRoleCheckScript,
   type PgHbaOptions,
-  localPsqlVars,
   type PostgresConfOptions,
 } from "./render/postgres";
 import { renderRoleCheckService, renderRoleCheckSocket } from "./render/systemd";

@@ -281,11 +281,6 @@ ${slotSql}`;
 }
 
 /**
- * The role-check agent: one HTTP/1.0 request per connection on stdin/stdout (systemd socket
- * activation). /primary is 200 iff the server is not in recovery, /replica iff it is, /health
- * iff it answers at all.
- */
-/**
  * argv of psql as the postgres superuser over the local socket, with the socket directory and the
  * port named. Without -h, Debian's pg_wrapper reads the cluster's postgresql.conf to find them, and
  * Patroni rewrites that file in place (truncated first) whenever the synchronous standby changes:
@@ -313,6 +308,11 @@ export function localPsqlVars(port: number): { PG_SOCKET_DIR: string; PG_PORT: n
   return { PG_SOCKET_DIR, PG_PORT: port };
 }
 
+/**
+ * The role-check agent: one HTTP/1.0 request per connection on stdin/stdout (systemd socket
+ * activation). /primary is 200 iff the server is not in recovery, /replica iff it is, /health
+ * iff it answers at all.
+ */
 export function renderRoleCheckScript(pgPort: number): string {
   return `#!/usr/bin/env bash
 # PostgreSQL role check for HAProxy (rendered by pve-ha-stack).

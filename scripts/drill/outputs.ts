@@ -6,9 +6,9 @@ import type {
   StackSettings,
 } from "../../components/config/endpoints";
 import { MANUAL_FAILOVER_ENDPOINT } from "../../components/config/endpoints";
+import type { ExposureProto, ExposureRule } from "../../components/config/exposure";
 
 export { endpointPort } from "../../components/config/endpoints";
-import type { ExposureProto, ExposureRule } from "../../components/config/exposure";
 
 export interface StackNode {
   name: string;
